@@ -1,0 +1,59 @@
+// One Prometheus registry per kernel: request metrics, reloads, process metrics, plugin metrics.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+
+export interface PluginMetrics {
+  counter(name: string, help: string, labelNames?: string[]): Counter<string>
+  gauge(name: string, help: string, labelNames?: string[]): Gauge<string>
+  histogram(name: string, help: string, labelNames?: string[], buckets?: number[]): Histogram<string>
+}
+
+const METRIC_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/
+
+export class KernelMetrics {
+  readonly registry = new Registry()
+  readonly requests: Counter<'plugin' | 'route' | 'method' | 'status'>
+  readonly latency: Histogram<'plugin' | 'route'>
+  readonly reloads: Counter<'plugin' | 'result'>
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry })
+    this.requests = new Counter({
+      name: 'armature_http_requests_total',
+      help: 'HTTP requests by plugin, route, method and status',
+      labelNames: ['plugin', 'route', 'method', 'status'],
+      registers: [this.registry],
+    })
+    this.latency = new Histogram({
+      name: 'armature_http_request_duration_seconds',
+      help: 'HTTP request latency by plugin and route',
+      labelNames: ['plugin', 'route'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [this.registry],
+    })
+    this.reloads = new Counter({
+      name: 'armature_plugin_reloads_total',
+      help: 'Plugin generation swaps by plugin and result (ok|failed)',
+      labelNames: ['plugin', 'result'],
+      registers: [this.registry],
+    })
+  }
+
+  /** Metrics a plugin owns; a reloaded generation gets the same instances back. */
+  forPlugin(plugin: string): PluginMetrics {
+    const prefix = `armature_${plugin.replace(/-/g, '_')}_`
+    const existing = (name: string) => this.registry.getSingleMetric(prefix + name)
+    const check = (name: string) => {
+      if (!METRIC_NAME.test(name)) throw new TypeError(`metric name ${JSON.stringify(name)} must match ${METRIC_NAME}`)
+      return prefix + name
+    }
+    return {
+      counter: (name, help, labelNames = []) =>
+        (existing(name) as Counter<string>) ?? new Counter({ name: check(name), help, labelNames, registers: [this.registry] }),
+      gauge: (name, help, labelNames = []) =>
+        (existing(name) as Gauge<string>) ?? new Gauge({ name: check(name), help, labelNames, registers: [this.registry] }),
+      histogram: (name, help, labelNames = [], buckets) =>
+        (existing(name) as Histogram<string>) ??
+        new Histogram({ name: check(name), help, labelNames, registers: [this.registry], ...(buckets ? { buckets } : {}) }),
+    }
+  }
+}

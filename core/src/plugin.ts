@@ -1,0 +1,87 @@
+// The plugin contract: what a plugin declares and the context it receives.
+import type { Hono } from 'hono'
+import type { Logger } from 'pino'
+import type { ConfigShape, ResolvedConfig } from './config-shape.ts'
+import type { PluginMetrics } from './metrics.ts'
+
+/** Named shutdown phases; any number is allowed, lower stops first. */
+export const Phase = {
+  Ready: 0,
+  Ingress: 10,
+  Work: 20,
+  Flush: 30,
+  Egress: 40,
+  Final: 50,
+} as const
+
+export interface StopOptions {
+  /** When this entry runs; entries of one phase run in parallel. Default Phase.Flush. */
+  phase?: number
+  /** How long the entry may take before it is abandoned (and forced when it can be). Default 5000. */
+  timeoutMs?: number
+  /** Called when the entry overruns its timeout or the global deadline. */
+  force?: () => void
+}
+
+export interface HttpRouteOptions {
+  /** Mount point; defaults to `/<plugin name>`. Two plugins may not claim one base. */
+  base?: string
+}
+
+export interface PluginHttp {
+  /** Mounts a Hono app under the plugin's base path. */
+  route(app: Hono<any, any, any>, options?: HttpRouteOptions): void
+}
+
+export interface PluginContext<C extends ConfigShape = ConfigShape> {
+  /** The plugin's name. */
+  readonly name: string
+  /** Generation number: 1 on first load, +1 on every reload. */
+  readonly generation: number
+  /** Typed options: defaults < config file `plugins.<name>` < env `<PLUGIN>_<KEY>`. */
+  readonly config: ResolvedConfig<C>
+  /** Child logger bound to this plugin. */
+  readonly log: Logger
+  /** Aborted when this generation stops (reload, unload or shutdown). */
+  readonly signal: AbortSignal
+  /** Prometheus metrics named `armature_<plugin>_<name>`, kept across generations. */
+  readonly metrics: PluginMetrics
+  /** Kernel facts a plugin may need (read-only). */
+  readonly kernel: {
+    readonly adminToken: string | undefined
+    /** A writable folder of this plugin's own: `<DATA_DIR>/<plugin>` (default `.armature/data/<plugin>`), created on demand. */
+    readonly dataDir: string
+    readonly dev: boolean
+  }
+  readonly http: PluginHttp
+  /** Registers a stop entry that runs when this generation stops. */
+  onStop(name: string, fn: () => unknown | Promise<unknown>, options?: StopOptions): void
+  /** Publishes this plugin's API for the plugins that declare it in `uses`. */
+  provide(api: unknown): void
+  /** The API another plugin provided; it must be listed in this plugin's `uses`. */
+  use<T = unknown>(name: string): T
+}
+
+export interface PluginDefinition<C extends ConfigShape = ConfigShape> {
+  /** `[a-z0-9-]+`; must equal the folder or file name it is loaded from. */
+  name: string
+  version?: string
+  description?: string
+  /** Plugins that must start first; their APIs are reachable with ctx.use(name). */
+  uses?: string[]
+  /** Typed defaults; each may be overridden by the config file and the environment. */
+  config?: C
+  setup(ctx: PluginContext<C>): void | Promise<void>
+}
+
+export const PLUGIN_NAME = /^[a-z0-9-]+$/
+
+/** Declares a plugin. Returns the definition unchanged, checked and typed. */
+export function definePlugin<const C extends ConfigShape = {}>(definition: PluginDefinition<C>): PluginDefinition<C> {
+  if (!definition || typeof definition !== 'object') throw new TypeError('definePlugin: expected an object')
+  if (typeof definition.name !== 'string' || !PLUGIN_NAME.test(definition.name)) {
+    throw new TypeError(`definePlugin: name ${JSON.stringify(definition.name)} must match [a-z0-9-]+`)
+  }
+  if (typeof definition.setup !== 'function') throw new TypeError(`definePlugin(${definition.name}): setup must be a function`)
+  return definition
+}

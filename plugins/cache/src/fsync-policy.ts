@@ -1,0 +1,16 @@
+// When the mutation log reaches the disk, and when a write is acknowledged.
+import { CacheConfigError } from './errors.ts'
+
+/**
+ * - always: acknowledged after fdatasync; survives a power loss.
+ * - everysec: acknowledged after write(2); synced once a second; a kill -9 loses
+ *   nothing, a power loss up to about a second.
+ * - no: acknowledged after write(2); the OS syncs when it likes.
+ */
+export type FsyncPolicy = 'always' | 'everysec' | 'no'
+export const FSYNC_POLICIES: readonly FsyncPolicy[] = ['always', 'everysec', 'no']
+
+export function parseFsyncPolicy(value: unknown, key = 'fsync'): FsyncPolicy {
+  if (typeof value === 'string' && (FSYNC_POLICIES as readonly string[]).includes(value)) return value as FsyncPolicy
+  throw new CacheConfigError(`${key} is ${JSON.stringify(value)}; valid values: ${FSYNC_POLICIES.join(', ')}`)
+}

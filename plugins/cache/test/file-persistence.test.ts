@@ -1,0 +1,147 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { DataDir, recover, segmentName } from '../src/data-dir.ts'
+import { Store } from '../src/store.ts'
+import { encodeMutation, unframe } from '../src/codec.ts'
+import { CorruptDataError } from '../src/errors.ts'
+import { FileLog, readLog } from '../src/file-log.ts'
+import { parseFsyncPolicy } from '../src/fsync-policy.ts'
+import { SNAPSHOT_FILE } from '../src/snapshot.ts'
+import { tempDir } from './support/tmp.ts'
+
+async function openStore(dir: string, fsync: 'always' | 'everysec' | 'no' = 'always') {
+  const { dataDir, recovered } = await DataDir.open(dir, fsync)
+  const store = new Store()
+  store.load(recovered.image)
+  store.setJournal(dataDir)
+  return { store, dataDir, recovered }
+}
+
+test('every policy: writes replay from the log after close', async () => {
+  for (const policy of ['always', 'everysec', 'no'] as const) {
+    const dir = tempDir()
+    const a = await openStore(dir, policy)
+    const writes = []
+    for (let i = 0; i < 50; i++) writes.push(a.store.put('c', `k${i % 10}`, { i }).durable)
+    writes.push(a.store.delete('c', 'k3').durable)
+    writes.push(a.store.patch('c', 'k4', { extra: true }).durable)
+    await Promise.all(writes)
+    await a.dataDir.close()
+    const b = await openStore(dir, policy)
+    assert.is(b.store.seq, a.store.seq, policy)
+    assert.equal(b.store.image().documents, a.store.image().documents, policy)
+    assert.is(b.recovered.report.replayed, 52, policy)
+    await b.dataDir.close()
+  }
+})
+
+test('a torn last record is dropped with a report, truncated, and appends continue after it', async () => {
+  const dir = tempDir()
+  const a = await openStore(dir)
+  await a.store.put('c', 'one', 1).durable
+  await a.store.put('c', 'two', 2).durable
+  await a.dataDir.close()
+  const segment = join(dir, segmentName(1))
+  const full = encodeMutation({ seq: 3, op: 'delete', collection: 'c', id: 'one' })
+  appendFileSync(segment, full.subarray(0, full.length - 3))
+  const sizeWithTear = statSync(segment).size
+
+  const b = await openStore(dir)
+  assert.is(b.recovered.report.torn.length, 1)
+  assert.is(b.recovered.report.torn[0]!.reason, 'incomplete record')
+  assert.is(b.store.seq, 2)
+  assert.is(b.store.get('c', 'one')?.value, 1)
+  assert.ok(statSync(segment).size < sizeWithTear, 'torn bytes truncated')
+  await b.store.put('c', 'three', 3).durable
+  await b.dataDir.close()
+
+  const c = await recover(dir, { repair: false })
+  assert.is(c.report.torn.length, 0)
+  assert.is(c.image.seq, 3)
+})
+
+test('a torn tail of zeros and a bad checksum at the end are torn, not fatal', async () => {
+  const good = encodeMutation({ seq: 1, op: 'delete', collection: 'c', id: 'x' })
+  const zeros = unframe(Buffer.concat([good, Buffer.alloc(4096)]), 'z')
+  assert.is(zeros.records.length, 1)
+  assert.ok(zeros.torn)
+  const flipped = Buffer.from(encodeMutation({ seq: 2, op: 'delete', collection: 'c', id: 'y' }))
+  flipped[flipped.length - 1]! ^= 0xff
+  const bad = unframe(Buffer.concat([good, flipped]), 'b')
+  assert.is(bad.records.length, 1)
+  assert.is(bad.torn?.reason, 'checksum mismatch')
+})
+
+test('corruption in the middle of a log refuses to load instead of dropping later writes', async () => {
+  const dir = tempDir()
+  const a = await openStore(dir)
+  for (let i = 0; i < 5; i++) await a.store.put('c', `k${i}`, i).durable
+  await a.dataDir.close()
+  const segment = join(dir, segmentName(1))
+  const bytes = readFileSync(segment)
+  bytes[20]! ^= 0xff
+  writeFileSync(segment, bytes)
+  try {
+    await recover(dir, { repair: false })
+    assert.unreachable('should throw')
+  } catch (err) {
+    assert.instance(err, CorruptDataError)
+    assert.match((err as Error).message, /checksum mismatch at byte 0/)
+  }
+})
+
+test('checkpoint writes a snapshot and compacts old segments; restore = snapshot + replay', async () => {
+  const dir = tempDir()
+  const a = await openStore(dir, 'everysec')
+  for (let i = 0; i < 100; i++) a.store.put('c', `k${i % 7}`, i)
+  const image = a.store.image()
+  const checkpoint = a.dataDir.checkpoint(image)
+  // Writes during the checkpoint land in the new segment.
+  const during = a.store.put('c', 'during', true).durable
+  await Promise.all([checkpoint, during])
+  const files = readdirSync(dir).sort()
+  assert.equal(files, [segmentName(101), SNAPSHOT_FILE])
+  assert.is((await readLog(join(dir, segmentName(101)))).mutations.length, 1)
+  await a.dataDir.close()
+
+  const b = await openStore(dir)
+  assert.is(b.recovered.report.snapshotSeq, 100)
+  assert.is(b.recovered.report.replayed, 1)
+  assert.equal(b.store.image().documents, a.store.image().documents)
+  await b.dataDir.close()
+})
+
+test('a crash between segment switch and snapshot rename still restores everything', async () => {
+  const dir = tempDir()
+  const a = await openStore(dir)
+  for (let i = 0; i < 10; i++) await a.store.put('c', `k${i}`, i).durable
+  await a.dataDir.checkpoint(a.store.image())
+  for (let i = 10; i < 20; i++) await a.store.put('c', `k${i}`, i).durable
+  await a.dataDir.close()
+  // Simulate the crash: a new (empty) segment exists, the snapshot still says seq 10.
+  writeFileSync(join(dir, segmentName(21)), '')
+  writeFileSync(join(dir, `${SNAPSHOT_FILE}.123.tmp`), '{"half')
+  const b = await recover(dir, { repair: false })
+  assert.is(b.image.seq, 20)
+  assert.is(b.image.documents.length, 20)
+})
+
+test('a failed log write rejects the append and the ones after it', async () => {
+  const dir = tempDir()
+  const log = new FileLog(join(dir, 'missing-folder', 'x.aof'), 'always')
+  const store = new Store({ journal: log })
+  await store.put('c', 'x', 1).durable.then(
+    () => assert.unreachable('write should fail'),
+    (err: Error) => assert.match(err.message, /cannot open/),
+  )
+  await store.put('c', 'y', 1).durable.catch((err: Error) => assert.is(err.name, 'LogWriteError'))
+})
+
+test('fsync policy is validated with the key and the valid values', () => {
+  assert.is(parseFsyncPolicy('always'), 'always')
+  assert.throws(() => parseFsyncPolicy('sometimes', 'cache.fsync'), /cache\.fsync is "sometimes"; valid values: always, everysec, no/)
+})
+
+test.run()

@@ -53,6 +53,8 @@ export interface PluginContext<C extends ConfigShape = ConfigShape> {
     readonly dataDir: string
     readonly dev: boolean
   }
+  /** The environment the kernel was started with (process.env, or a test's own). */
+  readonly env: Readonly<Record<string, string | undefined>>
   readonly http: PluginHttp
   /** Registers a stop entry that runs when this generation stops. */
   onStop(name: string, fn: () => unknown | Promise<unknown>, options?: StopOptions): void

@@ -1,0 +1,61 @@
+// The kernel's own routes on the root app: health, readiness, metrics, plugin admin.
+// Everything else falls through to the plugin dispatcher.
+import { timingSafeEqual } from 'node:crypto'
+import { Hono, type Context, type Next } from 'hono'
+import { PLUGIN_NAME } from './plugin.ts'
+import type { Kernel } from './kernel.ts'
+
+export function kernelRoutes(kernel: Kernel): Hono {
+  const app = new Hono()
+
+  app.get('/healthz', (c) => c.text('ok'))
+
+  app.get('/readyz', (c) => {
+    const failed = [...kernel.slots.values()].filter((s) => !s.current && s.status === 'failed').map((s) => s.name)
+    const ready = kernel.ready && !kernel.stopping && failed.length === 0
+    const reason = kernel.stopping ? 'shutting down' : !kernel.ready ? 'starting' : failed.length ? `failed plugins: ${failed.join(', ')}` : 'ready'
+    return c.json({ ready, reason }, ready ? 200 : 503)
+  })
+
+  app.get('/metrics', async (c) => {
+    const body = await kernel.metrics.registry.metrics()
+    return c.body(body, 200, { 'content-type': kernel.metrics.registry.contentType })
+  })
+
+  app.get('/_armature/plugins', (c) => c.json(kernel.describe()))
+
+  app.post('/_armature/plugins/:name/reload', requireAdmin(kernel), async (c) => {
+    const name = c.req.param('name') ?? ''
+    if (!PLUGIN_NAME.test(name)) return c.json({ error: `invalid plugin name ${JSON.stringify(name)}; names match [a-z0-9-]+` }, 400)
+    const result = await kernel.reload(name, { force: true, reason: 'admin request' })
+    if (result.status === 'missing') return c.json({ error: `no plugin named '${name}'` }, 404)
+    if (result.status === 'failed') return c.json(result, 422)
+    return c.json(result)
+  })
+
+  app.all('*', (c) => kernel.dispatch(c))
+
+  app.onError((error, c) => {
+    kernel.log.error({ err: error }, `unhandled error in ${c.req.method} ${c.req.path}: ${error.message}`)
+    return c.json({ error: 'internal error' }, 500)
+  })
+  return app
+}
+
+/** State-changing admin routes need `Authorization: Bearer $ADMIN_TOKEN`. */
+export function requireAdmin(kernel: Kernel) {
+  return async (c: Context, next: Next) => {
+    const token = kernel.config.adminToken
+    if (!token) return c.json({ error: 'admin routes are disabled: set ADMIN_TOKEN to enable them' }, 403)
+    const header = c.req.header('authorization') ?? ''
+    const given = header.startsWith('Bearer ') ? header.slice(7) : ''
+    if (!safeEqual(given, token)) return c.json({ error: 'missing or wrong bearer token' }, 401, { 'www-authenticate': 'Bearer' })
+    await next()
+  }
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a)
+  const y = Buffer.from(b)
+  return x.length === y.length && timingSafeEqual(x, y)
+}

@@ -1,0 +1,272 @@
+// One typed configuration: defaults < armature.config.(json|ts) < environment < explicit overrides.
+import { existsSync, readFileSync } from 'node:fs'
+import { resolve, extname } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { ConfigError } from './errors.ts'
+import type { ConfigShape, ConfigValue } from './config-shape.ts'
+
+export type Env = Readonly<Record<string, string | undefined>>
+
+export interface KernelConfig {
+  host: string
+  port: number
+  httpsPort: number
+  tlsCert: string | undefined
+  tlsKey: string | undefined
+  adminToken: string | undefined
+  logLevel: string
+  logFile: string
+  pluginsDir: string
+  dataDir: string
+  buildDir: string
+  shutdown: {
+    timeoutMs: number
+    /** Stop-entry id or prefix -> phase, e.g. { "http": 10, "plugin:cache": 30 }. */
+    order: Record<string, number>
+  }
+  /** How long a retired generation may take to finish its in-flight requests. */
+  drainTimeoutMs: number
+  watch: boolean
+  dev: boolean
+  /** Per-plugin options from the config file, checked when the plugin loads. */
+  plugins: Record<string, Record<string, unknown>>
+  /** Where the config came from, for the start-up log. */
+  configFile: string | undefined
+}
+
+export type KernelOverrides = Partial<Omit<KernelConfig, 'shutdown' | 'plugins'>> & {
+  shutdown?: Partial<KernelConfig['shutdown']>
+  plugins?: KernelConfig['plugins']
+}
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
+
+const FILE_KEYS = new Set([
+  'host', 'port', 'httpsPort', 'tlsCert', 'tlsKey', 'adminToken', 'logLevel', 'logFile',
+  'pluginsDir', 'dataDir', 'shutdown', 'drainTimeoutMs', 'watch', 'plugins',
+])
+
+/** Finds and parses the config file: an explicit path, else armature.config.json or .ts in cwd. */
+export async function readConfigFile(cwd: string, explicit?: string): Promise<{ file?: string; data: Record<string, unknown> }> {
+  const candidates = explicit ? [resolve(cwd, explicit)] : ['armature.config.json', 'armature.config.ts'].map((f) => resolve(cwd, f))
+  const file = candidates.find((f) => existsSync(f))
+  if (!file) {
+    if (explicit) throw new ConfigError('--config', `${explicit} does not exist`)
+    return { data: {} }
+  }
+  let data: unknown
+  if (extname(file) === '.json') {
+    try {
+      data = JSON.parse(readFileSync(file, 'utf8'))
+    } catch (error) {
+      throw new ConfigError(file, `invalid JSON: ${(error as Error).message}`)
+    }
+  } else {
+    try {
+      data = (await import(pathToFileURL(file).href)).default
+    } catch (error) {
+      throw new ConfigError(file, `cannot load: ${(error as Error).message}`)
+    }
+  }
+  if (!isPlainObject(data)) throw new ConfigError(file, 'must hold an object')
+  return { file, data }
+}
+
+export async function loadKernelConfig(options: {
+  cwd: string
+  env: Env
+  configFile?: string
+  overrides?: KernelOverrides
+}): Promise<KernelConfig> {
+  const { cwd, env } = options
+  const { file, data } = await readConfigFile(cwd, options.configFile)
+  for (const key of Object.keys(data)) {
+    if (!FILE_KEYS.has(key)) throw new ConfigError(key, `unknown option in ${file} (known: ${[...FILE_KEYS].join(', ')})`)
+  }
+  const o = options.overrides ?? {}
+  const fileShutdown = (data.shutdown ?? {}) as Record<string, unknown>
+  if (!isPlainObject(fileShutdown)) throw new ConfigError('shutdown', 'must be an object like { "timeoutMs": 10000, "order": { "http": 10 } }')
+
+  const pick = <T>(override: T | undefined, envName: string, fileKey: string, parse: (raw: unknown, key: string) => T, fallback: T, fileValue = data[fileKey]): T => {
+    if (override !== undefined) return override
+    const fromEnv = env[envName]
+    if (fromEnv !== undefined && fromEnv !== '') return parse(fromEnv, envName)
+    if (fileValue !== undefined) return parse(fileValue, fileKey)
+    return fallback
+  }
+
+  const config: KernelConfig = {
+    host: pick(o.host, 'HOST', 'host', asString, '0.0.0.0'),
+    port: pick(o.port, 'PORT', 'port', asPort, 8080),
+    httpsPort: pick(o.httpsPort, 'HTTPS_PORT', 'httpsPort', asPort, 8443),
+    tlsCert: pick(o.tlsCert, 'TLS_CERT', 'tlsCert', asPath(cwd), undefined),
+    tlsKey: pick(o.tlsKey, 'TLS_KEY', 'tlsKey', asPath(cwd), undefined),
+    adminToken: pick(o.adminToken, 'ADMIN_TOKEN', 'adminToken', asString, undefined),
+    logLevel: pick(o.logLevel, 'LOG_LEVEL', 'logLevel', asLogLevel, 'info'),
+    logFile: pick(o.logFile, 'LOG_FILE', 'logFile', asPath(cwd), resolve(cwd, 'logs/armature.log')),
+    pluginsDir: pick(o.pluginsDir, 'PLUGINS_DIR', 'pluginsDir', asPath(cwd), resolve(cwd, 'plugins')),
+    dataDir: pick(o.dataDir, 'DATA_DIR', 'dataDir', asPath(cwd), resolve(cwd, '.armature/data')),
+    buildDir: o.buildDir ?? resolve(cwd, '.armature/build'),
+    shutdown: {
+      timeoutMs: pick(o.shutdown?.timeoutMs, 'SHUTDOWN_TIMEOUT_MS', 'shutdown.timeoutMs', asPositiveInt, 10_000, fileShutdown.timeoutMs),
+      order: o.shutdown?.order ?? asOrder(fileShutdown.order),
+    },
+    drainTimeoutMs: pick(o.drainTimeoutMs, 'DRAIN_TIMEOUT_MS', 'drainTimeoutMs', asPositiveInt, 10_000),
+    watch: pick(o.watch, 'WATCH', 'watch', asBoolean, false),
+    dev: o.dev ?? false,
+    plugins: o.plugins ?? asPluginSection(data.plugins),
+    configFile: file,
+  }
+  if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) {
+    throw new ConfigError(config.tlsCert ? 'TLS_KEY' : 'TLS_CERT', 'TLS_CERT and TLS_KEY must be set together')
+  }
+  for (const key of ['tlsCert', 'tlsKey'] as const) {
+    const path = config[key]
+    if (path && !existsSync(path)) throw new ConfigError(key === 'tlsCert' ? 'TLS_CERT' : 'TLS_KEY', `${path} does not exist`)
+  }
+  return config
+}
+
+// ---- plugin options ----
+
+/** Environment variable for a plugin option: cache + fsyncPolicy -> CACHE_FSYNC_POLICY. */
+export function pluginEnvName(plugin: string, key: string): string {
+  const snake = key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/[-.]/g, '_')
+  return `${plugin.replace(/-/g, '_')}_${snake}`.toUpperCase()
+}
+
+/** Checks the defaults' types, then layers file values and environment variables over them. */
+export function resolvePluginConfig(plugin: string, defaults: ConfigShape | undefined, fromFile: Record<string, unknown> | undefined, env: Env): Record<string, ConfigValue> {
+  const shape = defaults ?? {}
+  const result: Record<string, ConfigValue> = {}
+  for (const [key, value] of Object.entries(shape)) {
+    const kind = kindOf(value)
+    if (kind === undefined) {
+      throw new ConfigError(`${plugin}.config.${key}`, `unsupported option type ${typeof value} (use string, number, boolean, null, array or object)`)
+    }
+    result[key] = value
+  }
+  if (fromFile !== undefined && !isPlainObject(fromFile)) throw new ConfigError(`plugins.${plugin}`, 'must be an object')
+  for (const [key, value] of Object.entries(fromFile ?? {})) {
+    if (!(key in shape)) {
+      throw new ConfigError(`plugins.${plugin}.${key}`, `unknown option (known: ${Object.keys(shape).join(', ') || 'none'})`)
+    }
+    result[key] = coerce(value, shape[key]!, `plugins.${plugin}.${key}`, false)
+  }
+  for (const key of Object.keys(shape)) {
+    const name = pluginEnvName(plugin, key)
+    const raw = env[name]
+    if (raw !== undefined) result[key] = coerce(raw, shape[key]!, name, true)
+  }
+  return result
+}
+
+type Kind = 'string' | 'number' | 'boolean' | 'null' | 'array' | 'object'
+
+function kindOf(value: unknown): Kind | undefined {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'array'
+  switch (typeof value) {
+    case 'string':
+      return 'string'
+    case 'number':
+      return Number.isFinite(value) ? 'number' : undefined
+    case 'boolean':
+      return 'boolean'
+    case 'object':
+      return isPlainObject(value) ? 'object' : undefined
+    default:
+      return undefined
+  }
+}
+
+function coerce(value: unknown, example: ConfigValue, key: string, fromEnv: boolean): ConfigValue {
+  const kind = kindOf(example)!
+  if (fromEnv && typeof value === 'string') {
+    switch (kind) {
+      case 'string':
+      case 'null':
+        return value
+      case 'number': {
+        const n = Number(value)
+        if (value.trim() === '' || !Number.isFinite(n)) throw new ConfigError(key, `${JSON.stringify(value)} is not a number`)
+        return n
+      }
+      case 'boolean':
+        return asBoolean(value, key)
+      case 'array':
+        if (!value.trim().startsWith('[')) return value.split(',').map((s) => s.trim()).filter(Boolean)
+      // falls through: JSON array
+      case 'object':
+        try {
+          value = JSON.parse(value)
+        } catch {
+          throw new ConfigError(key, `${JSON.stringify(value)} is not valid JSON`)
+        }
+    }
+  }
+  const actual = kindOf(value)
+  if (kind !== 'null' && actual !== kind) throw new ConfigError(key, `expected ${kind}, got ${actual ?? typeof value} ${JSON.stringify(value)}`)
+  return value as ConfigValue
+}
+
+// ---- kernel option parsers ----
+
+function asString(raw: unknown, key: string): string {
+  if (typeof raw !== 'string') throw new ConfigError(key, `expected a string, got ${JSON.stringify(raw)}`)
+  return raw
+}
+
+function asPath(cwd: string) {
+  return (raw: unknown, key: string) => resolve(cwd, asString(raw, key))
+}
+
+function asPort(raw: unknown, key: string): number {
+  const n = typeof raw === 'number' ? raw : Number(raw)
+  if (!Number.isInteger(n) || n < 0 || n > 65535 || (typeof raw === 'string' && raw.trim() === '')) {
+    throw new ConfigError(key, `${JSON.stringify(raw)} is not a port (an integer 0-65535)`)
+  }
+  return n
+}
+
+function asPositiveInt(raw: unknown, key: string): number {
+  const n = typeof raw === 'number' ? raw : Number(raw)
+  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(key, `${JSON.stringify(raw)} is not a positive integer`)
+  return n
+}
+
+function asBoolean(raw: unknown, key: string): boolean {
+  if (typeof raw === 'boolean') return raw
+  const s = String(raw).toLowerCase()
+  if (['1', 'true', 'yes', 'on'].includes(s)) return true
+  if (['0', 'false', 'no', 'off'].includes(s)) return false
+  throw new ConfigError(key, `${JSON.stringify(raw)} is not a boolean (true/false, 1/0, yes/no)`)
+}
+
+function asLogLevel(raw: unknown, key: string): string {
+  const level = asString(raw, key)
+  if (!LOG_LEVELS.includes(level)) throw new ConfigError(key, `${JSON.stringify(level)} is not a log level (${LOG_LEVELS.join(', ')})`)
+  return level
+}
+
+function asOrder(raw: unknown): Record<string, number> {
+  if (raw === undefined) return {}
+  if (!isPlainObject(raw)) throw new ConfigError('shutdown.order', 'must be an object mapping stop entries to phases, e.g. { "http": 10 }')
+  for (const [key, value] of Object.entries(raw)) {
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new ConfigError(`shutdown.order.${key}`, `${JSON.stringify(value)} is not a phase number`)
+  }
+  return raw as Record<string, number>
+}
+
+function asPluginSection(raw: unknown): Record<string, Record<string, unknown>> {
+  if (raw === undefined) return {}
+  if (!isPlainObject(raw)) throw new ConfigError('plugins', 'must be an object keyed by plugin name')
+  for (const [name, value] of Object.entries(raw)) {
+    if (!isPlainObject(value)) throw new ConfigError(`plugins.${name}`, 'must be an object of options')
+  }
+  return raw as Record<string, Record<string, unknown>>
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype
+}

@@ -1,0 +1,165 @@
+// One loaded instance of a plugin: its context, routes, stop entries and in-flight count.
+// A reload builds a new generation beside the old; the old one drains, then stops.
+import { Hono } from 'hono'
+import { routePath } from 'hono/route'
+import type { Logger } from 'pino'
+import type { Bundle } from './loader.ts'
+import type { PluginContext, PluginDefinition, StopOptions } from './plugin.ts'
+import { Phase } from './plugin.ts'
+import type { StopEntry } from './shutdown.ts'
+import type { PluginMetrics } from './metrics.ts'
+import type { Env } from './config.ts'
+import { PluginError } from './errors.ts'
+
+/** Set on the per-request env by the route probe, read by the dispatcher for metrics. */
+export const ROUTE_KEY = 'armatureRoute'
+
+export interface GenerationDeps {
+  log: Logger
+  metrics: PluginMetrics
+  config: Record<string, unknown>
+  env: Env
+  kernel: PluginContext['kernel']
+  /** The API of a plugin this one uses, from the generation being set up beside it or the current one. */
+  lookup(name: string): { found: boolean; api: unknown }
+  /** Protocol surfaces beyond HTTP, attached by the kernel's servers. */
+  extend?(ctx: Record<string, unknown>, generation: Generation): void
+}
+
+export class Generation {
+  readonly abort = new AbortController()
+  readonly stops: StopEntry[] = []
+  /** base path -> the app that serves it (the plugin's app mounted under the base). */
+  readonly apps = new Map<string, Hono>()
+  readonly loadedAt = new Date()
+  readonly log: Logger
+  api: unknown
+  provided = false
+  inflight = 0
+  #waiters: Array<() => void> = []
+  #sealed = false
+
+  constructor(
+    readonly name: string,
+    readonly id: number,
+    readonly definition: PluginDefinition<any>,
+    readonly bundle: Bundle | undefined,
+    log: Logger,
+  ) {
+    this.log = log
+  }
+
+  enter(): void {
+    this.inflight++
+  }
+
+  leave(): void {
+    if (--this.inflight === 0) {
+      for (const wake of this.#waiters.splice(0)) wake()
+    }
+  }
+
+  /** Resolves true once nothing is in flight, false if the timeout came first. */
+  drained(timeoutMs: number): Promise<boolean> {
+    if (this.inflight === 0) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs)
+      this.#waiters.push(() => {
+        clearTimeout(timer)
+        resolve(true)
+      })
+    })
+  }
+
+  get routes(): string[] {
+    return [...this.apps.keys()]
+  }
+
+  /** Runs the plugin's setup with a context bound to this generation. */
+  async setup(deps: GenerationDeps): Promise<void> {
+    const ctx = this.#context(deps)
+    await this.definition.setup(ctx as PluginContext<any>)
+    this.#sealed = true
+  }
+
+  #context(deps: GenerationDeps): PluginContext {
+    const gen = this
+    const uses = new Set(this.definition.uses ?? [])
+    const sealed = (what: string) => {
+      if (gen.#sealed) throw new PluginError(gen.name, `${what} is only allowed during setup`)
+    }
+    const ctx: PluginContext & Record<string, unknown> = {
+      name: this.name,
+      generation: this.id,
+      config: Object.freeze({ ...deps.config }) as PluginContext['config'],
+      log: this.log,
+      signal: this.abort.signal,
+      metrics: deps.metrics,
+      kernel: deps.kernel,
+      env: deps.env,
+      http: {
+        route(app, options = {}) {
+          sealed('ctx.http.route')
+          const base = normalizeBase(options.base ?? `/${gen.name}`, gen.name)
+          if (gen.apps.has(base)) throw new PluginError(gen.name, `routes already mounted at ${base}`)
+          gen.apps.set(base, mount(base, app, gen))
+        },
+      },
+      onStop(name: string, fn: () => unknown, options: StopOptions = {}) {
+        if (typeof fn !== 'function') throw new PluginError(gen.name, `onStop('${name}'): fn must be a function`)
+        const id = `plugin:${gen.name}:${name}`
+        if (gen.stops.some((s) => s.id === id)) throw new PluginError(gen.name, `onStop('${name}') registered twice`)
+        gen.stops.push({
+          id,
+          phase: options.phase ?? Phase.Flush,
+          timeoutMs: options.timeoutMs ?? 5000,
+          fn,
+          ...(options.force ? { force: options.force } : {}),
+        })
+      },
+      provide(api: unknown) {
+        sealed('ctx.provide')
+        gen.api = api
+        gen.provided = true
+      },
+      use<T>(name: string): T {
+        if (!uses.has(name)) {
+          throw new PluginError(gen.name, `ctx.use('${name}'): '${name}' is not listed in this plugin's uses [${[...uses].join(', ')}]`)
+        }
+        const { found, api } = deps.lookup(name)
+        if (!found) throw new PluginError(gen.name, `ctx.use('${name}'): '${name}' is not running`)
+        return api as T
+      },
+    }
+    deps.extend?.(ctx, this)
+    return ctx
+  }
+}
+
+function normalizeBase(base: string, plugin: string): string {
+  if (typeof base !== 'string' || !base.startsWith('/')) throw new PluginError(plugin, `route base ${JSON.stringify(base)} must start with /`)
+  const trimmed = base.length > 1 ? base.replace(/\/+$/, '') : base
+  if (!/^\/[A-Za-z0-9._~\-\/]*$/.test(trimmed) || trimmed.includes('//')) {
+    throw new PluginError(plugin, `route base ${JSON.stringify(base)} may hold only letters, digits, '.', '_', '~', '-' and single '/'`)
+  }
+  if (trimmed === '/_armature' || trimmed.startsWith('/_armature/')) throw new PluginError(plugin, `route base ${trimmed} is reserved for the kernel`)
+  return trimmed
+}
+
+/** Mounts the plugin's app under its base with a probe that records the matched route. */
+function mount(base: string, app: Hono<any, any, any>, gen: Generation): Hono {
+  const wrapper = new Hono()
+  wrapper.use('*', async (c, next) => {
+    await next()
+    const env = c.env as Record<string, unknown> | undefined
+    if (env) env[ROUTE_KEY] = routePath(c)
+  })
+  wrapper.route(base, app)
+  wrapper.onError((error, c) => {
+    const withResponse = error as Error & { getResponse?: () => Response }
+    if (typeof withResponse.getResponse === 'function') return withResponse.getResponse()
+    gen.log.error({ err: error, path: c.req.path }, `unhandled error in ${c.req.method} ${c.req.path}: ${error.message}`)
+    return c.json({ error: 'internal error' }, 500)
+  })
+  return wrapper
+}

@@ -1,0 +1,10 @@
+// The public face of @armature/core.
+export { definePlugin, Phase, PLUGIN_NAME } from './plugin.ts'
+export type { PluginContext, PluginDefinition, PluginHttp, HttpRouteOptions, StopOptions } from './plugin.ts'
+export type { ConfigShape, ConfigValue, ResolvedConfig } from './config-shape.ts'
+export type { PluginMetrics } from './metrics.ts'
+export { ConfigError, PluginError } from './errors.ts'
+export { startKernel, Kernel } from './kernel.ts'
+export type { KernelOptions, ReloadResult } from './kernel.ts'
+export type { KernelConfig } from './config.ts'
+export type { StopReport } from './shutdown.ts'

@@ -1,0 +1,621 @@
+// The kernel: boots plugins in dependency order, serves them, swaps generations on reload,
+// and stops everything through the priority registry.
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import type { AddressInfo } from 'node:net'
+import type { Context } from 'hono'
+import { getRequestListener } from '@hono/node-server'
+import type { Logger } from 'pino'
+import { loadKernelConfig, resolvePluginConfig, type Env, type KernelConfig, type KernelOverrides } from './config.ts'
+import { ConfigError, PluginError, errorMessage } from './errors.ts'
+import { Generation, ROUTE_KEY } from './generation.ts'
+import { bundle, discover, importPlugin, removeBundle, sourceAt, watchPlugins, checkName, type Bundle, type PluginSource, type Rejected, type Watcher } from './loader.ts'
+import { createLog, type KernelLog } from './log.ts'
+import { KernelMetrics } from './metrics.ts'
+import { Phase, type PluginDefinition } from './plugin.ts'
+import { orderByUses } from './dependencies.ts'
+import { runStop, type StopEntry, type StopReport } from './shutdown.ts'
+import { HttpListener } from './servers/http.ts'
+import { devCertificate } from './tls.ts'
+import { kernelRoutes } from './admin.ts'
+
+export interface KernelOptions {
+  cwd?: string
+  env?: Env
+  configFile?: string
+  overrides?: KernelOverrides
+  /** Plugin folders or files loaded in addition to the drop-in folder. */
+  pluginPaths?: string[]
+  /** Scan the drop-in folder (default true). */
+  scanPluginsDir?: boolean
+  /** Terminal log level (the file always gets the configured level). */
+  terminalLogLevel?: string
+  prettyLogs?: boolean
+}
+
+export type PluginStatus = 'running' | 'failed' | 'stopped'
+
+export interface PluginSlot {
+  name: string
+  source: PluginSource | undefined
+  current: Generation | undefined
+  status: PluginStatus
+  lastError: string | undefined
+  /** Highest generation number handed out. */
+  generations: number
+}
+
+export interface ReloadResult {
+  name: string
+  status: 'swapped' | 'unchanged' | 'failed' | 'unloaded' | 'missing'
+  generation?: number
+  error?: string
+}
+
+interface Prepared {
+  source: PluginSource
+  bundle: Bundle
+  definition: PluginDefinition<any>
+}
+
+interface Mount {
+  base: string
+  slot: PluginSlot
+}
+
+let kernelCount = 0
+
+export class Kernel {
+  readonly config: KernelConfig
+  readonly log: Logger
+  readonly metrics = new KernelMetrics()
+  readonly slots = new Map<string, PluginSlot>()
+  readonly rejected: Rejected[] = []
+  readonly addresses: { http?: AddressInfo; https?: AddressInfo } = {}
+  /** The CA that signed the dev certificate, when the kernel made one. */
+  devCa: string | undefined
+  ready = false
+  stopping = false
+
+  readonly #env: Env
+  readonly #logSink: KernelLog
+  readonly #options: KernelOptions
+  readonly #buildDir: string
+  readonly #listeners: HttpListener[] = []
+  readonly #retiring = new Set<Promise<void>>()
+  #mounts: Mount[] = []
+  #watcher: Watcher | undefined
+  #queue: Promise<unknown> = Promise.resolve()
+  #stopped: Promise<StopReport> | undefined
+  /** Generations set up but not yet swapped in, visible to ctx.use of their dependents. */
+  #pending = new Map<string, Generation>()
+
+  constructor(config: KernelConfig, env: Env, options: KernelOptions) {
+    this.config = config
+    this.#env = env
+    this.#options = options
+    this.#logSink = createLog({
+      level: config.logLevel,
+      file: config.logFile,
+      ...(options.prettyLogs !== undefined ? { pretty: options.prettyLogs } : {}),
+      ...(options.terminalLogLevel ? { terminalLevel: options.terminalLogLevel } : {}),
+    })
+    this.log = this.#logSink.log
+    // Each kernel bundles into its own folder, so parallel kernels never share a file.
+    this.#buildDir = join(config.buildDir, `${process.pid}-${++kernelCount}`)
+  }
+
+  // ---- boot ----
+
+  async boot(): Promise<void> {
+    sweepStaleBuilds(this.config.buildDir)
+    const sources = this.#sources()
+    const prepared = new Map<string, Prepared>()
+    await Promise.all(
+      sources.map(async (source) => {
+        const slot = this.#slot(source.name, source)
+        try {
+          prepared.set(source.name, await this.#prepare(source, slot.generations + 1))
+        } catch (error) {
+          this.#fail(slot, error)
+        }
+      }),
+    )
+    // Config errors stop the boot before any listener opens.
+    const configs = new Map<string, Record<string, unknown>>()
+    for (const [name, p] of prepared) configs.set(name, this.#pluginConfig(name, p.definition))
+
+    const { order, errors } = orderByUses(new Map([...prepared].map(([name, p]) => [name, p.definition.uses ?? []])))
+    for (const [name, message] of errors) {
+      this.#fail(this.slots.get(name)!, new PluginError(name, message))
+      removeBundle(prepared.get(name)!.bundle.file)
+    }
+    for (const name of order) {
+      const p = prepared.get(name)!
+      const slot = this.slots.get(name)!
+      const blocked = (p.definition.uses ?? []).find((dep) => this.slots.get(dep)?.status !== 'running')
+      if (blocked) {
+        this.#fail(slot, new PluginError(name, `uses '${blocked}', which failed to start`))
+        removeBundle(p.bundle.file)
+        continue
+      }
+      try {
+        const gen = await this.#setup(slot, p.definition, p.bundle, configs.get(name)!)
+        this.#checkMounts([gen])
+        this.#swapIn(slot, gen)
+        this.log.info(`plugin ${name} ${p.definition.version ?? ''} started (generation ${gen.id})${gen.routes.length ? ` at ${gen.routes.join(', ')}` : ''}`.replace('  ', ' '))
+      } catch (error) {
+        this.#fail(slot, error)
+      }
+    }
+    this.#rebuildMounts()
+  }
+
+  async listen(): Promise<void> {
+    const listener = getRequestListener(this.fetch)
+    const http = new HttpListener('http', listener)
+    this.addresses.http = await http.listen(this.config.port, this.config.host)
+    this.#listeners.push(http)
+    this.log.info(`http listening on http://${hostForUrl(this.addresses.http)}`)
+
+    const tls = await this.#tlsFiles()
+    if (tls) {
+      const https = new HttpListener('https', listener, tls)
+      this.addresses.https = await https.listen(this.config.httpsPort, this.config.host)
+      this.#listeners.push(https)
+      this.log.info(`https listening on https://${hostForUrl(this.addresses.https)}`)
+    }
+    if (this.config.watch) this.#startWatching()
+    this.ready = true
+    const failed = [...this.slots.values()].filter((s) => s.status === 'failed').map((s) => s.name)
+    this.log.info(`ready: ${[...this.slots.values()].filter((s) => s.status === 'running').length} plugins running${failed.length ? `, failed: ${failed.join(', ')}` : ''}`)
+  }
+
+  async #tlsFiles(): Promise<{ cert: Buffer; key: Buffer } | undefined> {
+    if (this.config.tlsCert && this.config.tlsKey) {
+      return { cert: readFileSync(this.config.tlsCert), key: readFileSync(this.config.tlsKey) }
+    }
+    if (this.config.dev) {
+      const pair = await devCertificate(resolve(this.#options.cwd ?? process.cwd(), '.armature/tls'), this.log)
+      this.devCa = pair.ca
+      return { cert: Buffer.from(pair.cert), key: Buffer.from(pair.key) }
+    }
+    return undefined
+  }
+
+  // ---- HTTP dispatch ----
+
+  readonly app = kernelRoutes(this)
+
+  readonly fetch = (request: Request, env?: unknown): Response | Promise<Response> => this.app.fetch(request, env)
+
+  /** Routes a request to the current generation of the plugin whose base matches. */
+  async dispatch(c: Context): Promise<Response> {
+    const path = c.req.path
+    const mount = this.#mounts.find((m) => m.base === '/' || path === m.base || path.startsWith(m.base + '/'))
+    const gen = mount?.slot.current
+    const app = gen?.apps.get(mount!.base)
+    if (!gen || !app) return c.json({ error: `no route for ${c.req.method} ${path}` }, 404)
+    gen.enter()
+    const env = c.env as { outgoing?: import('node:http').ServerResponse; [ROUTE_KEY]?: string } | undefined
+    const started = performance.now()
+    const done = () => {
+      gen.leave()
+      const route = env?.[ROUTE_KEY]
+      const label = !route || route === '*' || route === '/*' ? 'unmatched' : route
+      const status = env?.outgoing?.statusCode ?? 0
+      this.metrics.requests.inc({ plugin: gen.name, route: label, method: c.req.method, status })
+      this.metrics.latency.observe({ plugin: gen.name, route: label }, (performance.now() - started) / 1000)
+    }
+    let response: Response
+    try {
+      response = await app.fetch(c.req.raw, env)
+    } catch (error) {
+      done()
+      throw error
+    }
+    // The generation counts as busy until the body has been written out, not just returned.
+    if (env?.outgoing && !env.outgoing.writableFinished) env.outgoing.once('close', done)
+    else done()
+    return response
+  }
+
+  #rebuildMounts(): void {
+    const mounts: Mount[] = []
+    for (const slot of this.slots.values()) {
+      for (const base of slot.current?.routes ?? []) mounts.push({ base, slot })
+    }
+    // Longest base first, so /a/b wins over /a; '/' (if any) comes last.
+    this.#mounts = mounts.sort((a, b) => b.base.length - a.base.length)
+  }
+
+  /** Refuses a set of new generations whose bases collide with each other or with other plugins. */
+  #checkMounts(generations: Generation[]): void {
+    const replacing = new Set(generations.map((g) => g.name))
+    const owners = new Map<string, string>()
+    for (const slot of this.slots.values()) {
+      if (replacing.has(slot.name)) continue
+      for (const base of slot.current?.routes ?? []) owners.set(base, slot.name)
+    }
+    for (const gen of generations) {
+      for (const base of gen.routes) {
+        const owner = owners.get(base)
+        if (owner) throw new PluginError(gen.name, `route base ${base} is already claimed by plugin '${owner}'`)
+        owners.set(base, gen.name)
+      }
+    }
+  }
+
+  // ---- plugin generations ----
+
+  #sources(): PluginSource[] {
+    const sources = new Map<string, PluginSource>()
+    if (this.#options.scanPluginsDir !== false) {
+      const found = discover(this.config.pluginsDir)
+      for (const rejected of found.rejected) {
+        this.rejected.push(rejected)
+        this.log.error(`plugin refused: ${rejected.error}`)
+      }
+      for (const source of found.sources) sources.set(source.name, source)
+    }
+    for (const path of this.#options.pluginPaths ?? []) {
+      const source = sourceAt(path)
+      if (!source) throw new ConfigError('plugins', `${path} is not a plugin (a folder with index.ts or a <name>.ts file)`)
+      sources.set(source.name, source)
+    }
+    return [...sources.values()]
+  }
+
+  /** Where a plugin's source is now: an explicit path, or the drop-in folder. */
+  #locate(name: string): PluginSource | undefined {
+    for (const path of this.#options.pluginPaths ?? []) {
+      const source = sourceAt(path)
+      if (source?.name === name) return source
+    }
+    if (this.#options.scanPluginsDir === false) return undefined
+    for (const candidate of [join(this.config.pluginsDir, name), ...['.ts', '.mts', '.js', '.mjs'].map((ext) => join(this.config.pluginsDir, name + ext))]) {
+      const source = sourceAt(candidate, existsSync(this.config.pluginsDir) ? realpathSafe(this.config.pluginsDir) : undefined)
+      if (source) return source
+    }
+    return undefined
+  }
+
+  #slot(name: string, source?: PluginSource): PluginSlot {
+    let slot = this.slots.get(name)
+    if (!slot) {
+      slot = { name, source, current: undefined, status: 'stopped', lastError: undefined, generations: 0 }
+      this.slots.set(name, slot)
+    }
+    if (source) slot.source = source
+    return slot
+  }
+
+  async #prepare(source: PluginSource, generation: number): Promise<Prepared> {
+    let built: Bundle
+    try {
+      built = await bundle(source, this.#buildDir)
+    } catch (error) {
+      throw new PluginError(source.name, errorMessage(error))
+    }
+    let definition: PluginDefinition<any>
+    try {
+      definition = await importPlugin(built.file, generation)
+    } catch (error) {
+      removeBundle(built.file)
+      throw new PluginError(source.name, `import failed: ${errorMessage(error)}`, { cause: error })
+    }
+    if (definition.name !== source.name) {
+      removeBundle(built.file)
+      throw new PluginError(source.name, `definePlugin name '${definition.name}' does not match its folder or file name '${source.name}'`)
+    }
+    return { source, bundle: built, definition }
+  }
+
+  #pluginConfig(name: string, definition: PluginDefinition<any>): Record<string, unknown> {
+    return resolvePluginConfig(name, definition.config, this.config.plugins[name], this.#env)
+  }
+
+  async #setup(slot: PluginSlot, definition: PluginDefinition<any>, built: Bundle | undefined, config: Record<string, unknown>): Promise<Generation> {
+    const id = ++slot.generations
+    const log = this.log.child({ plugin: slot.name, generation: id })
+    const gen = new Generation(slot.name, id, definition, built, log)
+    const dataDir = join(this.config.dataDir, slot.name)
+    try {
+      await gen.setup({
+        log,
+        metrics: this.metrics.forPlugin(slot.name),
+        config,
+        env: this.#env,
+        kernel: {
+          adminToken: this.config.adminToken,
+          get dataDir() {
+            mkdirSync(dataDir, { recursive: true })
+            return dataDir
+          },
+          dev: this.config.dev,
+        },
+        lookup: (name) => {
+          const provider = this.#pending.get(name) ?? this.slots.get(name)?.current
+          return provider ? { found: true, api: provider.api } : { found: false, api: undefined }
+        },
+      })
+      return gen
+    } catch (error) {
+      // Whatever the failed setup registered is released, so a retry starts clean.
+      await this.#stopGeneration(gen, 'setup failed')
+      throw error instanceof PluginError || error instanceof ConfigError ? error : new PluginError(slot.name, `setup failed: ${errorMessage(error)}`, { cause: error })
+    }
+  }
+
+  #swapIn(slot: PluginSlot, gen: Generation): Generation | undefined {
+    const old = slot.current
+    slot.current = gen
+    slot.status = 'running'
+    slot.lastError = undefined
+    return old
+  }
+
+  #fail(slot: PluginSlot, error: unknown): void {
+    const message = errorMessage(error)
+    slot.lastError = message
+    if (!slot.current) slot.status = 'failed'
+    this.log.error(slot.current ? `${message} (generation ${slot.current.id} keeps serving)` : message)
+  }
+
+  /** Reloads a plugin (and the plugins that use it) on demand or on a file change. */
+  reload(name: string, options: { force?: boolean; reason?: string } = {}): Promise<ReloadResult> {
+    const run = this.#queue.then(() => this.#reload(name, options))
+    this.#queue = run.catch(() => undefined)
+    return run
+  }
+
+  async #reload(name: string, { force = false, reason = 'request' }: { force?: boolean; reason?: string }): Promise<ReloadResult> {
+    checkName(name, 'reload')
+    if (this.stopping) return { name, status: 'failed', error: 'the kernel is stopping' }
+    let source: PluginSource | undefined
+    try {
+      source = this.#locate(name)
+    } catch (error) {
+      return this.#reloadFailed(this.#slot(name), error)
+    }
+    if (!source) return this.slots.has(name) ? this.#unload(name) : { name, status: 'missing' }
+    const slot = this.#slot(name, source)
+    const started = performance.now()
+    let prepared: Prepared
+    let config: Record<string, unknown>
+    try {
+      prepared = await this.#prepare(source, slot.generations + 1)
+      if (!force && slot.current && prepared.bundle.hash === slot.current.bundle?.hash) {
+        return { name, status: 'unchanged', generation: slot.current.id }
+      }
+      config = this.#pluginConfig(name, prepared.definition)
+      const missing = (prepared.definition.uses ?? []).find((dep) => !this.slots.get(dep)?.current)
+      if (missing) throw new PluginError(name, `uses '${missing}', which is not running`)
+    } catch (error) {
+      return this.#reloadFailed(slot, error)
+    }
+
+    // The plugins that use this one get new generations too, wired to the new API.
+    const chain = [name, ...this.#dependents(name)]
+    const fresh: Generation[] = []
+    try {
+      for (const member of chain) {
+        const memberSlot = this.slots.get(member)!
+        const definition = member === name ? prepared.definition : memberSlot.current!.definition
+        const memberConfig = member === name ? config : this.#pluginConfig(member, definition)
+        const built = member === name ? prepared.bundle : memberSlot.current!.bundle
+        const gen = await this.#setup(memberSlot, definition, built, memberConfig)
+        fresh.push(gen)
+        this.#pending.set(member, gen)
+      }
+      this.#checkMounts(fresh)
+      if (this.stopping) throw new PluginError(name, 'the kernel began stopping during the reload')
+    } catch (error) {
+      for (const gen of fresh) await this.#stopGeneration(gen, 'reload abandoned')
+      if (prepared.bundle !== slot.current?.bundle) removeBundle(prepared.bundle.file)
+      return this.#reloadFailed(slot, error)
+    } finally {
+      for (const member of chain) this.#pending.delete(member)
+    }
+    // One synchronous block: every dispatch table points at the new generations at once.
+    const retired: Generation[] = []
+    for (const gen of fresh) {
+      const old = this.#swapIn(this.slots.get(gen.name)!, gen)
+      if (old) retired.push(old)
+    }
+    this.#rebuildMounts()
+    for (const old of retired) this.#retire(old)
+    this.metrics.reloads.inc({ plugin: name, result: 'ok' })
+    const ms = Math.round(performance.now() - started)
+    this.log.info(`plugin ${name} generation ${fresh[0]!.id} swapped in (${reason}, ${ms} ms)${chain.length > 1 ? `; also renewed ${chain.slice(1).join(', ')}` : ''}`)
+    return { name, status: 'swapped', generation: fresh[0]!.id }
+  }
+
+  #reloadFailed(slot: PluginSlot, error: unknown): ReloadResult {
+    this.#fail(slot, error)
+    this.metrics.reloads.inc({ plugin: slot.name, result: 'failed' })
+    return { name: slot.name, status: 'failed', error: errorMessage(error), ...(slot.current ? { generation: slot.current.id } : {}) }
+  }
+
+  /** Running plugins that use `name`, directly or not, in an order where each comes after what it uses. */
+  #dependents(name: string): string[] {
+    const result: string[] = []
+    const visit = (target: string) => {
+      for (const slot of this.slots.values()) {
+        if (slot.current?.definition.uses?.includes(target) && !result.includes(slot.name) && slot.name !== name) {
+          result.push(slot.name)
+          visit(slot.name)
+        }
+      }
+    }
+    visit(name)
+    const { order } = orderByUses(new Map(result.map((n) => [n, (this.slots.get(n)!.current!.definition.uses ?? []).filter((d) => result.includes(d))])))
+    return order
+  }
+
+  async #unload(name: string): Promise<ReloadResult> {
+    const chain = [...this.#dependents(name).reverse(), name]
+    for (const member of chain) {
+      const slot = this.slots.get(member)
+      if (!slot) continue
+      const old = slot.current
+      slot.current = undefined
+      slot.status = 'stopped'
+      if (member !== name) slot.lastError = `stopped because '${name}', which it uses, was removed`
+      this.#rebuildMounts()
+      if (old) this.#retire(old)
+      if (member === name) this.slots.delete(name)
+    }
+    this.log.info(`plugin ${name} unloaded (its source is gone)${chain.length > 1 ? `; also stopped ${chain.slice(0, -1).join(', ')}` : ''}`)
+    return { name, status: 'unloaded' }
+  }
+
+  /** An old generation finishes its in-flight requests, then runs its stop entries. */
+  #retire(gen: Generation): void {
+    const done = (async () => {
+      const drained = await gen.drained(this.config.drainTimeoutMs)
+      if (!drained) gen.log.warn(`generation ${gen.id} still had ${gen.inflight} requests in flight after ${this.config.drainTimeoutMs} ms`)
+      await this.#stopGeneration(gen, 'retired')
+    })()
+    this.#retiring.add(done)
+    void done.finally(() => this.#retiring.delete(done))
+  }
+
+  async #stopGeneration(gen: Generation, why: string): Promise<void> {
+    gen.abort.abort(new Error(`plugin ${gen.name} generation ${gen.id} ${why}`))
+    if (gen.stops.length) {
+      await runStop(gen.stops, {
+        log: gen.log,
+        deadlineMs: this.config.shutdown.timeoutMs,
+        order: this.config.shutdown.order,
+        label: `plugin ${gen.name} generation ${gen.id} (${why})`,
+      })
+    }
+    if (gen.bundle && ![...this.slots.values()].some((s) => s.current?.bundle?.file === gen.bundle!.file)) removeBundle(gen.bundle.file)
+  }
+
+  #startWatching(): void {
+    const dirs = this.#options.scanPluginsDir === false ? [] : [this.config.pluginsDir]
+    const paths = (this.#options.pluginPaths ?? []).map((p) => resolve(p))
+    this.#watcher = watchPlugins(dirs, paths, (name) => {
+      try {
+        checkName(name, 'watch')
+      } catch (error) {
+        this.log.error(`plugin refused: ${errorMessage(error)}`)
+        return
+      }
+      void this.reload(name, { reason: 'file change' })
+    })
+    this.log.info(`watching ${[...dirs, ...paths].join(', ')} for plugin changes`)
+  }
+
+  // ---- stop ----
+
+  /** Stops every server and plugin in phase order; a second call returns the same stop. */
+  stop(): Promise<StopReport> {
+    if (this.#stopped) return this.#stopped
+    this.stopping = true
+    this.ready = false
+    this.#stopped = (async () => {
+      this.log.info('shutdown started')
+      await this.#watcher?.close()
+      // A reload in progress finishes (or gives up) first, so its generation is stopped too.
+      await this.#queue
+      const entries: StopEntry[] = [
+        { id: 'readiness', phase: Phase.Ready, timeoutMs: 1000, fn: () => undefined },
+        ...this.#listeners.map((l) => ({ id: l.name, phase: Phase.Ingress, timeoutMs: this.config.shutdown.timeoutMs, fn: () => l.stop(), force: () => l.force() })),
+      ]
+      if (this.#retiring.size) {
+        entries.push({ id: 'retiring generations', phase: Phase.Ingress, timeoutMs: this.config.drainTimeoutMs, fn: () => Promise.all(this.#retiring) })
+      }
+      const running = [...this.slots.values()].flatMap((s) => (s.current ? [s.current] : []))
+      for (const gen of running) entries.push(...gen.stops)
+      entries.push({ id: 'log', phase: Phase.Final, timeoutMs: 1000, fn: () => this.#logSink.flush() })
+      let aborted = false
+      const report = await runStop(entries, {
+        log: this.log,
+        deadlineMs: this.config.shutdown.timeoutMs,
+        order: this.config.shutdown.order,
+        label: 'shutdown',
+        onPhase: (phase) => {
+          // Plugins' signals abort once ingress is closed: no request of theirs is still running.
+          if (!aborted && phase > Phase.Ingress) {
+            aborted = true
+            for (const gen of running) gen.abort.abort(new Error('shutdown'))
+          }
+        },
+      })
+      for (const gen of running) gen.abort.abort(new Error('shutdown'))
+      for (const slot of this.slots.values()) {
+        slot.current = undefined
+        slot.status = 'stopped'
+      }
+      rmSync(this.#buildDir, { recursive: true, force: true })
+      this.log.info(`shutdown ${report.ok ? 'complete' : 'finished with forced or failed entries'} in ${report.durationMs} ms`)
+      this.#logSink.flush()
+      return report
+    })()
+    return this.#stopped
+  }
+
+  /** A snapshot for /_armature/plugins and the CLI. */
+  describe() {
+    return {
+      plugins: [...this.slots.values()].map((slot) => ({
+        name: slot.name,
+        version: slot.current?.definition.version ?? null,
+        description: slot.current?.definition.description ?? null,
+        generation: slot.current?.id ?? null,
+        status: slot.current ? 'running' : slot.status,
+        lastError: slot.lastError ?? null,
+        loadedAt: slot.current?.loadedAt.toISOString() ?? null,
+        routes: slot.current?.routes ?? [],
+        uses: slot.current?.definition.uses ?? [],
+      })),
+      rejected: this.rejected,
+    }
+  }
+}
+
+/** Loads the config, boots the plugins and opens the listeners. Config errors throw ConfigError. */
+export async function startKernel(options: KernelOptions = {}): Promise<Kernel> {
+  const cwd = options.cwd ?? process.cwd()
+  const env = options.env ?? process.env
+  const config = await loadKernelConfig({ cwd, env, ...(options.configFile ? { configFile: options.configFile } : {}), ...(options.overrides ? { overrides: options.overrides } : {}) })
+  const kernel = new Kernel(config, env, { ...options, cwd })
+  try {
+    await kernel.boot()
+    await kernel.listen()
+  } catch (error) {
+    await kernel.stop()
+    throw error
+  }
+  return kernel
+}
+
+function hostForUrl(address: AddressInfo): string {
+  const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address
+  return `${host.includes(':') ? `[${host}]` : host}:${address.port}`
+}
+
+function realpathSafe(dir: string): string {
+  try {
+    return realpathSync(dir)
+  } catch {
+    return dir
+  }
+}
+
+/** Removes build folders left by kernels that no longer run (a kill -9 leaves them behind). */
+function sweepStaleBuilds(buildDir: string): void {
+  if (!existsSync(buildDir)) return
+  for (const entry of readdirSync(buildDir)) {
+    const pid = Number(entry.split('-')[0])
+    if (!Number.isInteger(pid) || pid === process.pid) continue
+    try {
+      process.kill(pid, 0)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(buildDir, entry), { recursive: true, force: true })
+    }
+  }
+}

@@ -3,6 +3,7 @@
 // open; it knows nothing of HTTP.
 import type { Redis } from 'ioredis'
 import { DataDir, type RecoveryReport } from './data-dir.ts'
+import { CorruptDataError } from './errors.ts'
 import type { FsyncPolicy } from './fsync-policy.ts'
 import { silentLogger, type CacheLogger } from './logger.ts'
 import { RedisDump, type DumpWrite } from './redis-dump.ts'
@@ -119,6 +120,12 @@ export class Cache {
         side = { configured: true, image: await dump.read() }
       } catch (err) {
         side = { configured: true, error: (err as Error).message }
+        // An undecodable dump would block every later dump (the pointer only moves
+        // forward), and it can never be restored anyway: remove it.
+        if (err instanceof CorruptDataError) {
+          log.error({ err: side.error }, 'the Redis dump is corrupt; removing it')
+          await dump.clear().catch(() => {})
+        }
       }
     }
 
@@ -142,7 +149,7 @@ export class Cache {
     const cache = new Cache({ options, store, dataDir, redis, dump, restore, log })
     if (decision.source === 'redis') cache.#checkpointSeq = decision.image.seq
     // Redis behind the file (or empty): bring it up to date now rather than at the first tick.
-    if (dump && !side.error && decision.image.seq > (side.image?.seq ?? -1)) await cache.dumpToRedis()
+    if (dump && redis?.status === 'ready' && decision.image.seq > (side.image?.seq ?? -1)) await cache.dumpToRedis()
     cache.#startTimers()
     return cache
   }

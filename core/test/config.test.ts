@@ -1,0 +1,95 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadKernelConfig, pluginEnvName, resolvePluginConfig } from '../src/config.ts'
+import { ConfigError } from '../src/errors.ts'
+import { orderByUses } from '../src/dependencies.ts'
+
+const dir = (files: Record<string, string> = {}) => {
+  const d = mkdtempSync(join(tmpdir(), 'armature-config-'))
+  for (const [name, body] of Object.entries(files)) writeFileSync(join(d, name), body)
+  return d
+}
+
+test('kernel defaults', async () => {
+  const config = await loadKernelConfig({ cwd: dir(), env: {} })
+  assert.is(config.port, 8080)
+  assert.is(config.httpsPort, 8443)
+  assert.is(config.shutdown.timeoutMs, 10_000)
+  assert.is(config.logLevel, 'info')
+  assert.ok(config.logFile.endsWith('logs/armature.log'))
+})
+
+test('precedence: defaults < config file < environment < overrides', async () => {
+  const cwd = dir({ 'armature.config.json': JSON.stringify({ port: 9000, logLevel: 'debug', shutdown: { timeoutMs: 3000, order: { http: 30 } } }) })
+  const fromFile = await loadKernelConfig({ cwd, env: {} })
+  assert.is(fromFile.port, 9000)
+  assert.is(fromFile.logLevel, 'debug')
+  assert.is(fromFile.shutdown.timeoutMs, 3000)
+  assert.equal(fromFile.shutdown.order, { http: 30 })
+  const fromEnv = await loadKernelConfig({ cwd, env: { PORT: '9100', SHUTDOWN_TIMEOUT_MS: '2500' } })
+  assert.is(fromEnv.port, 9100)
+  assert.is(fromEnv.shutdown.timeoutMs, 2500)
+  const overridden = await loadKernelConfig({ cwd, env: { PORT: '9100' }, overrides: { port: 9200 } })
+  assert.is(overridden.port, 9200)
+})
+
+const rejects = async (fn: () => Promise<unknown>, pattern: RegExp) => {
+  try {
+    await fn()
+  } catch (error) {
+    assert.instance(error, ConfigError)
+    assert.match((error as Error).message, pattern)
+    return
+  }
+  assert.unreachable(`expected a ConfigError matching ${pattern}`)
+}
+
+test('config errors name the key and the value', async () => {
+  await rejects(() => loadKernelConfig({ cwd: dir(), env: { PORT: 'abc' } }), /^PORT: "abc" is not a port/)
+  await rejects(() => loadKernelConfig({ cwd: dir(), env: { PORT: '70000' } }), /^PORT: "70000"/)
+  await rejects(() => loadKernelConfig({ cwd: dir(), env: { LOG_LEVEL: 'loud' } }), /^LOG_LEVEL: "loud" is not a log level/)
+  await rejects(() => loadKernelConfig({ cwd: dir({ 'armature.config.json': '{ "port": 80, }' }), env: {} }), /armature\.config\.json: invalid JSON/)
+  await rejects(() => loadKernelConfig({ cwd: dir({ 'armature.config.json': '{ "prot": 80 }' }), env: {} }), /^prot: unknown option/)
+  await rejects(() => loadKernelConfig({ cwd: dir({ 'armature.config.json': '{ "shutdown": { "order": { "http": "first" } } }' }), env: {} }), /^shutdown\.order\.http: "first" is not a phase number/)
+  await rejects(() => loadKernelConfig({ cwd: dir(), env: { TLS_CERT: '/nope.pem' } }), /TLS_CERT and TLS_KEY must be set together/)
+})
+
+test('plugin env names', () => {
+  assert.is(pluginEnvName('cache', 'fsync'), 'CACHE_FSYNC')
+  assert.is(pluginEnvName('rate-limit', 'maxBodyBytes'), 'RATE_LIMIT_MAX_BODY_BYTES')
+})
+
+test('plugin options: defaults < file < env, typed by the defaults', () => {
+  const defaults = { fsync: 'everysec', every: 1000, enabled: true, tags: ['a'] }
+  const resolved = resolvePluginConfig('cache', defaults, { fsync: 'always', every: 50 }, { CACHE_EVERY: '75', CACHE_ENABLED: 'false', CACHE_TAGS: 'x, y' })
+  assert.equal(resolved, { fsync: 'always', every: 75, enabled: false, tags: ['x', 'y'] })
+})
+
+test('plugin option errors name the key', () => {
+  const throws = (fn: () => unknown, pattern: RegExp) =>
+    assert.throws(fn, (error: Error) => error instanceof ConfigError && pattern.test(error.message))
+  throws(() => resolvePluginConfig('cache', { every: 1 }, undefined, { CACHE_EVERY: 'soon' }), /^CACHE_EVERY: "soon" is not a number/)
+  throws(() => resolvePluginConfig('cache', { every: 1 }, { every: 'soon' }, {}), /^plugins\.cache\.every: expected number, got string/)
+  throws(() => resolvePluginConfig('cache', { every: 1 }, { evry: 2 }, {}), /^plugins\.cache\.evry: unknown option \(known: every\)/)
+  throws(() => resolvePluginConfig('cache', { fn: (() => 1) as never }, undefined, {}), /^cache\.config\.fn: unsupported option type function/)
+})
+
+test('dependency order: each plugin after what it uses', () => {
+  const { order, errors } = orderByUses(new Map([['shortener', ['proxy', 'collections']], ['proxy', []], ['collections', []]]))
+  assert.is(errors.size, 0)
+  assert.ok(order.indexOf('proxy') < order.indexOf('shortener'))
+  assert.ok(order.indexOf('collections') < order.indexOf('shortener'))
+})
+
+test('dependency cycle and missing plugin are named', () => {
+  const { order, errors } = orderByUses(new Map([['a', ['b']], ['b', ['a']], ['c', ['ghost']], ['d', ['c']], ['e', []]]))
+  assert.equal(order, ['e'])
+  assert.match(errors.get('a')!, /dependency cycle: (a -> b -> a|b -> a -> b)/)
+  assert.match(errors.get('c')!, /uses 'ghost', which is not loaded/)
+  assert.match(errors.get('d')!, /uses 'c', which cannot start/)
+})
+
+test.run()

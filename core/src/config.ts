@@ -21,6 +21,8 @@ export interface KernelConfig {
   buildDir: string
   shutdown: {
     timeoutMs: number
+    /** How long the Ready phase waits, answering 503 on /readyz, before listeners close (lets balancers notice). */
+    readyDelayMs: number
     /** Stop-entry id or prefix -> phase, e.g. { "http": 10, "plugin:cache": 30 }. */
     order: Record<string, number>
   }
@@ -109,6 +111,7 @@ export async function loadKernelConfig(options: {
     buildDir: o.buildDir ?? resolve(cwd, '.armature/build'),
     shutdown: {
       timeoutMs: pick(o.shutdown?.timeoutMs, 'SHUTDOWN_TIMEOUT_MS', 'shutdown.timeoutMs', asPositiveInt, 10_000, fileShutdown.timeoutMs),
+      readyDelayMs: pick(o.shutdown?.readyDelayMs, 'SHUTDOWN_READY_DELAY_MS', 'shutdown.readyDelayMs', asNonNegativeInt, 0, fileShutdown.readyDelayMs),
       order: o.shutdown?.order ?? asOrder(fileShutdown.order),
     },
     drainTimeoutMs: pick(o.drainTimeoutMs, 'DRAIN_TIMEOUT_MS', 'drainTimeoutMs', asPositiveInt, 10_000),
@@ -232,6 +235,12 @@ function asPort(raw: unknown, key: string): number {
 function asPositiveInt(raw: unknown, key: string): number {
   const n = typeof raw === 'number' ? raw : Number(raw)
   if (!Number.isInteger(n) || n <= 0) throw new ConfigError(key, `${JSON.stringify(raw)} is not a positive integer`)
+  return n
+}
+
+function asNonNegativeInt(raw: unknown, key: string): number {
+  const n = typeof raw === 'number' ? raw : Number(raw)
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(key, `${JSON.stringify(raw)} is not a non-negative integer`)
   return n
 }
 

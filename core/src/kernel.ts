@@ -522,7 +522,7 @@ export class Kernel {
       // A reload in progress finishes (or gives up) first, so its generation is stopped too.
       await this.#queue
       const entries: StopEntry[] = [
-        { id: 'readiness', phase: Phase.Ready, timeoutMs: 1000, fn: () => undefined },
+        { id: 'readiness', phase: Phase.Ready, timeoutMs: this.config.shutdown.readyDelayMs + 1000, fn: () => delay(this.config.shutdown.readyDelayMs) },
         ...this.#listeners.map((l) => ({ id: l.name, phase: Phase.Ingress, timeoutMs: this.config.shutdown.timeoutMs, fn: () => l.stop(), force: () => l.force() })),
       ]
       if (this.#retiring.size) {
@@ -596,6 +596,10 @@ export async function startKernel(options: KernelOptions = {}): Promise<Kernel> 
 function hostForUrl(address: AddressInfo): string {
   const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address
   return `${host.includes(':') ? `[${host}]` : host}:${address.port}`
+}
+
+function delay(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve()
 }
 
 function realpathSafe(dir: string): string {

@@ -1,0 +1,47 @@
+// The controllers assembled: body limit, error mapping, an ETag on every response.
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import type { Cache } from '../cache.ts'
+import { PreconditionFailedError } from '../errors.ts'
+import { errorView } from '../views/json.ts'
+import { adminRoutes } from './admin.ts'
+import { documentRoutes, type MutationKind } from './documents.ts'
+import { messageOf, statusOf } from './errors.ts'
+
+export interface AppOptions {
+  /** Largest accepted request body, in bytes. */
+  maxBodyBytes: number
+  onMutation?: (kind: MutationKind) => void
+  /** Unexpected (500) errors; the client only sees "internal error". */
+  onError?: (err: unknown) => void
+}
+
+export function createApp(cache: Pick<Cache, 'store' | 'stats'>, options: AppOptions): Hono {
+  const { store } = cache
+  const app = new Hono()
+
+  app.use(async (c, next) => {
+    await next()
+    // Responses without a document's ETag carry the store's sequence number as a weak one.
+    if (!c.res.headers.has('ETag')) c.res.headers.set('ETag', `W/"${store.seq}"`)
+  })
+  app.use(
+    bodyLimit({
+      maxSize: options.maxBodyBytes,
+      onError: (c) => c.json(errorView(`request body is larger than the limit of ${options.maxBodyBytes} bytes`), 413),
+    }),
+  )
+
+  app.route('/', adminRoutes(cache))
+  app.route('/', documentRoutes(store, options.onMutation))
+
+  app.notFound((c) => c.json(errorView(`no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404))
+  app.onError((err, c) => {
+    const status = statusOf(err)
+    if (status === 500) options.onError?.(err)
+    // A 412 tells the client which version is current, so it can retry without a GET.
+    if (err instanceof PreconditionFailedError && err.actual) c.header('ETag', err.actual)
+    return c.json(errorView(messageOf(err, status)), status)
+  })
+  return app
+}

@@ -35,7 +35,9 @@ export function createApp(cache: Pick<Cache, 'store' | 'stats'>, options: AppOpt
   app.route('/', adminRoutes(cache))
   app.route('/', documentRoutes(store, options.onMutation))
 
-  app.notFound((c) => c.json(errorView(`no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404))
+  // A catch-all route rather than notFound(): a parent app that mounts this one (the
+  // kernel does) answers unmatched paths with its own notFound, not ours.
+  app.all('*', (c) => c.json(errorView(`no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404))
   app.onError((err, c) => {
     const status = statusOf(err)
     if (status === 500) options.onError?.(err)

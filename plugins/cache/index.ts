@@ -1,0 +1,72 @@
+// The cache plugin: config, routes, stop hooks. Everything else lives in src/.
+import { definePlugin, Phase } from '@armature/core'
+import { Cache } from './src/cache.ts'
+import { createApp } from './src/controllers/app.ts'
+import { parseFsyncPolicy } from './src/fsync-policy.ts'
+import { leaseCache } from './src/shared-cache.ts'
+
+export default definePlugin({
+  name: 'cache',
+  version: '0.1.0',
+  description: 'In-memory entity store with HTTP CRUD, a CLI viewer, dump/restore via Redis and a file',
+  config: {
+    /** Empty: REDIS_URL, and when that is empty too, the file alone. */
+    redisUrl: '',
+    redisPrefix: 'armature:cache',
+    fsync: 'everysec',
+    snapshotEveryMs: 60_000,
+    dumpEveryMs: 30_000,
+    maxBodyBytes: 1_048_576,
+  },
+  async setup(ctx) {
+    const { config } = ctx
+    const fsync = parseFsyncPolicy(config.fsync, 'cache.fsync')
+    if (!Number.isInteger(config.maxBodyBytes) || config.maxBodyBytes < 1) {
+      throw new Error(`cache.maxBodyBytes must be a positive integer, got ${config.maxBodyBytes}`)
+    }
+    const redisUrl = config.redisUrl || process.env.REDIS_URL || ''
+    const dataDir = ctx.kernel.dataDir
+
+    const lease = await leaseCache(dataDir, () =>
+      Cache.open({
+        dataDir,
+        fsync,
+        redisUrl,
+        redisPrefix: config.redisPrefix,
+        snapshotEveryMs: config.snapshotEveryMs,
+        dumpEveryMs: config.dumpEveryMs,
+        log: ctx.log,
+      }),
+    )
+    const { cache } = lease
+    if (lease.reused) ctx.log.info({ seq: cache.store.seq }, 'reusing the open store of the previous generation')
+
+    const mutations = ctx.metrics.counter('mutations_total', 'Acknowledged mutations by kind', ['kind'])
+    const documents = ctx.metrics.gauge('documents', 'Documents held in memory')
+    const app = createApp(cache, {
+      maxBodyBytes: config.maxBodyBytes,
+      onMutation: (kind) => {
+        mutations.inc({ kind })
+        documents.set(cache.store.size)
+      },
+      onError: (err) => ctx.log.error({ err }, 'request failed'),
+    })
+    ctx.http.route(app)
+
+    // Ingress has stopped by Flush, so the final dump sees every acknowledged write.
+    let last = false
+    ctx.onStop(
+      'final redis dump',
+      async () => {
+        last = lease.release()
+        if (!last) return void (await cache.dumpToRedis())
+        const complete = await cache.finalDump()
+        if (cache.redisConfigured && !complete) ctx.log.warn({ seq: cache.store.seq }, 'final Redis dump incomplete; the file holds every write')
+      },
+      { phase: Phase.Flush, timeoutMs: 5000 },
+    )
+    ctx.onStop('close redis', () => (last ? cache.closeRedis() : undefined), { phase: Phase.Egress })
+    ctx.onStop('close file log', () => (last ? cache.closeFile() : undefined), { phase: Phase.Final })
+    ctx.provide(cache)
+  },
+})

@@ -15,7 +15,8 @@ function hasCompareTo(value: unknown): value is Comparable<unknown> {
 }
 
 /**
- * Natural order: numbers numerically (NaN after every other number, -0 before 0, as Double.compare),
+ * Natural order: numbers numerically (NaN after every other number as in Double.compare, but -0
+ * equal to 0, as native Map keys are),
  * strings by UTF-16 code unit (as String.compareTo), bigints, booleans (false first), Dates by time,
  * and objects through their `compareTo`. Values of different kinds are not comparable.
  */
@@ -23,7 +24,7 @@ function compareNatural(a: unknown, b: unknown): number {
   if (typeof a === 'number' && typeof b === 'number') {
     if (a < b) return -1
     if (a > b) return 1
-    if (a === b) return a === 0 ? (1 / a < 1 / b ? -1 : 1 / a > 1 / b ? 1 : 0) : 0
+    if (a === b) return 0
     // at least one NaN
     return a !== a ? (b !== b ? 0 : 1) : -1
   }

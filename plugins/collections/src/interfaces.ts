@@ -144,6 +144,8 @@ export interface Map<K, V> extends Iterable<[K, V]> {
   /** A live view of the entries. */
   entrySet(): Set<MapEntry<K, V>>
   forEach(action: (value: V, key: K) => void): void
+  /** The keys in iteration order, for for...of and spread. */
+  keys(): IterableIterator<K>
   entryIterator(): Iterator<MapEntry<K, V>>
   toMap(): globalThis.Map<K, V>
   equals(other: unknown): boolean

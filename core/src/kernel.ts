@@ -165,7 +165,7 @@ export class Kernel {
       this.#listeners.push(https)
       this.log.info(`https listening on https://${hostForUrl(this.addresses.https)}`)
     }
-    if (this.config.watch) this.#startWatching()
+    if (this.config.watch) await this.#startWatching()
     this.ready = true
     const failed = [...this.slots.values()].filter((s) => s.status === 'failed').map((s) => s.name)
     this.log.info(`ready: ${[...this.slots.values()].filter((s) => s.status === 'running').length} plugins running${failed.length ? `, failed: ${failed.join(', ')}` : ''}`)
@@ -494,7 +494,7 @@ export class Kernel {
     if (gen.bundle && ![...this.slots.values()].some((s) => s.current?.bundle?.file === gen.bundle!.file)) removeBundle(gen.bundle.file)
   }
 
-  #startWatching(): void {
+  async #startWatching(): Promise<void> {
     const dirs = this.#options.scanPluginsDir === false ? [] : [this.config.pluginsDir]
     const paths = (this.#options.pluginPaths ?? []).map((p) => resolve(p))
     this.#watcher = watchPlugins(dirs, paths, (name) => {
@@ -506,6 +506,7 @@ export class Kernel {
       }
       void this.reload(name, { reason: 'file change' })
     })
+    await this.#watcher.ready
     this.log.info(`watching ${[...dirs, ...paths].join(', ')} for plugin changes`)
   }
 

@@ -128,6 +128,8 @@ function formatMessage(message: Message): string {
 }
 
 export interface Watcher {
+  /** Resolves once the initial scan is done and changes are being reported. */
+  ready: Promise<void>
   close(): Promise<void>
 }
 
@@ -175,7 +177,9 @@ export function watchPlugins(
     return undefined
   }
   watcher.on('all', (_event, path) => fire(resolve(path)))
+  const ready = new Promise<void>((resolveReady) => watcher.once('ready', () => resolveReady()))
   return {
+    ready,
     async close() {
       for (const timer of timers.values()) clearTimeout(timer)
       await watcher.close()

@@ -1,7 +1,7 @@
 // Wall clock <-> instant in an IANA timezone, computed with Intl.DateTimeFormat.
 //
-// Offsets are cached per 15-minute bucket, and only for buckets whose start and end have the
-// same offset, so a bucket that contains a transition is always computed exactly.
+// Offsets are cached per day, and per 15 minutes on days with a transition; a bucket is cached
+// only when its start and end have the same offset, so transitions are always computed exactly.
 import { TimezoneError } from './errors.ts'
 
 /** A local date and time, month 1-12, to the second. */
@@ -72,7 +72,9 @@ export class Zone {
 
   readonly name: string
   private readonly format: Intl.DateTimeFormat | undefined
-  private readonly offsets = new Map<number, number>()
+  /** Offset per bucket, NaN when the bucket holds a transition. */
+  private readonly days = new Map<number, number>()
+  private readonly quarters = new Map<number, number>()
 
   private constructor(name: string) {
     if (UTC_NAMES.has(name)) {
@@ -100,18 +102,25 @@ export class Zone {
   /** Offset of the zone at an instant, in ms (local minus UTC). */
   offsetAt(instant: number): number {
     if (!this.format) return 0
-    const bucket = Math.floor(instant / BUCKET_MS)
-    const cached = this.offsets.get(bucket)
-    if (cached !== undefined) return cached
-    const start = bucket * BUCKET_MS
+    // Day buckets whose two ends agree hold no transition (zones never change offset twice in a
+    // day); a day with a transition is split into 15-minute buckets the same way.
+    const day = Math.floor(instant / DAY_MS)
+    const byDay = this.cached(this.days, day, DAY_MS)
+    if (byDay !== undefined) return byDay
+    const quarter = Math.floor(instant / BUCKET_MS)
+    const byQuarter = this.cached(this.quarters, quarter, BUCKET_MS)
+    return byQuarter ?? this.rawOffset(instant)
+  }
+
+  private cached(cache: Map<number, number>, bucket: number, size: number): number | undefined {
+    const known = cache.get(bucket)
+    if (known !== undefined) return Number.isNaN(known) ? undefined : known
+    const start = bucket * size
     const atStart = this.rawOffset(start)
-    const atEnd = this.rawOffset(start + BUCKET_MS - 1)
-    if (atStart === atEnd) {
-      if (this.offsets.size >= CACHE_LIMIT) this.offsets.clear()
-      this.offsets.set(bucket, atStart)
-      return atStart
-    }
-    return this.rawOffset(instant)
+    const value = atStart === this.rawOffset(start + size - 1) ? atStart : NaN
+    if (cache.size >= CACHE_LIMIT) cache.clear()
+    cache.set(bucket, value)
+    return Number.isNaN(value) ? undefined : value
   }
 
   /** Local wall time of an instant (milliseconds dropped). */

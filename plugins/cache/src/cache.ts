@@ -3,6 +3,7 @@
 // open; it knows nothing of HTTP.
 import type { Redis } from 'ioredis'
 import { DataDir, type RecoveryReport } from './data-dir.ts'
+import { Coalesced } from './coalesce.ts'
 import { CorruptDataError } from './errors.ts'
 import type { FsyncPolicy } from './fsync-policy.ts'
 import { silentLogger, type CacheLogger } from './logger.ts'
@@ -68,8 +69,8 @@ export class Cache {
   #dumpSeq: number | undefined
   #lastDumpAt: number | undefined
   #lastDumpError: string | undefined
-  #dumping: Promise<DumpWrite | undefined> | undefined
-  #checkpointing: Promise<void> | undefined
+  readonly #dumps = new Coalesced(() => this.#runDump())
+  readonly #checkpoints = new Coalesced(() => this.#runCheckpoint())
   #redisClosed = false
   #fileClosed = false
 
@@ -165,8 +166,7 @@ export class Cache {
    */
   dumpToRedis(): Promise<DumpWrite | undefined> {
     if (!this.#dump || this.#redisClosed) return Promise.resolve(undefined)
-    this.#dumping ??= this.#runDump().finally(() => (this.#dumping = undefined))
-    return this.#dumping
+    return this.#dumps.run()
   }
 
   async #runDump(): Promise<DumpWrite | undefined> {
@@ -190,16 +190,19 @@ export class Cache {
 
   /** Snapshot + compaction of the data folder, when there were mutations since the last one. */
   checkpoint(): Promise<void> {
-    this.#checkpointing ??= (async () => {
-      if (this.#fileClosed) return
-      const image = this.store.image()
-      if (image.seq === this.#checkpointSeq) return
+    return this.#checkpoints.run()
+  }
+
+  async #runCheckpoint(): Promise<void> {
+    if (this.#fileClosed) return
+    const image = this.store.image()
+    if (image.seq === this.#checkpointSeq) return
+    try {
       await this.#dataDir.checkpoint(image)
       this.#checkpointSeq = image.seq
-    })()
-      .catch((err: Error) => this.#log.error({ err: err.message }, 'snapshot failed; the mutation log still holds every write'))
-      .finally(() => (this.#checkpointing = undefined))
-    return this.#checkpointing
+    } catch (err) {
+      this.#log.error({ err: (err as Error).message }, 'snapshot failed; the mutation log still holds every write')
+    }
   }
 
   stats(): CacheStats {
@@ -237,7 +240,7 @@ export class Cache {
 
   async closeRedis(): Promise<void> {
     if (this.#redisClosed || !this.#redis) return
-    await this.#dumping
+    await this.dumpToRedis()
     this.#redisClosed = true
     await this.#redis.quit().catch(() => this.#redis!.disconnect())
   }

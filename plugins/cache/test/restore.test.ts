@@ -14,6 +14,13 @@ import { tempDir } from './support/tmp.ts'
 const base = uniquePrefix('restore')
 const redis = testRedis(base)
 let n = 0
+const opened: Cache[] = []
+
+async function open(o: CacheOptions): Promise<Cache> {
+  const cache = await Cache.open(o)
+  opened.push(cache)
+  return cache
+}
 
 function options(extra: Partial<CacheOptions> = {}): CacheOptions {
   return {
@@ -32,7 +39,10 @@ function sortedDocs(docs: readonly { collection: string; id: string }[]) {
   return [...docs].sort((a, b) => (`${a.collection}/${a.id}` < `${b.collection}/${b.id}` ? -1 : 1))
 }
 
-test.after(() => redis.cleanup())
+test.after(async () => {
+  for (const cache of opened) await cache.close().catch(() => {})
+  await redis.cleanup()
+})
 
 test('chooseRestore: higher seq wins, a tie and any Redis problem go to the file', () => {
   const file = { ...emptyImage(), seq: 5, documents: [] }
@@ -48,17 +58,17 @@ test('chooseRestore: higher seq wins, a tie and any Redis problem go to the file
 
 test('newer Redis dump wins at start-up, and the file is brought level with it', async () => {
   const opts = options()
-  const a = await Cache.open(opts)
+  const a = await open(opts)
   await a.store.put('c', 'x', 1).durable
   await a.close()
   // Another writer moved Redis ahead (for example this service on another host with a lost disk).
-  const other = await Cache.open({ ...options(), redisPrefix: opts.redisPrefix! })
+  const other = await open({ ...options(), redisPrefix: opts.redisPrefix! })
   assert.is(other.restore.source, 'redis')
   for (let i = 0; i < 5; i++) await other.store.put('c', `y${i}`, i).durable
   await other.close()
 
   const log = memoryLogger()
-  const b = await Cache.open({ ...opts, log })
+  const b = await open({ ...opts, log })
   assert.is(b.restore.source, 'redis')
   assert.is(b.restore.fileSeq, 1)
   assert.is(b.restore.redisSeq, 6)
@@ -74,15 +84,15 @@ test('newer Redis dump wins at start-up, and the file is brought level with it',
 
 test('newer file wins at start-up, and Redis is brought level with it', async () => {
   const opts = options()
-  const a = await Cache.open(opts)
+  const a = await open(opts)
   await a.store.put('c', 'x', 1).durable
   await a.close()
   // Writes while Redis was not configured: only the file saw them.
-  const fileOnly = await Cache.open({ ...opts, redisUrl: '' })
+  const fileOnly = await open({ ...opts, redisUrl: '' })
   for (let i = 0; i < 3; i++) await fileOnly.store.put('c', `f${i}`, i).durable
   await fileOnly.close()
 
-  const b = await Cache.open(opts)
+  const b = await open(opts)
   assert.is(b.restore.source, 'file')
   assert.match(b.restore.reason, /file is newer \(seq 4 > Redis dump seq 1\)/)
   const dump = new RedisDump(redis, opts.redisPrefix!)
@@ -95,7 +105,7 @@ test('Redis unreachable at start: the file serves; when Redis returns the next d
   proxy.cut()
   const opts = options({ redisUrl: proxy.url })
   const log = memoryLogger()
-  const a = await Cache.open({ ...opts, log })
+  const a = await open({ ...opts, log })
   assert.is(a.restore.source, 'empty')
   assert.match(a.restore.reason, /Redis dump unavailable/)
   for (let i = 0; i < 10; i++) await a.store.put('c', `k${i}`, i).durable
@@ -114,7 +124,7 @@ test('Redis unreachable at start: the file serves; when Redis returns the next d
 test('Redis cut during writes: no write fails, the file holds them all, the next dump catches up', async () => {
   const proxy = await startTcpProxy(redisTarget())
   const opts = options({ redisUrl: proxy.url, dumpEveryMs: 20 })
-  const a = await Cache.open(opts)
+  const a = await open(opts)
   const writes: Promise<void>[] = []
   for (let i = 0; i < 300; i++) {
     if (i === 100) proxy.cut()
@@ -134,7 +144,7 @@ test('Redis cut during writes: no write fails, the file holds them all, the next
 
 test('1,000 concurrent mutations, then restart: identical state from the file and from Redis', async () => {
   const opts = options({ fsync: 'everysec', dumpEveryMs: 5, snapshotEveryMs: 7 })
-  const a = await Cache.open(opts)
+  const a = await open(opts)
   const ops = Array.from({ length: 1000 }, async (_, i) => {
     await new Promise((r) => setTimeout(r, Math.random() * 20))
     const id = `k${i % 37}`
@@ -148,27 +158,44 @@ test('1,000 concurrent mutations, then restart: identical state from the file an
   assert.is(seq, 1000)
   await a.close()
 
-  const fromFile = await Cache.open({ ...opts, redisUrl: '' })
+  const fromFile = await open({ ...opts, redisUrl: '' })
   assert.is(fromFile.restore.source, 'file')
   assert.is(fromFile.store.seq, seq)
   assert.equal(sortedDocs(fromFile.store.image().documents), expected)
   await fromFile.close()
 
-  const fromRedis = await Cache.open({ ...opts, dataDir: tempDir() })
+  const fromRedis = await open({ ...opts, dataDir: tempDir() })
   assert.is(fromRedis.restore.source, 'redis')
   assert.is(fromRedis.store.seq, seq)
   assert.equal(sortedDocs(fromRedis.store.image().documents), expected)
   await fromRedis.close()
 })
 
+test('the final dump is not satisfied by a periodic dump already in flight', async () => {
+  const opts = options({ dumpEveryMs: 1, fsync: 'no' })
+  const a = await open(opts)
+  for (let round = 0; round < 20; round++) {
+    const pending = a.dumpToRedis()
+    a.store.put('c', `k${round}`, round)
+    const final = a.dumpToRedis()
+    await pending
+    const result = await final
+    assert.is(result?.seq ?? (await new RedisDump(redis, opts.redisPrefix!).currentSeq()), a.store.seq)
+  }
+  a.store.put('c', 'last', true)
+  assert.ok(await a.finalDump())
+  assert.is(await new RedisDump(redis, opts.redisPrefix!).currentSeq(), a.store.seq)
+  await a.close()
+})
+
 test('a corrupt Redis dump is reported and the file serves', async () => {
   const opts = options()
-  const a = await Cache.open({ ...opts, redisUrl: '' })
+  const a = await open({ ...opts, redisUrl: '' })
   await a.store.put('c', 'x', 1).durable
   await a.close()
   await redis.set(`${opts.redisPrefix}:current`, '50')
   await redis.set(`${opts.redisPrefix}:dump:50`, '{broken')
-  const b = await Cache.open(opts)
+  const b = await open(opts)
   assert.is(b.restore.source, 'file')
   assert.match(b.restore.reason, /not valid JSON/)
   const dump = new RedisDump(redis, opts.redisPrefix!)

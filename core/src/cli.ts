@@ -67,7 +67,39 @@ async function run(command: 'start' | 'dev', args: string[]): Promise<number> {
     strict: true,
   })
   const dev = command === 'dev'
-  let kernel: Kernel
+  // Signals are handled from the first moment: one during boot stops the kernel once it is up.
+  let kernel: Kernel | undefined
+  let signals = 0
+  let stopRequested: ((kernel: Kernel) => void) | undefined
+  let resolveExit: (code: number) => void = () => undefined
+  const exit = new Promise<number>((resolve) => (resolveExit = resolve))
+  const stop = (k: Kernel) =>
+    k.stop().then(
+      (report) => resolveExit(report.ok ? 0 : 1),
+      (error) => {
+        process.stderr.write(`armature: stop failed: ${errorMessage(error)}\n`)
+        resolveExit(1)
+      },
+    )
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++
+    if (signals > 1) {
+      kernel?.log.warn(`${signal} again: exiting at once`)
+      process.exit(130)
+    }
+    if (!kernel) {
+      stopRequested = stop
+      return
+    }
+    kernel.log.info(`${signal} received: stopping (send it again to exit at once)`)
+    void stop(kernel)
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  // A plugin's stray rejection is logged, not fatal: the other plugins keep serving.
+  process.on('unhandledRejection', (reason) => (kernel ? kernel.log.error(`unhandled rejection: ${errorMessage(reason)}`) : process.stderr.write(`armature: unhandled rejection: ${errorMessage(reason)}\n`)))
+  process.on('uncaughtException', (error) => (kernel ? kernel.log.error({ err: error }, `uncaught exception: ${error.message}`) : process.stderr.write(`armature: uncaught exception: ${error.message}\n`)))
+
   try {
     kernel = await startKernel({
       ...(values.config ? { configFile: values.config } : {}),
@@ -85,30 +117,11 @@ async function run(command: 'start' | 'dev', args: string[]): Promise<number> {
     process.stderr.write(`armature: cannot start: ${errorMessage(error)}\n`)
     return 1
   }
-
-  return new Promise<number>((resolveExit) => {
-    let signals = 0
-    const onSignal = (signal: NodeJS.Signals) => {
-      signals++
-      if (signals > 1) {
-        kernel.log.warn(`${signal} again: exiting at once`)
-        process.exit(130)
-      }
-      kernel.log.info(`${signal} received: stopping (send it again to exit at once)`)
-      kernel.stop().then(
-        (report) => resolveExit(report.ok ? 0 : 1),
-        (error) => {
-          process.stderr.write(`armature: stop failed: ${errorMessage(error)}\n`)
-          resolveExit(1)
-        },
-      )
-    }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
-    // A plugin's stray rejection is logged, not fatal: the other plugins keep serving.
-    process.on('unhandledRejection', (reason) => kernel.log.error(`unhandled rejection: ${errorMessage(reason)}`))
-    process.on('uncaughtException', (error) => kernel.log.error({ err: error }, `uncaught exception: ${error.message}`))
-  })
+  if (stopRequested) {
+    kernel.log.info('signal received during start-up: stopping')
+    void stopRequested(kernel)
+  }
+  return exit
 }
 
 async function listPlugins(args: string[]): Promise<number> {

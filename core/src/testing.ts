@@ -137,7 +137,7 @@ export async function spawnKernel(options: { args?: string[]; env?: Record<strin
       return [line]
     }
   })
-  const listening = waitFor(() => messages().find((m) => m.startsWith('http listening on '))?.slice('http listening on '.length), {
+  const listening = waitFor(() => (messages().some((m) => m.startsWith('ready: ')) ? messages().find((m) => m.startsWith('http listening on '))?.slice('http listening on '.length) : undefined), {
     timeoutMs: options.timeoutMs ?? 20_000,
     what: 'the child kernel to listen',
   })

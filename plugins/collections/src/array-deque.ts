@@ -12,11 +12,12 @@ import type { Deque, Iterator } from './interfaces.ts'
 
 const MIN_CAPACITY = 16
 
-/** Filled with `length` undefined values by push, so V8 keeps the array packed (fast element access). */
-function packedArray<E>(length: number): (E | undefined)[] {
-  const array: (E | undefined)[] = []
-  for (let i = 0; i < length; i++) array.push(undefined)
-  return array
+/**
+ * A preallocated array. Its empty slots are holes, which read as undefined; allocating at full size
+ * is several times faster than growing an array by push.
+ */
+function allocate<E>(length: number): (E | undefined)[] {
+  return new Array<E | undefined>(length)
 }
 
 function rejectUndefined(element: unknown): void {
@@ -42,7 +43,7 @@ export class ArrayDeque<E> extends AbstractCollection<E> implements Deque<E> {
       if (!(elements >= 0)) throw new IllegalArgumentException(`illegal capacity: ${elements}`)
       while (capacity < elements + 1) capacity *= 2
     }
-    this.elements = packedArray(capacity)
+    this.elements = allocate(capacity)
     this.mask = capacity - 1
     if (typeof elements === 'object') for (const e of elements) this.addLast(e)
   }
@@ -67,10 +68,10 @@ export class ArrayDeque<E> extends AbstractCollection<E> implements Deque<E> {
   private grow(): void {
     const old = this.elements
     const oldCapacity = old.length
-    const grown: (E | undefined)[] = []
-    for (let i = this.head; i < oldCapacity; i++) grown.push(old[i])
-    for (let i = 0; i < this.head; i++) grown.push(old[i])
-    for (let i = 0; i < oldCapacity; i++) grown.push(undefined)
+    const grown = allocate<E>(oldCapacity * 2)
+    let j = 0
+    for (let i = this.head; i < oldCapacity; i++) grown[j++] = old[i]
+    for (let i = 0; i < this.head; i++) grown[j++] = old[i]
     this.elements = grown
     this.head = 0
     this.tail = oldCapacity

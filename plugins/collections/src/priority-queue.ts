@@ -1,8 +1,9 @@
 // An unbounded priority queue on a binary heap, as java.util.PriorityQueue: the head is the least
 // element by the comparator (natural order by default). Sifting moves a hole instead of swapping,
-// which halves the array writes.
+// which halves the array writes. With natural order and elements that are all numbers (or all
+// strings) the sifts compare with `<` directly instead of calling the comparator.
 import { AbstractCollection } from './abstract-collection.ts'
-import { naturalOrder, type Comparator } from './comparator.ts'
+import { isNaturalOrder, naturalOrder, type Comparator } from './comparator.ts'
 import { valueEquals } from './equality.ts'
 import {
   ConcurrentModificationException,
@@ -15,14 +16,23 @@ import type { Iterator, Queue } from './interfaces.ts'
 export class PriorityQueue<E> extends AbstractCollection<E> implements Queue<E> {
   private heap: E[] = []
   private readonly compare: Comparator<E>
+  private readonly natural: boolean
+  /** True while natural order applies and every element is a number (not NaN) or every one a string. */
+  private primitive: boolean
+  /** 'number', 'string' or '' until the first element arrives. */
+  private primitiveType = ''
   /** Counts structural changes; iterators compare it to detect concurrent modification. */
   modCount = 0
 
   constructor(comparator?: Comparator<E>, elements?: Iterable<E>) {
     super()
     this.compare = comparator ?? naturalOrder<E>()
+    this.natural = this.primitive = isNaturalOrder(comparator)
     if (elements !== undefined) {
-      for (const e of elements) this.check(e)
+      for (const e of elements) {
+        this.check(e)
+        this.admit(e)
+      }
       this.heap = Array.from(elements)
       // Floyd's bottom-up heap construction: O(n) instead of n pushes.
       for (let i = (this.heap.length >>> 1) - 1; i >= 0; i--) this.siftDown(i, this.heap[i]!)
@@ -50,12 +60,23 @@ export class PriorityQueue<E> extends AbstractCollection<E> implements Queue<E> 
     if (element === undefined) throw new IllegalArgumentException('PriorityQueue does not accept undefined elements')
   }
 
+  /** Keeps `primitive` true only while every element so far shares one primitive type. */
+  private admit(element: E): void {
+    if (!this.primitive) return
+    const type = typeof element === 'number' ? (element === element ? 'number' : 'NaN') : typeof element
+    if (this.primitiveType === '') {
+      if (type === 'number' || type === 'string') this.primitiveType = type
+      else this.primitive = false
+    } else if (type !== this.primitiveType) this.primitive = false
+  }
+
   add(element: E): boolean {
     return this.offer(element)
   }
 
   offer(element: E): boolean {
     this.check(element)
+    if (this.primitive) this.admit(element)
     this.modCount++
     const heap = this.heap
     heap.push(element)
@@ -132,6 +153,8 @@ export class PriorityQueue<E> extends AbstractCollection<E> implements Queue<E> 
   clear(): void {
     this.heap = []
     this.modCount++
+    this.primitive = this.natural
+    this.primitiveType = ''
   }
 
   toArray(): E[] {
@@ -144,6 +167,7 @@ export class PriorityQueue<E> extends AbstractCollection<E> implements Queue<E> 
   }
 
   private siftUp(index: number, element: E): void {
+    if (this.primitive) return this.siftUpPrimitive(index, element)
     const heap = this.heap
     const compare = this.compare
     while (index > 0) {
@@ -156,21 +180,71 @@ export class PriorityQueue<E> extends AbstractCollection<E> implements Queue<E> 
     heap[index] = element
   }
 
+  /**
+   * Places `element` in the hole at `index`, moving it down. Bottom-up variant (as Python's heapq):
+   * walk the hole to a leaf along the smaller children - one comparison per level instead of two -
+   * then sift the element up from there, which is usually a step or two because it came from the
+   * bottom of the heap.
+   */
   private siftDown(index: number, element: E): void {
+    if (this.primitive) return this.siftDownPrimitive(index, element)
     const heap = this.heap
     const compare = this.compare
     const length = heap.length
-    const half = length >>> 1
-    while (index < half) {
-      let childIndex = 2 * index + 1
-      let child = heap[childIndex]!
+    const start = index
+    let childIndex = 2 * index + 1
+    while (childIndex < length) {
       const right = childIndex + 1
-      if (right < length && compare(child, heap[right]!) > 0) child = heap[(childIndex = right)]!
-      if (compare(element, child) <= 0) break
-      heap[index] = child
+      if (right < length && compare(heap[right]!, heap[childIndex]!) < 0) childIndex = right
+      heap[index] = heap[childIndex]!
       index = childIndex
+      childIndex = 2 * index + 1
+    }
+    while (index > start) {
+      const parentIndex = (index - 1) >>> 1
+      const parent = heap[parentIndex]!
+      if (compare(element, parent) >= 0) break
+      heap[index] = parent
+      index = parentIndex
     }
     heap[index] = element
+  }
+
+  // The same loops with `<` on numbers or strings (cast: the check is `primitive`).
+  private siftUpPrimitive(index: number, element: E): void {
+    const heap = this.heap as unknown as number[]
+    const value = element as unknown as number
+    while (index > 0) {
+      const parentIndex = (index - 1) >>> 1
+      const parent = heap[parentIndex]!
+      if (value >= parent) break
+      heap[index] = parent
+      index = parentIndex
+    }
+    heap[index] = value
+  }
+
+  private siftDownPrimitive(index: number, element: E): void {
+    const heap = this.heap as unknown as number[]
+    const value = element as unknown as number
+    const length = heap.length
+    const start = index
+    let childIndex = 2 * index + 1
+    while (childIndex < length) {
+      const right = childIndex + 1
+      if (right < length && heap[right]! < heap[childIndex]!) childIndex = right
+      heap[index] = heap[childIndex]!
+      index = childIndex
+      childIndex = 2 * index + 1
+    }
+    while (index > start) {
+      const parentIndex = (index - 1) >>> 1
+      const parent = heap[parentIndex]!
+      if (value >= parent) break
+      heap[index] = parent
+      index = parentIndex
+    }
+    heap[index] = value
   }
 
   /** Iterates in heap order (not priority order), as Java's PriorityQueue.iterator(). */

@@ -19,14 +19,22 @@ import { TreeSet } from './tree-set.ts'
 
 /** @internal */
 export class TreeNode<K, V> {
-  left: TreeNode<K, V> | null = null
-  right: TreeNode<K, V> | null = null
-  red = false
-  constructor(
-    public key: K,
-    public value: V,
-    public parent: TreeNode<K, V> | null,
-  ) {}
+  // Declared, then assigned in one constructor in a fixed order: every node gets the same hidden
+  // class without the extra define-as-undefined step of initialised class fields.
+  declare key: K
+  declare value: V
+  declare left: TreeNode<K, V> | null
+  declare right: TreeNode<K, V> | null
+  declare parent: TreeNode<K, V> | null
+  declare red: boolean
+  constructor(key: K, value: V, parent: TreeNode<K, V> | null) {
+    this.key = key
+    this.value = value
+    this.left = null
+    this.right = null
+    this.parent = parent
+    this.red = false
+  }
 }
 
 type Node<K, V> = TreeNode<K, V> | null

@@ -1,5 +1,5 @@
 // The kernel's own routes on the root app: health, readiness, metrics, plugin admin.
-// Everything else falls through to the plugin dispatcher.
+// Kernel.fetch sends every other path to the plugin dispatcher.
 import { timingSafeEqual } from 'node:crypto'
 import { Hono, type Context, type Next } from 'hono'
 import { PLUGIN_NAME } from './plugin.ts'
@@ -18,7 +18,7 @@ export function kernelRoutes(kernel: Kernel): Hono {
   })
 
   app.get('/metrics', async (c) => {
-    const body = await kernel.metrics.registry.metrics()
+    const body = await kernel.metrics.render()
     return c.body(body, 200, { 'content-type': kernel.metrics.registry.contentType })
   })
 
@@ -33,7 +33,7 @@ export function kernelRoutes(kernel: Kernel): Hono {
     return c.json(result)
   })
 
-  app.all('*', (c) => kernel.dispatch(c))
+  app.all('*', (c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404))
 
   app.onError((error, c) => {
     kernel.log.error({ err: error }, `unhandled error in ${c.req.method} ${c.req.path}: ${error.message}`)

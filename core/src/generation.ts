@@ -1,7 +1,6 @@
 // One loaded instance of a plugin: its context, routes, stop entries and in-flight count.
 // A reload builds a new generation beside the old; the old one drains, then stops.
 import { Hono } from 'hono'
-import { routePath } from 'hono/route'
 import type { Logger } from 'pino'
 import type { Bundle } from './loader.ts'
 import type { PluginContext, PluginDefinition, StopOptions } from './plugin.ts'
@@ -10,9 +9,6 @@ import type { StopEntry } from './shutdown.ts'
 import type { PluginMetrics } from './metrics.ts'
 import type { Env } from './config.ts'
 import { PluginError } from './errors.ts'
-
-/** Set on the per-request env by the route probe, read by the dispatcher for metrics. */
-export const ROUTE_KEY = 'armatureRoute'
 
 export interface GenerationDeps {
   log: Logger
@@ -146,14 +142,34 @@ function normalizeBase(base: string, plugin: string): string {
   return trimmed
 }
 
-/** Mounts the plugin's app under its base with a probe that records the matched route. */
+/**
+ * The route pattern that served a request, for metric labels. Asked of the router after the
+ * response (a match costs less than a middleware on every request); undefined when none matched.
+ */
+export function routeOf(app: Hono, method: string, path: string): string | undefined {
+  // Most traffic repeats a few paths; a small memo spares the router a second match.
+  let memo = routeMemo.get(app)
+  if (!memo) routeMemo.set(app, (memo = new Map()))
+  const key = method + ' ' + path
+  const known = memo.get(key)
+  if (known !== undefined) return known || undefined
+  if (memo.size >= ROUTE_MEMO_SIZE) memo.clear()
+  const route = matchRoute(app, method, path)
+  memo.set(key, route ?? '')
+  return route
+}
+
+const ROUTE_MEMO_SIZE = 1024
+const routeMemo = new WeakMap<Hono, Map<string, string>>()
+
+function matchRoute(app: Hono, method: string, path: string): string | undefined {
+  const matches = (app.router.match(method, path) as unknown as [Array<[[unknown, { path: string }], unknown]>])[0]
+  return matches.length ? matches[matches.length - 1]![0][1].path : undefined
+}
+
+/** Mounts the plugin's app under its base, with errors logged through the plugin's logger. */
 function mount(base: string, app: Hono<any, any, any>, gen: Generation): Hono {
   const wrapper = new Hono()
-  wrapper.use('*', async (c, next) => {
-    await next()
-    const env = c.env as Record<string, unknown> | undefined
-    if (env) env[ROUTE_KEY] = routePath(c)
-  })
   wrapper.route(base, app)
   wrapper.onError((error, c) => {
     const withResponse = error as Error & { getResponse?: () => Response }

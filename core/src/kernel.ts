@@ -3,12 +3,12 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { AddressInfo } from 'node:net'
-import type { Context } from 'hono'
+import type { ServerResponse } from 'node:http'
 import { getRequestListener } from '@hono/node-server'
 import type { Logger } from 'pino'
 import { loadKernelConfig, resolvePluginConfig, type Env, type KernelConfig, type KernelOverrides } from './config.ts'
 import { ConfigError, PluginError, errorMessage } from './errors.ts'
-import { Generation, ROUTE_KEY } from './generation.ts'
+import { Generation, routeOf } from './generation.ts'
 import { bundle, discover, importPlugin, removeBundle, sourceAt, watchPlugins, checkName, type Bundle, type PluginSource, type Rejected, type Watcher } from './loader.ts'
 import { createLog, type KernelLog } from './log.ts'
 import { KernelMetrics } from './metrics.ts'
@@ -185,39 +185,75 @@ export class Kernel {
 
   // ---- HTTP dispatch ----
 
+  /** The kernel's own routes (health, readiness, metrics, admin). */
   readonly app = kernelRoutes(this)
 
-  readonly fetch = (request: Request, env?: unknown): Response | Promise<Response> => this.app.fetch(request, env)
+  /** The one HTTP entry point: kernel routes, else the plugin whose base matches. */
+  readonly fetch = (request: Request, env?: unknown): Response | Promise<Response> => {
+    const path = pathOf(request.url)
+    if (KERNEL_PATHS.has(path) || path.startsWith('/_armature/')) return this.app.fetch(request, env)
+    return this.dispatch(request, path, env as RequestEnv | undefined)
+  }
 
-  /** Routes a request to the current generation of the plugin whose base matches. */
-  async dispatch(c: Context): Promise<Response> {
-    const path = c.req.path
-    const mount = this.#mounts.find((m) => m.base === '/' || path === m.base || path.startsWith(m.base + '/'))
+  /**
+   * Routes a request to the current generation of the plugin whose base matches. Stays
+   * synchronous when the plugin's handler is, so @hono/node-server keeps its fast path.
+   */
+  dispatch(request: Request, path: string, env: RequestEnv | undefined): Response | Promise<Response> {
+    const mount = this.#mountFor(path)
     const gen = mount?.slot.current
     const app = gen?.apps.get(mount!.base)
-    if (!gen || !app) return c.json({ error: `no route for ${c.req.method} ${path}` }, 404)
+    if (!gen || !app) return Response.json({ error: `no route for ${request.method} ${path}` }, { status: 404 })
     gen.enter()
-    const env = c.env as { outgoing?: import('node:http').ServerResponse; [ROUTE_KEY]?: string } | undefined
-    const started = performance.now()
-    const done = () => {
-      gen.leave()
-      const route = env?.[ROUTE_KEY]
-      const label = !route || route === '*' || route === '/*' ? 'unmatched' : route
-      const status = env?.outgoing?.statusCode ?? 0
-      this.metrics.requests.inc({ plugin: gen.name, route: label, method: c.req.method, status })
-      this.metrics.latency.observe({ plugin: gen.name, route: label }, (performance.now() - started) / 1000)
-    }
-    let response: Response
+    // Plain data, no closure: this runs for every request.
+    const flight: InFlight = { kernel: this, gen, app, method: request.method, path, started: performance.now(), env }
+    let result: Response | Promise<Response>
     try {
-      response = await app.fetch(c.req.raw, env)
+      result = app.fetch(request, env)
     } catch (error) {
-      done()
+      this.#landed(flight, 500)
       throw error
     }
+    if (result instanceof Promise) return result.then((response) => this.#track(flight, response), (error) => this.#failed(flight, error))
+    return this.#track(flight, result)
+  }
+
+  #track(flight: InFlight, response: Response): Response {
     // The generation counts as busy until the body has been written out, not just returned.
-    if (env?.outgoing && !env.outgoing.writableFinished) env.outgoing.once('close', done)
-    else done()
+    const outgoing = flight.env?.outgoing as (ServerResponse & { [IN_FLIGHT]?: InFlight }) | undefined
+    if (outgoing && !outgoing.writableFinished) {
+      outgoing[IN_FLIGHT] = flight
+      outgoing.on('close', onResponseClose)
+    } else {
+      this.#landed(flight, outgoing?.statusCode ?? response.status)
+    }
     return response
+  }
+
+  #failed(flight: InFlight, error: unknown): never {
+    this.#landed(flight, 500)
+    throw error
+  }
+
+  #mountFor(path: string): Mount | undefined {
+    const mounts = this.#mounts
+    for (let i = 0; i < mounts.length; i++) {
+      const base = mounts[i]!.base
+      if (path.startsWith(base) && (path.length === base.length || path.charCodeAt(base.length) === 47 || base === '/')) return mounts[i]
+    }
+    return undefined
+  }
+
+  /** A request's response is out (or failed): release the generation and record the metrics. */
+  #landed(flight: InFlight, status: number): void {
+    flight.gen.leave()
+    const route = status === 404 ? undefined : routeOf(flight.app, flight.method, flight.path)
+    this.metrics.observe(flight.gen.name, route ?? 'unmatched', flight.method, status, (performance.now() - flight.started) / 1000)
+  }
+
+  /** Called from the response's close listener. */
+  static landed(flight: InFlight, status: number): void {
+    flight.kernel.#landed(flight, status)
   }
 
   #rebuildMounts(): void {
@@ -597,6 +633,40 @@ export async function startKernel(options: KernelOptions = {}): Promise<Kernel> 
 function hostForUrl(address: AddressInfo): string {
   const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address
   return `${host.includes(':') ? `[${host}]` : host}:${address.port}`
+}
+
+type RequestEnv = { outgoing?: ServerResponse }
+
+const IN_FLIGHT = Symbol('armature.inFlight')
+
+interface InFlight {
+  kernel: Kernel
+  gen: Generation
+  app: import('hono').Hono
+  method: string
+  path: string
+  started: number
+  env: RequestEnv | undefined
+}
+
+function onResponseClose(this: ServerResponse & { [IN_FLIGHT]?: InFlight }): void {
+  const flight = this[IN_FLIGHT]
+  if (flight) {
+    this[IN_FLIGHT] = undefined
+    Kernel.landed(flight, this.statusCode)
+  }
+}
+
+const KERNEL_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/_armature'])
+
+/** The path of an absolute URL without parsing it (the hot path sees every request). */
+function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('://') + 3)
+  if (start === -1) return '/'
+  const query = url.indexOf('?', start)
+  const hash = url.indexOf('#', start)
+  const end = query === -1 ? hash : hash === -1 ? query : Math.min(query, hash)
+  return end === -1 ? url.slice(start) : url.slice(start, end)
 }
 
 function delay(ms: number): Promise<void> {

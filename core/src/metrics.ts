@@ -1,5 +1,6 @@
 // One Prometheus registry per kernel: request metrics, reloads, process metrics, plugin metrics.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { RequestMetrics } from './request-metrics.ts'
 
 export interface PluginMetrics {
   counter(name: string, help: string, labelNames?: string[]): Counter<string>
@@ -11,31 +12,27 @@ const METRIC_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/
 
 export class KernelMetrics {
   readonly registry = new Registry()
-  readonly requests: Counter<'plugin' | 'route' | 'method' | 'status'>
-  readonly latency: Histogram<'plugin' | 'route'>
+  readonly requests = new RequestMetrics()
   readonly reloads: Counter<'plugin' | 'result'>
 
   constructor() {
     collectDefaultMetrics({ register: this.registry })
-    this.requests = new Counter({
-      name: 'armature_http_requests_total',
-      help: 'HTTP requests by plugin, route, method and status',
-      labelNames: ['plugin', 'route', 'method', 'status'],
-      registers: [this.registry],
-    })
-    this.latency = new Histogram({
-      name: 'armature_http_request_duration_seconds',
-      help: 'HTTP request latency by plugin and route',
-      labelNames: ['plugin', 'route'],
-      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers: [this.registry],
-    })
     this.reloads = new Counter({
       name: 'armature_plugin_reloads_total',
       help: 'Plugin generation swaps by plugin and result (ok|failed)',
       labelNames: ['plugin', 'result'],
       registers: [this.registry],
     })
+  }
+
+  /** Records one finished request. */
+  observe(plugin: string, route: string, method: string, status: number, seconds: number): void {
+    this.requests.observe(plugin, route, method, status, seconds)
+  }
+
+  /** Everything, in the Prometheus text format. */
+  async render(): Promise<string> {
+    return this.requests.render() + (await this.registry.metrics())
   }
 
   /** Metrics a plugin owns; a reloaded generation gets the same instances back. */

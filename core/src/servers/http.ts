@@ -6,6 +6,7 @@ import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void
+type HttpSocket = Socket & { _httpMessage?: ServerResponse | null }
 
 export interface TlsFiles {
   cert: string | Buffer
@@ -15,26 +16,23 @@ export interface TlsFiles {
 export class HttpListener {
   readonly server: Server
   #stopping = false
-  /** Requests in flight per socket, so a socket can be closed the moment it goes idle. */
-  #active = new Map<Socket, number>()
+  readonly #sockets = new Set<HttpSocket>()
 
   constructor(
     readonly name: 'http' | 'https',
     listener: Listener,
     tls?: TlsFiles,
   ) {
+    // Nothing is tracked per request (the hot path): a stop inspects the sockets instead.
     const handle: Listener = (req, res) => {
-      const socket = req.socket
-      this.#active.set(socket, (this.#active.get(socket) ?? 0) + 1)
-      if (this.#stopping) res.shouldKeepAlive = false
-      res.once('close', () => this.#requestDone(socket))
+      if (this.#stopping) this.#closeAfter(res)
       listener(req, res)
     }
     this.server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handle) : createHttpServer(handle)
     // Over TLS the request's socket is the TLSSocket, so that is the one to track.
-    this.server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
-      this.#active.set(socket, 0)
-      socket.once('close', () => this.#active.delete(socket))
+    this.server.on(tls ? 'secureConnection' : 'connection', (socket: HttpSocket) => {
+      this.#sockets.add(socket)
+      socket.once('close', () => this.#sockets.delete(socket))
     })
     // A client error (bad request line, TLS garbage) answers 400 and never reaches a plugin.
     this.server.on('clientError', (_error, socket: Socket) => {
@@ -54,44 +52,32 @@ export class HttpListener {
     })
   }
 
-  get listening(): boolean {
-    return this.server.listening
-  }
-
   get connections(): number {
-    return this.#active.size
+    return this.#sockets.size
   }
 
   /** Resolves when every connection has closed; in-flight requests complete first. */
   stop(): Promise<void> {
     this.#stopping = true
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
-    for (const [socket, active] of this.#active) {
-      if (active === 0) socket.destroy()
+    for (const socket of this.#sockets) {
+      const res = socket._httpMessage
+      // Idle keep-alive sockets close now; busy ones close once their response is out.
+      if (!res) socket.destroy()
+      else this.#closeAfter(res)
     }
-    // Responses whose headers are not out yet will say `Connection: close`.
-    for (const res of this.#pendingResponses()) res.shouldKeepAlive = false
     return closed
   }
 
   /** Past the deadline: drop every connection still open. */
   force(): void {
     this.server.closeAllConnections()
-    for (const socket of this.#active.keys()) socket.destroy()
+    for (const socket of this.#sockets) socket.destroy()
   }
 
-  #requestDone(socket: Socket): void {
-    const left = (this.#active.get(socket) ?? 1) - 1
-    if (!this.#active.has(socket)) return
-    this.#active.set(socket, left)
-    // After a stop began, a socket whose last response went out is closed, not kept alive.
-    if (this.#stopping && left === 0) socket.end()
-  }
-
-  *#pendingResponses(): Iterable<ServerResponse> {
-    for (const socket of this.#active.keys()) {
-      const res = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage
-      if (res && !res.headersSent) yield res
-    }
+  #closeAfter(res: ServerResponse): void {
+    // Headers not out yet: they will say `Connection: close` and Node closes the socket after.
+    if (!res.headersSent) res.shouldKeepAlive = false
+    else res.once('finish', () => res.socket?.end())
   }
 }

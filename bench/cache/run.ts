@@ -99,7 +99,7 @@ after each kill the data folder is read back.
 |---|---:|---:|---:|---:|---:|
 ${kills.map((k) => `| ${k.policy} | ${k.rounds} | ${k.acknowledged} | ${k.lost.length} | ${k.unacknowledged} | ${k.tornTails} |`).join('\n')}
 
-A kill -9 ends the process but not the kernel: every policy acknowledges only after
+A kill -9 ends the process but not the operating system: every policy acknowledges only after
 write(2), so the page cache keeps the record. The policies differ on power loss or a
 kernel crash, which this benchmark does not simulate: \`always\` loses nothing
 acknowledged, \`everysec\` up to about one second, \`no\` whatever the OS had not flushed.

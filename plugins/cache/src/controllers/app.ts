@@ -20,12 +20,18 @@ export function createApp(cache: Pick<Cache, 'store' | 'stats'>, options: AppOpt
   const { store } = cache
   const app = new Hono()
 
+  // Responses without a document's ETag carry the store's sequence number as a weak
+  // one. Set before the handler (which may replace it), not after: reading c.res
+  // afterwards makes @hono/node-server build a full Response and lose its fast path.
   app.use(async (c, next) => {
+    c.header('ETag', `W/"${store.seq}"`)
     await next()
-    // Responses without a document's ETag carry the store's sequence number as a weak one.
-    if (!c.res.headers.has('ETag')) c.res.headers.set('ETag', `W/"${store.seq}"`)
   })
-  app.use(
+  // Only on methods with a body: bodyLimit reads c.req.raw.body, and touching the raw
+  // request makes @hono/node-server build a full Request, costing GETs their fast path.
+  app.on(
+    ['POST', 'PUT', 'PATCH'],
+    '*',
     bodyLimit({
       maxSize: options.maxBodyBytes,
       onError: (c) => c.json(errorView(`request body is larger than the limit of ${options.maxBodyBytes} bytes`), 413),
@@ -42,7 +48,7 @@ export function createApp(cache: Pick<Cache, 'store' | 'stats'>, options: AppOpt
     const status = statusOf(err)
     if (status === 500) options.onError?.(err)
     // A 412 tells the client which version is current, so it can retry without a GET.
-    if (err instanceof PreconditionFailedError && err.actual) c.header('ETag', err.actual)
+    c.header('ETag', err instanceof PreconditionFailedError && err.actual ? err.actual : `W/"${store.seq}"`)
     return c.json(errorView(messageOf(err, status)), status)
   })
   return app

@@ -70,6 +70,7 @@ for (const policy of ['always', 'everysec', 'no'] as const) {
   kills.push({ policy, ...result })
 }
 
+const verdict = (row: Row, goal: number) => (row.result.rps / rows[0]!.result.rps >= goal ? 'met' : `missed: ${(row.result.rps / rows[0]!.result.rps).toFixed(2)}x`)
 const fmt = (n: number) => n.toFixed(n >= 100 ? 0 : 2)
 const command = `node --import tsx bench/cache/run.ts --duration-ms ${durationMs} --connections ${connections} --kill-rounds ${killRounds}`
 const md = `# Cache benchmark
@@ -87,7 +88,11 @@ const md = `# Cache benchmark
 |---|---:|---:|---:|---:|---:|
 ${rows.map((r) => `| ${r.name} | ${fmt(r.result.rps)} | ${fmt(r.result.p50Ms)} | ${fmt(r.result.p99Ms)} | ${r.result.errors} | ${r.ratio ?? '1.00x'} |`).join('\n')}
 
-Goals from the issue: GET >= 0.9x hello, PUT with everysec >= 0.7x hello.
+Goals from the issue: GET >= 0.9x hello (${verdict(rows[1]!, 0.9)}), PUT with everysec >= 0.7x hello (${verdict(rows[2]!, 0.7)}).
+Absolute numbers move with whatever else the machine runs; ratios within one kernel are the comparison.
+A PUT reads and parses a body, checks names and If-Match, builds the document, appends
+to the log through libuv's thread pool and answers only after that write, which a
+GET /hello does none of; with everysec the fsync itself is off the request path.
 
 ## Acknowledged writes lost on kill -9
 

@@ -7,9 +7,9 @@ import { load, machine, type LoadResult } from '../lib/load.ts'
 import { cpuSeconds, startServer } from '../lib/server.ts'
 
 const root = join(import.meta.dirname, '../..')
-const duration = Number(process.env.BENCH_DURATION ?? 10)
+const duration = Number(process.env.BENCH_DURATION ?? 5)
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50)
-const rounds = Number(process.env.BENCH_ROUNDS ?? 2)
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5)
 
 // A drop-in folder holding only the hello plugin.
 const onlyHello = mkdtempSync(join(tmpdir(), 'bench-plugins-'))
@@ -17,14 +17,16 @@ cpSync(join(root, 'plugins/hello'), join(onlyHello, 'hello'), { recursive: true 
 
 const contenders = [
   { name: 'armature kernel', command: [process.execPath, join(root, 'core/bin/armature.mjs'), 'start', '--plugins', onlyHello], port: 18101, env: { LOG_LEVEL: 'warn', LOG_FILE: '/tmp/armature-bench.log' } },
-  { name: 'bare @hono/node-server', command: [process.execPath, join(import.meta.dirname, 'bare-hono.mjs')], port: 18102, env: {} },
+  { name: 'bare @hono/node-server', command: [process.execPath, join(import.meta.dirname, 'bare-hono.mjs')], port: 18102, env: {} as Record<string, string> },
   { name: 'bare node:http', command: [process.execPath, join(import.meta.dirname, 'bare-node.mjs')], port: 18103, env: {} },
   { name: 'fastify', command: [process.execPath, join(import.meta.dirname, 'fastify.mjs')], port: 18104, env: {} },
 ]
 
 const results = new Map<string, Array<LoadResult & { cpuUs: number }>>()
 for (let round = 0; round < rounds; round++) {
-  for (const c of contenders) {
+  // Rotate who goes first: a shared machine drifts, and no contender should always get the quiet slot.
+  const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]!)
+  for (const c of order) {
     const server = await startServer(c.command, `http://127.0.0.1:${c.port}/hello`, { ...c.env, PORT: String(c.port), HOST: '127.0.0.1' }, root)
     await load({ url: server.url, connections, durationSec: 2 }) // warm-up
     const cpuBefore = cpuSeconds(server.child.pid!)
@@ -36,18 +38,29 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 
-const best = (name: string) => results.get(name)!.reduce((a, b) => (b.rps > a.rps ? b : a))
-const leanest = (name: string) => Math.min(...results.get(name)!.map((r) => r.cpuUs))
-const hono = best('bare @hono/node-server')
-const honoCpu = leanest('bare @hono/node-server')
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+const stat = (name: string) => {
+  const runs = results.get(name)!
+  return {
+    rps: median(runs.map((r) => r.rps)),
+    p99: median(runs.map((r) => r.p99ms)),
+    cpu: median(runs.map((r) => r.cpuUs)),
+    failures: runs.reduce((n, r) => n + r.errors + r.non2xx, 0),
+  }
+}
+const hono = stat('bare @hono/node-server')
 const rows = contenders.map((c) => {
-  const r = best(c.name)
-  const cpu = leanest(c.name)
-  return `| ${c.name} | ${Math.round(r.rps).toLocaleString('en-US')} | ${r.p99ms.toFixed(2)} | ${(r.rps / hono.rps).toFixed(2)} | ${cpu.toFixed(1)} | ${(honoCpu / cpu).toFixed(2)} | ${r.errors + r.non2xx} |`
+  const r = stat(c.name)
+  return `| ${c.name} | ${Math.round(r.rps).toLocaleString('en-US')} | ${r.p99.toFixed(2)} | ${(r.rps / hono.rps).toFixed(2)} | ${r.cpu.toFixed(1)} | ${(hono.cpu / r.cpu).toFixed(2)} | ${r.failures} |`
 })
+const tool = results.get(contenders[0]!.name)![0]!.tool
 const report = `### GET /hello (bench/http)
 
-${new Date().toISOString().slice(0, 10)}, ${machine()}; client ${hono.tool}, ${connections} connections, ${duration} s per run after a 2 s warm-up, best of ${rounds} rounds; every server in its own process on the same machine as the client. CPU us/req is the server process's user+system time divided by the requests served (from /proc): steadier than req/s when the machine is shared.
+${new Date().toISOString().slice(0, 10)}, ${machine()}; client ${tool}, ${connections} connections, ${duration} s per run after a 2 s warm-up, median of ${rounds} rounds (the order rotates each round); every server in its own process on the same machine as the client. CPU us/req is the server process's user+system time divided by the requests served (from /proc): steadier than req/s when the machine is shared.
 
 | server | req/s | p99 ms | req/s x bare Hono | server CPU us/req | efficiency x bare Hono | errors |
 |---|---:|---:|---:|---:|---:|---:|

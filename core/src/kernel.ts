@@ -219,15 +219,30 @@ export class Kernel {
   }
 
   #track(flight: InFlight, response: Response): Response {
-    // The generation counts as busy until the body has been written out, not just returned.
-    const outgoing = flight.env?.outgoing as (ServerResponse & { [IN_FLIGHT]?: InFlight }) | undefined
-    if (outgoing && !outgoing.writableFinished) {
-      outgoing[IN_FLIGHT] = flight
-      outgoing.on('close', onResponseClose)
+    if (flight.env?.outgoing) {
+      // Settled once per event-loop turn for every request of that turn: by then a plain body has
+      // been written, and only streaming responses (still writing) need a listener of their own.
+      this.#unsettled.push(flight)
+      if (this.#unsettled.length === 1) setImmediate(this.#settle)
     } else {
-      this.#landed(flight, outgoing?.statusCode ?? response.status)
+      this.#landed(flight, response.status)
     }
     return response
+  }
+
+  #unsettled: InFlight[] = []
+
+  readonly #settle = (): void => {
+    const flights = this.#unsettled
+    this.#unsettled = []
+    for (const flight of flights) {
+      const outgoing = flight.env!.outgoing!
+      if (outgoing.writableFinished || outgoing.destroyed) this.#landed(flight, outgoing.statusCode)
+      else {
+        streaming.set(outgoing, flight)
+        outgoing.once('close', onResponseClose)
+      }
+    }
   }
 
   #failed(flight: InFlight, error: unknown): never {
@@ -637,7 +652,8 @@ function hostForUrl(address: AddressInfo): string {
 
 type RequestEnv = { outgoing?: ServerResponse }
 
-const IN_FLIGHT = Symbol('armature.inFlight')
+/** Responses still streaming when their turn ended, and the request each belongs to. */
+const streaming = new WeakMap<ServerResponse, InFlight>()
 
 interface InFlight {
   kernel: Kernel
@@ -649,10 +665,10 @@ interface InFlight {
   env: RequestEnv | undefined
 }
 
-function onResponseClose(this: ServerResponse & { [IN_FLIGHT]?: InFlight }): void {
-  const flight = this[IN_FLIGHT]
+function onResponseClose(this: ServerResponse): void {
+  const flight = streaming.get(this)
   if (flight) {
-    this[IN_FLIGHT] = undefined
+    streaming.delete(this)
     Kernel.landed(flight, this.statusCode)
   }
 }

@@ -24,7 +24,7 @@ export default definePlugin({
     if (!Number.isInteger(config.maxBodyBytes) || config.maxBodyBytes < 1) {
       throw new Error(`cache.maxBodyBytes must be a positive integer, got ${config.maxBodyBytes}`)
     }
-    const redisUrl = config.redisUrl || process.env.REDIS_URL || ''
+    const redisUrl = config.redisUrl || ctx.env.REDIS_URL || ''
     const dataDir = ctx.kernel.dataDir
 
     const lease = await leaseCache(dataDir, () =>

@@ -11,9 +11,18 @@ export interface KernelConfig {
   host: string
   port: number
   httpsPort: number
+  grpcPort: number
+  grpcsPort: number
+  /** Largest WebSocket message accepted, in bytes. */
+  wsMaxPayload: number
+  /** Ping interval; a peer that misses one pong is terminated. */
+  wsPingIntervalMs: number
   tlsCert: string | undefined
   tlsKey: string | undefined
   adminToken: string | undefined
+  /** AMQP broker for ctx.amqp; unset, plugins that need it fail to start with a clear message. */
+  amqpUrl: string | undefined
+  amqpPrefetch: number
   logLevel: string
   logFile: string
   pluginsDir: string
@@ -44,8 +53,8 @@ export type KernelOverrides = Partial<Omit<KernelConfig, 'shutdown' | 'plugins'>
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
 
 const FILE_KEYS = new Set([
-  'host', 'port', 'httpsPort', 'tlsCert', 'tlsKey', 'adminToken', 'logLevel', 'logFile',
-  'pluginsDir', 'dataDir', 'shutdown', 'drainTimeoutMs', 'watch', 'plugins',
+  'host', 'port', 'httpsPort', 'grpcPort', 'grpcsPort', 'wsMaxPayload', 'wsPingIntervalMs', 'tlsCert', 'tlsKey', 'adminToken', 'logLevel', 'logFile',
+  'pluginsDir', 'dataDir', 'amqpUrl', 'amqpPrefetch', 'shutdown', 'drainTimeoutMs', 'watch', 'plugins',
 ])
 
 /** Finds and parses the config file: an explicit path, else armature.config.json or .ts in cwd. */
@@ -101,9 +110,15 @@ export async function loadKernelConfig(options: {
     host: pick(o.host, 'HOST', 'host', asString, '0.0.0.0'),
     port: pick(o.port, 'PORT', 'port', asPort, 8080),
     httpsPort: pick(o.httpsPort, 'HTTPS_PORT', 'httpsPort', asPort, 8443),
+    grpcPort: pick(o.grpcPort, 'GRPC_PORT', 'grpcPort', asPort, 50051),
+    grpcsPort: pick(o.grpcsPort, 'GRPCS_PORT', 'grpcsPort', asPort, 50052),
+    wsMaxPayload: pick(o.wsMaxPayload, 'WS_MAX_PAYLOAD', 'wsMaxPayload', asPositiveInt, 1024 * 1024),
+    wsPingIntervalMs: pick(o.wsPingIntervalMs, 'WS_PING_INTERVAL_MS', 'wsPingIntervalMs', asPositiveInt, 30_000),
     tlsCert: pick(o.tlsCert, 'TLS_CERT', 'tlsCert', asPath(cwd), undefined),
     tlsKey: pick(o.tlsKey, 'TLS_KEY', 'tlsKey', asPath(cwd), undefined),
     adminToken: pick(o.adminToken, 'ADMIN_TOKEN', 'adminToken', asString, undefined),
+    amqpUrl: pick(o.amqpUrl, 'AMQP_URL', 'amqpUrl', asString, undefined),
+    amqpPrefetch: pick(o.amqpPrefetch, 'AMQP_PREFETCH', 'amqpPrefetch', asPositiveInt, 10),
     logLevel: pick(o.logLevel, 'LOG_LEVEL', 'logLevel', asLogLevel, 'info'),
     logFile: pick(o.logFile, 'LOG_FILE', 'logFile', asPath(cwd), resolve(cwd, 'logs/armature.log')),
     pluginsDir: pick(o.pluginsDir, 'PLUGINS_DIR', 'pluginsDir', asPath(cwd), resolve(cwd, 'plugins')),

@@ -9,6 +9,12 @@ import type { StopEntry } from './shutdown.ts'
 import type { PluginMetrics } from './metrics.ts'
 import type { Env } from './config.ts'
 import { PluginError } from './errors.ts'
+import { loadProto, type ActiveCall, type GrpcRegistration } from './servers/grpc.ts'
+import type { WsHandler } from './servers/ws.ts'
+import type { WebSocket } from 'ws'
+import type { Consumer, QueuePort } from './queue.ts'
+import { existsSync, statSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 
 export interface GenerationDeps {
   log: Logger
@@ -16,6 +22,10 @@ export interface GenerationDeps {
   config: Record<string, unknown>
   env: Env
   kernel: PluginContext['kernel']
+  /** Where the plugin's source lives (its proto/ folder is read from here). */
+  dir: string
+  /** The kernel's AMQP broker, when AMQP_URL is configured. */
+  amqp?: QueuePort
   /** The API of a plugin this one uses, from the generation being set up beside it or the current one. */
   lookup(name: string): { found: boolean; api: unknown }
   /** Protocol surfaces beyond HTTP, attached by the kernel's servers. */
@@ -29,6 +39,13 @@ export class Generation {
   readonly apps = new Map<string, Hono>()
   readonly loadedAt = new Date()
   readonly log: Logger
+  readonly grpc: GrpcRegistration = { services: [], packages: [] }
+  readonly grpcCalls = new Set<ActiveCall>()
+  /** Full WebSocket path -> handler. */
+  readonly wsRoutes = new Map<string, WsHandler>()
+  readonly wsSockets = new Set<WebSocket>()
+  /** AMQP consumers this generation attached; cancelled when it stops. */
+  readonly consumers = new Set<Consumer>()
   api: unknown
   provided = false
   inflight = 0
@@ -101,6 +118,38 @@ export class Generation {
           gen.apps.set(base, mount(base, app, gen))
         },
       },
+      dir: deps.dir,
+      grpc: {
+        load(file) {
+          sealed('ctx.grpc.load')
+          const base = existsSync(deps.dir) && statSync(deps.dir).isDirectory() ? deps.dir : dirname(deps.dir)
+          const protoDir = join(base, 'proto')
+          const files = (Array.isArray(file) ? file : [file]).map((f) => join(protoDir, f))
+          for (const f of files) if (!existsSync(f)) throw new PluginError(gen.name, `ctx.grpc.load: ${f} does not exist`)
+          const { packageDefinition, grpcObject } = loadProto(files, [protoDir])
+          gen.grpc.packages.push(packageDefinition)
+          return grpcObject
+        },
+        service(definition, implementation) {
+          sealed('ctx.grpc.service')
+          if (!definition || typeof definition !== 'object') throw new PluginError(gen.name, 'ctx.grpc.service: definition must be a service definition (from ctx.grpc.load)')
+          for (const [name, method] of Object.entries(definition)) {
+            if (typeof implementation[name] !== 'function') throw new PluginError(gen.name, `ctx.grpc.service: no handler for ${method.path}`)
+          }
+          gen.grpc.services.push({ definition, implementation })
+        },
+      },
+      ws: {
+        route(path, onConnection, options = {}) {
+          sealed('ctx.ws.route')
+          if (typeof path !== 'string' || !path.startsWith('/')) throw new PluginError(gen.name, `ctx.ws.route: path ${JSON.stringify(path)} must start with /`)
+          const base = normalizeBase(options.base ?? `/${gen.name}`, gen.name)
+          const full = path === '/' ? base : (base === '/' ? '' : base) + path
+          if (gen.wsRoutes.has(full)) throw new PluginError(gen.name, `ctx.ws.route: ${full} registered twice`)
+          gen.wsRoutes.set(full, onConnection)
+        },
+      },
+      amqp: amqpFor(gen, deps.amqp),
       onStop(name: string, fn: () => unknown, options: StopOptions = {}) {
         if (typeof fn !== 'function') throw new PluginError(gen.name, `onStop('${name}'): fn must be a function`)
         const id = `plugin:${gen.name}:${name}`
@@ -130,6 +179,29 @@ export class Generation {
     deps.extend?.(ctx, this)
     return ctx
   }
+}
+
+function amqpFor(gen: Generation, broker: QueuePort | undefined): PluginContext['amqp'] {
+  if (!broker) {
+    const missing = (): never => {
+      throw new PluginError(gen.name, 'needs AMQP, but none is configured: set AMQP_URL (for example amqp://guest:guest@127.0.0.1:5672)')
+    }
+    return { enabled: false, publish: missing, consume: missing }
+  }
+  return {
+    enabled: true,
+    publish: (queue, body, options) => broker.publish(queue, body, options),
+    async consume(queue, handler, options) {
+      const consumer = await broker.consume(queue, handler, options)
+      gen.consumers.add(consumer)
+      return consumer
+    },
+  }
+}
+
+/** Cancels a generation's consumers: running handlers finish and ack, the rest go back to the queue. */
+export async function cancelConsumers(gen: Generation): Promise<void> {
+  await Promise.all([...gen.consumers].map((c) => c.cancel()))
 }
 
 function normalizeBase(base: string, plugin: string): string {

@@ -8,7 +8,8 @@ import { getRequestListener } from '@hono/node-server'
 import type { Logger } from 'pino'
 import { loadKernelConfig, resolvePluginConfig, type Env, type KernelConfig, type KernelOverrides } from './config.ts'
 import { ConfigError, PluginError, errorMessage } from './errors.ts'
-import { Generation, routeOf } from './generation.ts'
+import { Generation, cancelConsumers, routeOf } from './generation.ts'
+import { AmqpBroker } from './servers/amqp.ts'
 import { bundle, discover, importPlugin, removeBundle, sourceAt, watchPlugins, checkName, type Bundle, type PluginSource, type Rejected, type Watcher } from './loader.ts'
 import { createLog, type KernelLog } from './log.ts'
 import { KernelMetrics } from './metrics.ts'
@@ -16,6 +17,9 @@ import { Phase, type PluginDefinition } from './plugin.ts'
 import { orderByUses } from './dependencies.ts'
 import { runStop, type StopEntry, type StopReport } from './shutdown.ts'
 import { HttpListener } from './servers/http.ts'
+import { GrpcGateway, endGenerationCalls } from './servers/grpc.ts'
+import { WsGateway } from './servers/ws.ts'
+import { Counter } from 'prom-client'
 import { devCertificate } from './tls.ts'
 import { kernelRoutes } from './admin.ts'
 
@@ -71,7 +75,10 @@ export class Kernel {
   readonly metrics = new KernelMetrics()
   readonly slots = new Map<string, PluginSlot>()
   readonly rejected: Rejected[] = []
-  readonly addresses: { http?: AddressInfo; https?: AddressInfo } = {}
+  readonly addresses: { http?: AddressInfo; https?: AddressInfo; grpc?: number; grpcs?: number } = {}
+  readonly grpc: GrpcGateway
+  readonly ws: WsGateway
+  readonly amqp: AmqpBroker | undefined
   /** The CA that signed the dev certificate, when the kernel made one. */
   devCa: string | undefined
   ready = false
@@ -103,12 +110,29 @@ export class Kernel {
     this.log = this.#logSink.log
     // Each kernel bundles into its own folder, so parallel kernels never share a file.
     this.#buildDir = join(config.buildDir, `${process.pid}-${++kernelCount}`)
+    const grpcCalls = new Counter({
+      name: 'armature_grpc_calls_total',
+      help: 'gRPC calls by plugin, method and status code',
+      labelNames: ['plugin', 'method', 'code'],
+      registers: [this.metrics.registry],
+    })
+    this.grpc = new GrpcGateway({
+      log: this.log,
+      host: config.host,
+      port: config.grpcPort,
+      tlsPort: config.grpcsPort,
+      onCall: (plugin, method, code) => grpcCalls.inc({ plugin, method, code }),
+    })
+    this.amqp = config.amqpUrl ? new AmqpBroker({ url: config.amqpUrl, log: this.log.child({ component: 'amqp' }), prefetch: config.amqpPrefetch }) : undefined
+    this.ws = new WsGateway({ log: this.log, maxPayload: config.wsMaxPayload, pingIntervalMs: config.wsPingIntervalMs })
   }
 
   // ---- boot ----
 
   async boot(): Promise<void> {
     sweepStaleBuilds(this.config.buildDir)
+    // Connects in the background when the broker is down; publishes wait for it.
+    await this.amqp?.start()
     const sources = this.#sources()
     const prepared = new Map<string, Prepared>()
     await Promise.all(
@@ -153,18 +177,22 @@ export class Kernel {
 
   async listen(): Promise<void> {
     const listener = getRequestListener(this.fetch)
+    const tls = await this.#tlsFiles()
+    if (tls) this.grpc.options.tls = tls
     const http = new HttpListener('http', listener)
+    http.onUpgrade(this.ws.upgrade)
     this.addresses.http = await http.listen(this.config.port, this.config.host)
     this.#listeners.push(http)
     this.log.info(`http listening on http://${hostForUrl(this.addresses.http)}`)
 
-    const tls = await this.#tlsFiles()
     if (tls) {
       const https = new HttpListener('https', listener, tls)
+      https.onUpgrade(this.ws.upgrade)
       this.addresses.https = await https.listen(this.config.httpsPort, this.config.host)
       this.#listeners.push(https)
       this.log.info(`https listening on https://${hostForUrl(this.addresses.https)}`)
     }
+    await this.#refreshProtocols()
     if (this.config.watch) await this.#startWatching()
     this.ready = true
     const failed = [...this.slots.values()].filter((s) => s.status === 'failed').map((s) => s.name)
@@ -280,6 +308,22 @@ export class Kernel {
     this.#mounts = mounts.sort((a, b) => b.base.length - a.base.length)
   }
 
+  /** Points the gRPC and WebSocket dispatch at the current generations; starts gRPC on first use. */
+  async #refreshProtocols(): Promise<void> {
+    const current = this.#current()
+    this.ws.update(current)
+    this.grpc.update(current)
+    if (!this.grpc.started && current.some((g) => g.grpc.services.length) && this.addresses.http) {
+      await this.grpc.start()
+      this.addresses.grpc = this.grpc.addresses.grpc
+      this.addresses.grpcs = this.grpc.addresses.grpcs
+    }
+  }
+
+  #current(): Generation[] {
+    return [...this.slots.values()].flatMap((s) => (s.current ? [s.current] : []))
+  }
+
   /** Refuses a set of new generations whose bases collide with each other or with other plugins. */
   #checkMounts(generations: Generation[]): void {
     const replacing = new Set(generations.map((g) => g.name))
@@ -293,6 +337,27 @@ export class Kernel {
         const owner = owners.get(base)
         if (owner) throw new PluginError(gen.name, `route base ${base} is already claimed by plugin '${owner}'`)
         owners.set(base, gen.name)
+      }
+    }
+    const sockets = new Map<string, string>()
+    const methods = new Map<string, string>()
+    for (const slot of this.slots.values()) {
+      if (replacing.has(slot.name) || !slot.current) continue
+      for (const path of slot.current.wsRoutes.keys()) sockets.set(path, slot.name)
+      for (const { definition } of slot.current.grpc.services) for (const m of Object.values(definition)) methods.set(m.path, slot.name)
+    }
+    for (const gen of generations) {
+      for (const path of gen.wsRoutes.keys()) {
+        const owner = sockets.get(path)
+        if (owner) throw new PluginError(gen.name, `WebSocket path ${path} is already claimed by plugin '${owner}'`)
+        sockets.set(path, gen.name)
+      }
+      for (const { definition } of gen.grpc.services) {
+        for (const m of Object.values(definition)) {
+          const owner = methods.get(m.path)
+          if (owner) throw new PluginError(gen.name, `gRPC method ${m.path} is already served by plugin '${owner}'`)
+          methods.set(m.path, gen.name)
+        }
       }
     }
   }
@@ -377,6 +442,8 @@ export class Kernel {
         metrics: this.metrics.forPlugin(slot.name),
         config,
         env: this.#env,
+        dir: slot.source?.root ?? this.config.pluginsDir,
+        ...(this.amqp ? { amqp: this.amqp } : {}),
         kernel: {
           adminToken: this.config.adminToken,
           get dataDir() {
@@ -475,6 +542,7 @@ export class Kernel {
       if (old) retired.push(old)
     }
     this.#rebuildMounts()
+    await this.#refreshProtocols()
     for (const old of retired) this.#retire(old)
     this.metrics.reloads.inc({ plugin: name, result: 'ok' })
     const ms = Math.round(performance.now() - started)
@@ -517,6 +585,7 @@ export class Kernel {
       if (old) this.#retire(old)
       if (member === name) this.slots.delete(name)
     }
+    await this.#refreshProtocols()
     this.log.info(`plugin ${name} unloaded (its source is gone)${chain.length > 1 ? `; also stopped ${chain.slice(0, -1).join(', ')}` : ''}`)
     return { name, status: 'unloaded' }
   }
@@ -524,8 +593,14 @@ export class Kernel {
   /** An old generation finishes its in-flight requests, then runs its stop entries. */
   #retire(gen: Generation): void {
     const done = (async () => {
+      // WebSocket clients of the old code reconnect to the new one: 1012, service restart.
+      const sockets = this.ws.closeGeneration(gen, this.config.drainTimeoutMs)
       const drained = await gen.drained(this.config.drainTimeoutMs)
-      if (!drained) gen.log.warn(`generation ${gen.id} still had ${gen.inflight} requests in flight after ${this.config.drainTimeoutMs} ms`)
+      if (!drained) {
+        gen.log.warn(`generation ${gen.id} still had ${gen.inflight} requests or calls in flight after ${this.config.drainTimeoutMs} ms; ending its streams`)
+        endGenerationCalls(gen, 'the plugin was reloaded')
+      }
+      await sockets
       await this.#stopGeneration(gen, 'retired')
     })()
     this.#retiring.add(done)
@@ -533,6 +608,7 @@ export class Kernel {
   }
 
   async #stopGeneration(gen: Generation, why: string): Promise<void> {
+    await cancelConsumers(gen)
     gen.abort.abort(new Error(`plugin ${gen.name} generation ${gen.id} ${why}`))
     if (gen.stops.length) {
       await runStop(gen.stops, {
@@ -570,6 +646,7 @@ export class Kernel {
     this.ready = false
     this.#stopped = (async () => {
       this.log.info('shutdown started')
+      this.grpc.notServing()
       await this.#watcher?.close()
       // A reload in progress finishes (or gives up) first, so its generation is stopped too.
       await this.#queue
@@ -580,7 +657,23 @@ export class Kernel {
       if (this.#retiring.size) {
         entries.push({ id: 'retiring generations', phase: Phase.Ingress, timeoutMs: this.config.drainTimeoutMs, fn: () => Promise.all(this.#retiring) })
       }
-      const running = [...this.slots.values()].flatMap((s) => (s.current ? [s.current] : []))
+      const running = this.#current()
+      const streamGraceMs = Math.min(5000, Math.floor(this.config.shutdown.timeoutMs / 4))
+      if (this.grpc.started) {
+        entries.push({ id: 'grpc', phase: Phase.Ingress, timeoutMs: this.config.shutdown.timeoutMs, fn: () => this.grpc.stop(running, streamGraceMs), force: () => this.grpc.force() })
+      }
+      if (this.#listeners.length) {
+        entries.push({ id: 'ws', phase: Phase.Ingress, timeoutMs: this.config.shutdown.timeoutMs, fn: () => this.ws.stop(), force: () => this.ws.force() })
+      }
+      if (this.amqp) {
+        const amqp = this.amqp
+        const consumersCancelled = () => Promise.all(running.map(cancelConsumers))
+        let cancelling: Promise<unknown> | undefined
+        const cancelOnce = () => (cancelling ??= consumersCancelled())
+        entries.push({ id: 'amqp:consumers', phase: Phase.Ingress, timeoutMs: this.config.shutdown.timeoutMs, fn: cancelOnce })
+        // Closing waits for the consumers, whatever order the user chose for the two entries.
+        entries.push({ id: 'amqp:connection', phase: Phase.Egress, timeoutMs: this.config.shutdown.timeoutMs, fn: async () => { await cancelOnce(); await amqp.close() }, force: () => void amqp.close() })
+      }
       for (const gen of running) entries.push(...gen.stops)
       entries.push({ id: 'log', phase: Phase.Final, timeoutMs: 1000, fn: () => this.#logSink.flush() })
       let aborted = false
@@ -622,6 +715,8 @@ export class Kernel {
         lastError: slot.lastError ?? null,
         loadedAt: slot.current?.loadedAt.toISOString() ?? null,
         routes: slot.current?.routes ?? [],
+        websockets: [...(slot.current?.wsRoutes.keys() ?? [])],
+        grpc: (slot.current?.grpc.services ?? []).flatMap(({ definition }) => Object.values(definition).map((m) => m.path)),
         uses: slot.current?.definition.uses ?? [],
       })),
       rejected: this.rejected,

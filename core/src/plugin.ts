@@ -3,6 +3,9 @@ import type { Hono } from 'hono'
 import type { Logger } from 'pino'
 import type { ConfigShape, ResolvedConfig } from './config-shape.ts'
 import type { PluginMetrics } from './metrics.ts'
+import type { GrpcObject, ServiceDefinition } from '@grpc/grpc-js'
+import type { WsHandler } from './servers/ws.ts'
+import type { QueuePort } from './queue.ts'
 
 /** Named shutdown phases; any number is allowed, lower stops first. */
 export const Phase = {
@@ -33,6 +36,23 @@ export interface PluginHttp {
   route(app: Hono<any, any, any>, options?: HttpRouteOptions): void
 }
 
+export interface PluginGrpc {
+  /** Loads .proto files from the plugin's `proto/` folder; index the result for service definitions. */
+  load(file: string | string[]): GrpcObject
+  /** Serves a service on the kernel's gRPC port(s); handlers may return promises (a rejection answers INTERNAL). */
+  service(definition: ServiceDefinition, implementation: Record<string, (...args: any[]) => unknown>): void
+}
+
+export interface PluginWs {
+  /** Accepts WebSocket upgrades at `<base><path>` (base defaults to `/<plugin name>`). */
+  route(path: string, onConnection: WsHandler, options?: { base?: string }): void
+}
+
+/** The queue port over AMQP; `enabled` is false when no AMQP_URL is configured. */
+export interface PluginAmqp extends QueuePort {
+  readonly enabled: boolean
+}
+
 export interface PluginContext<C extends ConfigShape = ConfigShape> {
   /** The plugin's name. */
   readonly name: string
@@ -56,6 +76,12 @@ export interface PluginContext<C extends ConfigShape = ConfigShape> {
   /** The environment the kernel was started with (process.env, or a test's own). */
   readonly env: Readonly<Record<string, string | undefined>>
   readonly http: PluginHttp
+  readonly grpc: PluginGrpc
+  readonly ws: PluginWs
+  /** Publish (after the confirm) and consume (ack, bounded retry, dead letter); throws a clear error without AMQP_URL. */
+  readonly amqp: PluginAmqp
+  /** The folder (or file) the plugin was loaded from. */
+  readonly dir: string
   /** Registers a stop entry that runs when this generation stops. */
   onStop(name: string, fn: () => unknown | Promise<unknown>, options?: StopOptions): void
   /** Publishes this plugin's API for the plugins that declare it in `uses`. */

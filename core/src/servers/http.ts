@@ -4,6 +4,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void
 type HttpSocket = Socket & { _httpMessage?: ServerResponse | null }
@@ -16,6 +17,7 @@ export interface TlsFiles {
 export class HttpListener {
   readonly server: Server
   #stopping = false
+  #onEmpty: (() => void) | undefined
   readonly #sockets = new Set<HttpSocket>()
 
   constructor(
@@ -32,12 +34,23 @@ export class HttpListener {
     // Over TLS the request's socket is the TLSSocket, so that is the one to track.
     this.server.on(tls ? 'secureConnection' : 'connection', (socket: HttpSocket) => {
       this.#sockets.add(socket)
-      socket.once('close', () => this.#sockets.delete(socket))
+      socket.once('close', () => {
+        this.#sockets.delete(socket)
+        if (this.#sockets.size === 0) this.#onEmpty?.()
+      })
     })
     // A client error (bad request line, TLS garbage) answers 400 and never reaches a plugin.
     this.server.on('clientError', (_error, socket: Socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
       else socket.destroy()
+    })
+  }
+
+  /** Hands upgrade requests to `handler`; the socket then belongs to it, not to this listener. */
+  onUpgrade(handler: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): void {
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.#sockets.delete(socket as HttpSocket)
+      handler(req, socket, head)
     })
   }
 
@@ -56,10 +69,17 @@ export class HttpListener {
     return this.#sockets.size
   }
 
-  /** Resolves when every connection has closed; in-flight requests complete first. */
+  /**
+   * Resolves when every HTTP connection has closed; in-flight requests complete first.
+   * Upgraded (WebSocket) sockets are not waited for: their gateway closes them.
+   */
   stop(): Promise<void> {
     this.#stopping = true
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
+    this.server.close()
+    const closed = new Promise<void>((resolve) => {
+      if (this.#sockets.size === 0) return resolve()
+      this.#onEmpty = resolve
+    })
     for (const socket of this.#sockets) {
       const res = socket._httpMessage
       // Idle keep-alive sockets close now; busy ones close once their response is out.

@@ -1,0 +1,124 @@
+// WebSocket on the HTTP and HTTPS upgrade (ws, noServer), routed by path to the current
+// plugin generation, with ping/pong liveness and a stop that says "going away" (1001).
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { WebSocketServer, type WebSocket } from 'ws'
+import type { Logger } from 'pino'
+
+export type WsHandler = (socket: WebSocket, request: IncomingMessage) => void
+
+/** A generation's side of the gateway: its routes and the sockets it accepted. */
+export interface WsOwner {
+  readonly name: string
+  readonly wsRoutes: Map<string, WsHandler>
+  readonly wsSockets: Set<WebSocket>
+  readonly log: Logger
+}
+
+export interface WsGatewayOptions {
+  log: Logger
+  maxPayload: number
+  pingIntervalMs: number
+}
+
+/** Close codes used by the kernel. */
+export const WS_GOING_AWAY = 1001
+export const WS_SERVICE_RESTART = 1012
+
+export class WsGateway {
+  readonly wss: WebSocketServer
+  #routes = new Map<string, WsOwner>()
+  #alive = new WeakMap<WebSocket, boolean>()
+  #timer: NodeJS.Timeout
+  #stopping = false
+
+  constructor(readonly options: WsGatewayOptions) {
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload, clientTracking: true })
+    // Liveness: a peer that did not answer the last ping is terminated.
+    this.#timer = setInterval(() => {
+      for (const socket of this.wss.clients) {
+        if (this.#alive.get(socket) === false) {
+          socket.terminate()
+          continue
+        }
+        this.#alive.set(socket, false)
+        socket.ping()
+      }
+    }, options.pingIntervalMs)
+    this.#timer.unref()
+  }
+
+  get clients(): number {
+    return this.wss.clients.size
+  }
+
+  /** Repoints paths at the generations now current; called after each swap. */
+  update(owners: WsOwner[]): void {
+    const routes = new Map<string, WsOwner>()
+    for (const owner of owners) for (const path of owner.wsRoutes.keys()) routes.set(path, owner)
+    this.#routes = routes
+  }
+
+  /** Handles an upgrade from the HTTP or HTTPS server. */
+  readonly upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const path = (request.url ?? '/').split('?')[0]!
+    const owner = this.#routes.get(path)
+    if (this.#stopping) return reject(socket, 503, 'Service Unavailable')
+    if (!owner) return reject(socket, 404, 'Not Found')
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      // The route may have moved to a new generation during the handshake: look it up again.
+      const current = this.#routes.get(path)
+      if (!current || this.#stopping) {
+        ws.close(this.#stopping ? WS_GOING_AWAY : WS_SERVICE_RESTART)
+        return
+      }
+      this.#alive.set(ws, true)
+      ws.on('pong', () => this.#alive.set(ws, true))
+      current.wsSockets.add(ws)
+      ws.once('close', () => current.wsSockets.delete(ws))
+      ws.on('error', (error) => current.log.debug(`websocket error on ${path}: ${error.message}`))
+      try {
+        current.wsRoutes.get(path)!(ws, request)
+      } catch (error) {
+        current.log.error(`websocket handler for ${path} failed: ${(error as Error).message}`)
+        ws.close(1011)
+      }
+    })
+  }
+
+  /** Shutdown: 1001 to every client, resolved once all have closed. */
+  async stop(): Promise<void> {
+    this.#stopping = true
+    clearInterval(this.#timer)
+    await closeAll([...this.wss.clients], WS_GOING_AWAY, 'server shutting down')
+  }
+
+  force(): void {
+    for (const socket of this.wss.clients) socket.terminate()
+  }
+
+  /** A retired generation's clients reconnect to the new code: 1012 (service restart). */
+  closeGeneration(owner: WsOwner, timeoutMs: number): Promise<void> {
+    const sockets = [...owner.wsSockets]
+    const closed = closeAll(sockets, WS_SERVICE_RESTART, 'plugin reloaded')
+    const timer = setTimeout(() => sockets.forEach((s) => s.terminate()), timeoutMs)
+    return closed.finally(() => clearTimeout(timer))
+  }
+}
+
+function closeAll(sockets: WebSocket[], code: number, reason: string): Promise<void> {
+  return Promise.all(
+    sockets.map(
+      (socket) =>
+        new Promise<void>((resolve) => {
+          if (socket.readyState === socket.CLOSED) return resolve()
+          socket.once('close', () => resolve())
+          socket.close(code, reason)
+        }),
+    ),
+  ).then(() => undefined)
+}
+
+function reject(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
+}

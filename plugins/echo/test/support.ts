@@ -1,0 +1,42 @@
+// Clients for the echo plugin's protocols, shared by its tests.
+import { join } from 'node:path'
+import * as grpc from '@grpc/grpc-js'
+import { loadSync } from '@grpc/proto-loader'
+
+export const ECHO_DIR = join(import.meta.dirname, '..')
+
+const definition = loadSync(join(ECHO_DIR, 'proto/echo.proto'), { keepCase: true, longs: String, enums: String, defaults: true })
+const EchoClient = (grpc.loadPackageDefinition(definition) as any).armature.echo.Echo as grpc.ServiceClientConstructor
+
+const healthDefinition = loadSync(join(import.meta.dirname, '../../../node_modules/grpc-health-check/proto/health/v1/health.proto'), { keepCase: true, defaults: true, enums: String })
+const HealthClient = (grpc.loadPackageDefinition(healthDefinition) as any).grpc.health.v1.Health as grpc.ServiceClientConstructor
+
+export function echoClient(address: string, credentials = grpc.credentials.createInsecure()): any {
+  return new EchoClient(address, credentials)
+}
+
+export function healthClient(address: string): any {
+  return new HealthClient(address, grpc.credentials.createInsecure())
+}
+
+export function unary(client: any, message: string, deadlineMs = 5000): Promise<{ message: string; generation: number; sequence: number }> {
+  return new Promise((resolve, reject) =>
+    client.Unary({ message }, { deadline: Date.now() + deadlineMs }, (error: grpc.ServiceError | null, reply: any) => (error ? reject(error) : resolve(reply))),
+  )
+}
+
+export function healthCheck(client: any, service = ''): Promise<string> {
+  return new Promise((resolve, reject) => client.Check({ service }, (error: grpc.ServiceError | null, reply: any) => (error ? reject(error) : resolve(reply.status))))
+}
+
+/** Collects a server stream until it ends; resolves with the messages and the final status code. */
+export function serverStream(client: any, request: { message: string; repeat: number; interval_ms: number }): { messages: any[]; done: Promise<{ code: number; details: string }>; call: grpc.ClientReadableStream<any> } {
+  const messages: any[] = []
+  const call = client.ServerStream(request)
+  const done = new Promise<{ code: number; details: string }>((resolve) => {
+    call.on('data', (m: any) => messages.push(m))
+    call.on('status', (status: grpc.StatusObject) => resolve({ code: status.code, details: status.details }))
+    call.on('error', () => undefined)
+  })
+  return { messages, done, call }
+}

@@ -1,0 +1,77 @@
+// Command-line parsing, name rules, plugin selection and dependency merging: plain calls.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { parseCommand } from '../src/args.ts'
+import { readCatalogue, selectPlugins } from '../src/catalogue.ts'
+import { mergeDependencies, type DependencyConflict } from '../src/dependencies.ts'
+import { appNameFor, checkPluginName } from '../src/names.ts'
+import { settleChoices } from '../src/choices.ts'
+import { InvalidAppNameError, InvalidPluginNameError, MissingChoiceError, UnknownPluginError, UsageError } from '../src/errors.ts'
+import type { AppCommand } from '../src/args.ts'
+
+test('parses a new-service command with every flag', () => {
+  assert.equal(parseCommand(['svc', '--plugins', 'hello, cron,hello', '--no-install', '--force', '--yes']), {
+    kind: 'app', dir: 'svc', plugins: ['hello', 'cron'], all: false, install: false, force: true, yes: true,
+  })
+  const all = parseCommand(['svc', '--all']) as AppCommand
+  assert.is(all.all, true)
+  assert.is(all.install, true)
+  assert.is(all.plugins, undefined)
+})
+
+test('parses create-app plugin with a drop-in folder', () => {
+  assert.equal(parseCommand(['plugin', 'notes']), { kind: 'plugin', name: 'notes', dir: 'plugins', force: false })
+  assert.equal(parseCommand(['plugin', 'notes', '--dir', 'src/plugins', '--force']), { kind: 'plugin', name: 'notes', dir: 'src/plugins', force: true })
+})
+
+test('rejects contradictory or unknown flags with a UsageError', () => {
+  assert.throws(() => parseCommand(['svc', '--all', '--plugins', 'hello']), (e: unknown) => e instanceof UsageError && /either --plugins or --all/.test(e.message))
+  assert.throws(() => parseCommand(['svc', '--plugins', ',']), (e: unknown) => e instanceof UsageError)
+  assert.throws(() => parseCommand(['svc', '--bogus']), (e: unknown) => e instanceof UsageError && /--bogus/.test(e.message))
+  assert.throws(() => parseCommand(['a', 'b']), (e: unknown) => e instanceof UsageError)
+  assert.throws(() => parseCommand(['plugin', 'notes', '--all']), (e: unknown) => e instanceof UsageError)
+  assert.throws(() => parseCommand(['svc', '--dir', 'x']), (e: unknown) => e instanceof UsageError)
+})
+
+test('app names follow npm package name rules', () => {
+  assert.is(appNameFor('/tmp/x/my-service'), 'my-service')
+  for (const bad of ['My-Service', 'has space', '.hidden', 'node_modules']) {
+    assert.throws(() => appNameFor(`/tmp/${bad}`), (e: unknown) => e instanceof InvalidAppNameError && e.message.includes(`'${bad}'`))
+  }
+  assert.is(checkPluginName('rate-limit'), 'rate-limit')
+  assert.throws(() => checkPluginName('Rate_Limit'), (e: unknown) => e instanceof InvalidPluginNameError && /\[a-z0-9-\]\+/.test(e.message))
+})
+
+test('the catalogue lists every plugin folder with a package.json, with its description', () => {
+  const catalogue = readCatalogue()
+  const hello = catalogue.find((p) => p.name === 'hello')
+  assert.ok(hello, 'hello is shipped')
+  assert.is(hello.packageName, '@armature/plugin-hello')
+  assert.ok(hello.description.length > 0)
+  assert.throws(() => selectPlugins(catalogue, ['hello', 'nope']), (e: unknown) => e instanceof UnknownPluginError && e.message.includes("'nope'") && e.message.includes('hello'))
+  assert.equal(selectPlugins(catalogue, ['hello']).map((p) => p.name), ['hello'])
+})
+
+test('merging dependencies keeps the higher lower bound and reports the conflict', () => {
+  const conflicts: DependencyConflict[] = []
+  const merged = mergeDependencies({ hono: '^4.1.0', a: '1.0.0' }, { hono: '^4.13.19', b: '^2.0.0', a: '1.0.0' }, conflicts)
+  assert.equal(merged, { a: '1.0.0', b: '^2.0.0', hono: '^4.13.19' })
+  assert.equal(conflicts, [{ name: 'hono', kept: '^4.13.19', dropped: '^4.1.0' }])
+  assert.equal(Object.keys(merged), ['a', 'b', 'hono'])
+})
+
+test('without a terminal, missing choices are an error naming the flags; --yes takes defaults', async () => {
+  const base: AppCommand = { kind: 'app', dir: undefined, plugins: undefined, all: false, install: true, force: false, yes: false }
+  const catalogue = readCatalogue()
+  try {
+    await settleChoices({ ...base, dir: 'svc' }, catalogue, false)
+    assert.unreachable('should throw')
+  } catch (error) {
+    assert.instance(error, MissingChoiceError)
+    assert.match((error as Error).message, /--plugins a,b,c \| --all/)
+  }
+  assert.equal(await settleChoices({ ...base, dir: 'svc', yes: true }, catalogue, false), { dir: 'svc', pluginNames: ['hello'] })
+  assert.equal((await settleChoices({ ...base, dir: 'svc', all: true }, catalogue, false)).pluginNames, catalogue.map((p) => p.name))
+})
+
+test.run()

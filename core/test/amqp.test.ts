@@ -1,0 +1,353 @@
+// The AMQP queue port against a real RabbitMQ (AMQP_URL, default the local one). Each test
+// uses its own queues and deletes them; outages go through a TCP proxy, never the broker.
+import { randomUUID } from 'node:crypto'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { connect, type Channel, type ChannelModel } from 'amqplib'
+import pino from 'pino'
+import { AmqpBroker, AmqpError, type AmqpBrokerOptions } from '../src/servers/amqp.ts'
+import { ATTEMPT_HEADER, ERROR_HEADER, ORIGIN_HEADER, type QueueMessage } from '../src/queue.ts'
+import { startTcpProxy } from '../src/tcp-proxy.ts'
+import { waitFor } from '../src/testing.ts'
+
+const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672'
+const brokerAddress = new URL(AMQP_URL)
+const target = { host: brokerAddress.hostname, port: Number(brokerAddress.port || 5672) }
+
+const createdQueues = new Set<string>()
+const brokers: AmqpBroker[] = []
+let admin: { connection: ChannelModel; channel: Channel } | undefined
+
+function uniqueQueue(): string {
+  const queue = `armature-test-${randomUUID().slice(0, 8)}`
+  createdQueues.add(queue)
+  createdQueues.add(`${queue}.dead`)
+  return queue
+}
+
+/** A separate plain amqplib connection to look at queues from outside the broker under test. */
+async function adminChannel(): Promise<Channel> {
+  if (!admin) {
+    const connection = await connect(AMQP_URL)
+    const channel = await connection.createChannel()
+    admin = { connection, channel }
+  }
+  return admin.channel
+}
+
+async function readyCount(queue: string): Promise<number> {
+  return (await (await adminChannel()).checkQueue(queue)).messageCount
+}
+
+function capturedLog() {
+  const lines: { level: number; msg: string }[] = []
+  const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) })
+  return { log, messages: () => lines.map((line) => line.msg) }
+}
+
+function broker(options: Partial<AmqpBrokerOptions> = {}) {
+  const { log, messages } = capturedLog()
+  const instance = new AmqpBroker({ url: AMQP_URL, log, reconnect: { minDelayMs: 20, maxDelayMs: 300 }, ...options })
+  brokers.push(instance)
+  return { broker: instance, messages }
+}
+
+test.after(async () => {
+  await Promise.all(brokers.map((b) => b.close()))
+  const channel = await adminChannel()
+  for (const queue of createdQueues) await channel.deleteQueue(queue).catch(() => {})
+  await admin?.connection.close()
+})
+
+test('publish resolves after the confirm; a consumer receives the message and acknowledges it', async () => {
+  const { broker: amqp, messages } = broker()
+  await amqp.start()
+  assert.ok(amqp.connected)
+  const queue = uniqueQueue()
+  await amqp.publish(queue, { order: 42 }, { correlationId: 'c-1', headers: { tenant: 'acme' } })
+  assert.is(await readyCount(queue), 1, 'the confirmed message is stored in the queue')
+
+  const received: QueueMessage[] = []
+  const consumer = await amqp.consume(queue, (message) => void received.push(message))
+  await waitFor(() => received.length === 1, { timeoutMs: 5000, what: 'the delivery' })
+  const [message] = received
+  assert.equal(message!.json(), { order: 42 })
+  assert.is(message!.correlationId, 'c-1')
+  assert.is(message!.headers.tenant, 'acme')
+  assert.is(message!.contentType, 'application/json')
+  assert.is(message!.attempt, 1)
+  assert.is(message!.redelivered, false)
+  assert.ok(message!.messageId, 'a message id is set by default')
+
+  // Closing the consumer's channel would requeue an unacknowledged message: an empty queue afterwards proves the ack.
+  await consumer.cancel()
+  assert.is(await readyCount(queue), 0)
+  assert.is(received.length, 1)
+  assert.ok(messages().some((m) => m.startsWith('amqp connected to')))
+  assert.not.ok(messages().join('\n').includes('guest:guest'), 'the password never reaches the log')
+})
+
+test('a failing handler is retried maxRetries times, then dead-lettered with its error', async () => {
+  const { broker: amqp } = broker()
+  await amqp.start()
+  const queue = uniqueQueue()
+  const attempts: number[] = []
+  const consumer = await amqp.consume(
+    queue,
+    (message) => {
+      attempts.push(message.attempt)
+      throw new Error(`payment declined for ${message.text()}`)
+    },
+    { maxRetries: 2 },
+  )
+  await amqp.publish(queue, 'order-7')
+  await waitFor(async () => (await readyCount(`${queue}.dead`)) === 1, { timeoutMs: 5000, what: 'the dead-lettered message' })
+  await consumer.cancel()
+  assert.equal(attempts, [1, 2, 3], 'one attempt and two retries, no more')
+  assert.is(await readyCount(queue), 0, 'nothing left to loop on')
+
+  const dead = await (await adminChannel()).get(`${queue}.dead`, { noAck: true })
+  assert.ok(dead)
+  assert.is(dead.content.toString(), 'order-7')
+  const headers = dead.properties.headers ?? {}
+  assert.is(String(headers[ERROR_HEADER]), 'payment declined for order-7')
+  assert.is(String(headers[ORIGIN_HEADER]), queue)
+  assert.is(Number(headers[ATTEMPT_HEADER]), 3)
+})
+
+test('a malformed JSON body is dead-lettered at once; the process and the consumer carry on', async () => {
+  const { broker: amqp } = broker()
+  await amqp.start()
+  const queue = uniqueQueue()
+  const handled: unknown[] = []
+  let attempts = 0
+  const consumer = await amqp.consume(queue, (message) => {
+    attempts++
+    handled.push(message.json())
+  })
+  await amqp.publish(queue, Buffer.from('{"broken'))
+  await amqp.publish(queue, { fine: true })
+  await waitFor(async () => handled.length === 1 && (await readyCount(`${queue}.dead`)) === 1, { timeoutMs: 5000, what: 'dead letter and the good message' })
+  await consumer.cancel()
+  assert.is(attempts, 2, 'the malformed message was tried once, the good one once')
+  assert.equal(handled, [{ fine: true }])
+})
+
+test('cancel() lets in-flight handlers finish and ack; undelivered messages stay in the queue', async () => {
+  const { broker: amqp } = broker()
+  await amqp.start()
+  const queue = uniqueQueue()
+  const published = 30
+  for (let i = 0; i < published; i++) await amqp.publish(queue, String(i))
+
+  let release!: () => void
+  const gate = new Promise<void>((resolve) => (release = resolve))
+  const started: string[] = []
+  const events: string[] = []
+  const consumer = await amqp.consume(
+    queue,
+    async (message) => {
+      started.push(message.text())
+      await gate
+      events.push(`done ${message.text()}`)
+    },
+    { prefetch: 5 },
+  )
+  await waitFor(() => started.length === 5, { timeoutMs: 5000, what: 'five handlers in flight' })
+  assert.is(consumer.inFlight, 5)
+
+  const cancelled = consumer.cancel().then(() => events.push('cancelled'))
+  release()
+  await cancelled
+  assert.is(events.at(-1), 'cancelled', 'cancel() resolves only after every in-flight handler finished')
+  assert.is(events.filter((e) => e.startsWith('done')).length, 5)
+  assert.is(new Set(started).size, started.length, 'no message handled twice')
+  const left = await waitFor(async () => {
+    const count = await readyCount(queue)
+    return count === published - started.length ? count : undefined
+  }, { timeoutMs: 5000, what: 'the unhandled messages back in the queue' })
+  assert.is(started.length + left, published, 'acked + still queued == published')
+})
+
+test('reload: a new consumer attaches before the old one is cancelled; every message is handled exactly once', async () => {
+  const { broker: amqp } = broker()
+  await amqp.start()
+  const queue = uniqueQueue()
+  const total = 100
+  const handledBy = new Map<string, string[]>()
+  const handler = (generation: string) => async (message: QueueMessage) => {
+    await new Promise((resolve) => setImmediate(resolve))
+    handledBy.set(message.text(), [...(handledBy.get(message.text()) ?? []), generation])
+  }
+  const old = await amqp.consume(queue, handler('old'), { prefetch: 5 })
+  const publishing = (async () => {
+    for (let i = 0; i < total; i++) await amqp.publish(queue, String(i))
+  })()
+  await waitFor(() => handledBy.size >= 20, { timeoutMs: 5000, what: 'the old generation to handle some messages' })
+  const next = await amqp.consume(queue, handler('new'), { prefetch: 5 })
+  await old.cancel()
+  await publishing
+  await waitFor(() => handledBy.size === total, { timeoutMs: 10_000, what: `all ${total} messages handled` })
+  await next.cancel()
+
+  const twice = [...handledBy].filter(([, generations]) => generations.length > 1)
+  assert.equal(twice, [], 'no message handled by both generations or twice')
+  const byNew = [...handledBy.values()].filter((g) => g[0] === 'new').length
+  assert.ok(byNew > 0, 'the new generation took over')
+  assert.is(await readyCount(queue), 0)
+})
+
+test('a network cut while publishing and consuming 200 messages: consumer re-attached, nothing lost', async () => {
+  const proxy = await startTcpProxy(target)
+  const { broker: amqp, messages } = broker({ url: AMQP_URL.replace(`${brokerAddress.host}`, `127.0.0.1:${proxy.port}`) })
+  await amqp.start()
+  const queue = uniqueQueue()
+  const handled = new Map<string, number>()
+  let handledAfterRestore = 0
+  let restored = false
+  await amqp.consume(
+    queue,
+    async (message) => {
+      await new Promise((resolve) => setImmediate(resolve))
+      handled.set(message.text(), (handled.get(message.text()) ?? 0) + 1)
+      if (restored) handledAfterRestore++
+    },
+    { prefetch: 20 },
+  )
+
+  const total = 200
+  const confirmed = new Set<string>()
+  let failedPublishes = 0
+  const publishing = (async () => {
+    for (let i = 0; i < total; i++) {
+      // A publish cut off before its confirm rejects; like any careful publisher, try again.
+      for (;;) {
+        try {
+          await amqp.publish(queue, String(i))
+          confirmed.add(String(i))
+          break
+        } catch (error) {
+          assert.instance(error, AmqpError)
+          failedPublishes++
+        }
+      }
+    }
+  })()
+
+  await waitFor(() => confirmed.size >= 60 && handled.size >= 30, { timeoutMs: 10_000, what: 'traffic before the cut' })
+  proxy.cut()
+  await waitFor(() => !amqp.connected, { timeoutMs: 5000, what: 'the client to notice the cut' })
+  await waitFor(() => messages().some((m) => m.startsWith('amqp connection lost')), { timeoutMs: 2000, what: 'the disconnect log line' })
+  restored = true
+  proxy.restore()
+  await publishing
+  await waitFor(() => [...confirmed].every((id) => handled.has(id)), { timeoutMs: 15_000, what: 'every confirmed message handled' })
+
+  assert.is(confirmed.size, total)
+  assert.ok(handledAfterRestore > 0, 'the consumer was re-attached after restore')
+  assert.ok(amqp.connected)
+  assert.ok(proxy.connections >= 1)
+  assert.ok(messages().some((m) => m.startsWith('amqp reconnected to')))
+  const lines = messages().filter((m) => /connection lost|reconnected/.test(m))
+  assert.is(lines.length, 2, `one line per disconnect and one per reconnect, got ${JSON.stringify(lines)}`)
+  const duplicates = [...handled.values()].filter((n) => n > 1).length
+  if (process.env.AMQP_TEST_STATS) console.log({ duplicates, failedPublishes, handledAfterRestore })
+  // At-least-once: only messages unacknowledged at the cut (at most the prefetch) and publishes whose confirm was cut off can repeat.
+  assert.ok(duplicates <= 20 + failedPublishes, `${duplicates} duplicates, ${failedPublishes} publishes repeated`)
+  await amqp.close()
+  await proxy.close()
+})
+
+test('an unreachable broker at start: start() resolves, publish waits and succeeds once reachable', async () => {
+  const proxy = await startTcpProxy(target)
+  proxy.cut()
+  const url = AMQP_URL.replace(`${brokerAddress.host}`, `127.0.0.1:${proxy.port}`)
+  const { broker: amqp, messages } = broker({ url })
+  await amqp.start()
+  assert.not.ok(amqp.connected)
+  await waitFor(() => messages().some((m) => m.startsWith('amqp cannot connect')), { timeoutMs: 2000, what: 'the connect failure log line' })
+
+  const { broker: impatient } = broker({ url, publishTimeoutMs: 100 })
+  await impatient.start()
+  try {
+    await impatient.publish(uniqueQueue(), 'x')
+    assert.unreachable('publish must fail past its timeout')
+  } catch (error) {
+    assert.instance(error, AmqpError)
+    assert.match((error as Error).message, /not connected to amqp:\/\/guest:\*\*\*@127\.0\.0\.1:\d+ within 100 ms/)
+  }
+  await impatient.close()
+
+  const queue = uniqueQueue()
+  let settled = false
+  const publishing = amqp.publish(queue, 'waited').finally(() => (settled = true))
+  await waitFor(() => proxy.connections === 0 && messages().length >= 1, { timeoutMs: 1000, what: 'still cut' })
+  assert.not.ok(settled, 'publish waits for the connection')
+  proxy.restore()
+  await publishing
+  assert.ok(amqp.connected)
+  assert.is(await readyCount(queue), 1)
+  await amqp.close()
+  await proxy.close()
+})
+
+test('close() is idempotent, waits for confirms and leaves no socket or timer behind', async () => {
+  const resources = () => {
+    const info = process.getActiveResourcesInfo()
+    return { sockets: info.filter((r) => r === 'TCPSocketWrap').length, timers: info.filter((r) => r === 'Timeout').length }
+  }
+  await adminChannel()
+  await Promise.all(brokers.map((b) => b.close()))
+  // Only the admin connection remains once earlier tests' sockets have finished closing.
+  const before = await waitFor(() => (resources().sockets === 1 ? resources() : undefined), { timeoutMs: 5000, what: 'earlier sockets to close' })
+  const { broker: amqp } = broker()
+  await amqp.start()
+  assert.is(resources().sockets, 2, 'one connection')
+  const queue = uniqueQueue()
+  await amqp.consume(queue, () => {})
+  const publishing = amqp.publish(queue, 'last words')
+  const first = amqp.close()
+  const second = amqp.close()
+  assert.is(first, second, 'the same close')
+  await Promise.all([first, publishing])
+  await amqp.close()
+  assert.not.ok(amqp.connected)
+  await waitFor(() => resources().sockets === before.sockets && resources().timers === before.timers, {
+    timeoutMs: 2000,
+    what: `no socket or timer left (before: ${JSON.stringify(before)})`,
+  })
+  try {
+    await amqp.publish(queue, 'too late')
+    assert.unreachable('publish after close must fail')
+  } catch (error) {
+    assert.instance(error, AmqpError)
+    assert.match((error as Error).message, /closed/)
+  }
+})
+
+test('bad input is refused with named errors, never a crash', async () => {
+  assert.throws(() => new AmqpBroker({ url: 'not a url', log: pino({ level: 'silent' }) }), (e: Error) => e instanceof AmqpError && /AMQP_URL/.test(e.message))
+  assert.throws(() => new AmqpBroker({ url: 'http://localhost', log: pino({ level: 'silent' }) }), (e: Error) => e instanceof AmqpError && /amqp: or amqps:/.test(e.message))
+  const { broker: amqp } = broker()
+  const rejects = async (promise: Promise<unknown>, pattern: RegExp) => {
+    try {
+      await promise
+      assert.unreachable(`expected ${pattern}`)
+    } catch (error) {
+      assert.instance(error, AmqpError)
+      assert.match((error as Error).message, pattern)
+    }
+  }
+  await rejects(amqp.publish('q', 'x'), /not started/)
+  await amqp.start()
+  await rejects(amqp.publish('', 'x'), /non-empty queue name/)
+  await rejects(amqp.publish('amq.mine', 'x'), /reserved/)
+  await rejects(amqp.publish(uniqueQueue(), undefined as unknown as string), /cannot publish/)
+  await rejects(amqp.consume(uniqueQueue(), () => {}, { prefetch: 0 }), /prefetch/)
+  await rejects(amqp.consume(uniqueQueue(), () => {}, { maxRetries: -1 }), /maxRetries/)
+  const queue = uniqueQueue()
+  await rejects(amqp.consume(queue, () => {}, { deadLetter: queue }), /deadLetter/)
+  assert.ok(amqp.connected, 'refusals leave the connection up')
+})
+
+test.run()

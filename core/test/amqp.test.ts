@@ -157,6 +157,9 @@ test('cancel() lets in-flight handlers finish and ack; undelivered messages stay
   assert.is(consumer.inFlight, 5)
 
   const cancelled = consumer.cancel().then(() => events.push('cancelled'))
+  const admin = await adminChannel()
+  await waitFor(async () => (await admin.checkQueue(queue)).consumerCount === 0, { timeoutMs: 5000, what: 'the broker to drop the consumer' })
+  assert.is(consumer.inFlight, 5, 'cancelled at the broker, handlers still running')
   release()
   await cancelled
   assert.is(events.at(-1), 'cancelled', 'cancel() resolves only after every in-flight handler finished')
@@ -347,7 +350,16 @@ test('bad input is refused with named errors, never a crash', async () => {
   await rejects(amqp.consume(uniqueQueue(), () => {}, { maxRetries: -1 }), /maxRetries/)
   const queue = uniqueQueue()
   await rejects(amqp.consume(queue, () => {}, { deadLetter: queue }), /deadLetter/)
+
+  // A queue that exists with other properties: the broker refuses the declaration (406).
+  const transient = uniqueQueue()
+  await (await adminChannel()).assertQueue(transient, { durable: false })
+  await rejects(amqp.consume(transient, () => {}), new RegExp(`cannot consume from '${transient}'.*PRECONDITION_FAILED`))
+  await rejects(amqp.publish(transient, 'x'), new RegExp(`cannot publish to '${transient}'.*PRECONDITION_FAILED`))
   assert.ok(amqp.connected, 'refusals leave the connection up')
+  const fine = uniqueQueue()
+  await amqp.publish(fine, 'still works')
+  assert.is(await readyCount(fine), 1)
 })
 
 test.run()

@@ -165,8 +165,6 @@ export class AmqpBroker implements QueuePort {
       deadLetter,
     })
     this.#consumers.add(consumer)
-    this.#queues.add(queue)
-    if (deadLetter) this.#queues.add(deadLetter)
     const session = this.#liveSession()
     if (session) {
       try {

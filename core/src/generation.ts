@@ -14,6 +14,7 @@ import type { WsHandler } from './servers/ws.ts'
 import type { WebSocket } from 'ws'
 import type { Consumer, QueuePort } from './queue.ts'
 import { existsSync, statSync } from 'node:fs'
+import { setMaxListeners } from 'node:events'
 import { dirname, join } from 'node:path'
 
 export interface GenerationDeps {
@@ -60,6 +61,8 @@ export class Generation {
     log: Logger,
   ) {
     this.log = log
+    // Every handler of the plugin may listen on its one signal: no listener limit.
+    setMaxListeners(0, this.abort.signal)
   }
 
   enter(): void {

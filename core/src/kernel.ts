@@ -19,7 +19,7 @@ import { runStop, type StopEntry, type StopReport } from './shutdown.ts'
 import { HttpListener } from './servers/http.ts'
 import { GrpcGateway, endGenerationCalls } from './servers/grpc.ts'
 import { WsGateway } from './servers/ws.ts'
-import { Counter } from 'prom-client'
+import { Counter, Gauge } from 'prom-client'
 import { devCertificate } from './tls.ts'
 import { kernelRoutes } from './admin.ts'
 
@@ -115,6 +115,28 @@ export class Kernel {
       help: 'gRPC calls by plugin, method and status code',
       labelNames: ['plugin', 'method', 'code'],
       registers: [this.metrics.registry],
+    })
+    const slots = this.slots
+    // Read at scrape time from the generations' own counters: nothing on the request path.
+    new Gauge({
+      name: 'armature_in_flight',
+      help: 'HTTP requests and gRPC calls in flight, by plugin',
+      labelNames: ['plugin'],
+      registers: [this.metrics.registry],
+      collect() {
+        this.reset()
+        for (const slot of slots.values()) if (slot.current) this.set({ plugin: slot.name }, slot.current.inflight)
+      },
+    })
+    new Gauge({
+      name: 'armature_websocket_clients',
+      help: 'Open WebSocket connections, by plugin',
+      labelNames: ['plugin'],
+      registers: [this.metrics.registry],
+      collect() {
+        this.reset()
+        for (const slot of slots.values()) if (slot.current) this.set({ plugin: slot.name }, slot.current.wsSockets.size)
+      },
     })
     this.grpc = new GrpcGateway({
       log: this.log,

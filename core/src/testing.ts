@@ -154,3 +154,5 @@ export async function spawnKernel(options: { args?: string[]; env?: Record<strin
   early.catch(() => undefined)
   return { child, url, lines, stderr: () => stderr, messages, exited }
 }
+
+export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts'

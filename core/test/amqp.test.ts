@@ -344,7 +344,7 @@ test('bad input is refused with named errors, never a crash', async () => {
   await rejects(amqp.publish('q', 'x'), /not started/)
   await amqp.start()
   await rejects(amqp.publish('', 'x'), /non-empty queue name/)
-  await rejects(amqp.publish('amq.mine', 'x'), /reserved/)
+  await rejects(amqp.consume('amq.mine', () => {}), /reserved/)
   await rejects(amqp.publish(uniqueQueue(), undefined as unknown as string), /cannot publish/)
   await rejects(amqp.consume(uniqueQueue(), () => {}, { prefetch: 0 }), /prefetch/)
   await rejects(amqp.consume(uniqueQueue(), () => {}, { maxRetries: -1 }), /maxRetries/)

@@ -131,7 +131,7 @@ export class AmqpBroker implements QueuePort {
   }
 
   async publish(queue: string, body: Buffer | string | object, options: PublishOptions = {}): Promise<void> {
-    checkQueueName(queue, 'queue')
+    checkQueueName(queue, 'queue', { replyQueue: true })
     let encoded: ReturnType<typeof encodeBody>
     try {
       encoded = encodeBody(body)
@@ -360,7 +360,8 @@ export class AmqpBroker implements QueuePort {
     const session = await this.#connectedSession(deadline)
     let publisher: ConfirmChannel
     try {
-      await this.#declare(session, queue)
+      // A server-named reply queue (amq.gen-...) exists already and cannot be declared by name.
+      if (!isServerNamed(queue)) await this.#declare(session, queue)
       publisher = await this.#publisher(session)
     } catch (error) {
       throw new AmqpError(`cannot publish to '${queue}': ${errorMessage(error)}`, { cause: error })
@@ -667,12 +668,17 @@ function republishProperties(delivery: ConsumeMessage, headers: Record<string, u
   }
 }
 
-function checkQueueName(name: unknown, key: string): asserts name is string {
+function isServerNamed(queue: string): boolean {
+  return queue.startsWith('amq.')
+}
+
+function checkQueueName(name: unknown, key: string, { replyQueue = false } = {}): asserts name is string {
   if (typeof name !== 'string' || name.length === 0) {
     throw new AmqpError(`${key}: expected a non-empty queue name, got ${JSON.stringify(name)}`)
   }
   if (Buffer.byteLength(name) > 255) throw new AmqpError(`${key}: queue name '${name.slice(0, 40)}...' is longer than 255 bytes`)
-  if (name.startsWith('amq.')) throw new AmqpError(`${key}: queue name '${name}' uses the broker's reserved 'amq.' prefix`)
+  // Publishing to a server-named reply queue (a request's replyTo) is fine; declaring or consuming one by name is not.
+  if (isServerNamed(name) && !replyQueue) throw new AmqpError(`${key}: queue name '${name}' uses the broker's reserved 'amq.' prefix`)
 }
 
 function checkPrefetch(value: number, key: string): number {

@@ -1,16 +1,16 @@
 // create-app: scaffolds a new Armature service, or a blank plugin inside one.
 // Exit codes: 0 done, 1 an error reported as one line.
-import { relative, resolve } from 'node:path'
+import { isAbsolute, relative, resolve } from 'node:path'
 import { parseCommand, USAGE, type AppCommand, type PluginCommand } from './args.ts'
 import { readCatalogue, selectPlugins } from './catalogue.ts'
 import { settleChoices } from './choices.ts'
-import { CreateAppError } from './errors.ts'
+import { CreateAppError, UsageError } from './errors.ts'
 import { installDependencies, INSTALL_ARGS } from './install.ts'
 import { appNameFor, checkPluginName } from './names.ts'
 import { createProgress } from './progress.ts'
 import { scaffoldApp } from './scaffold-app.ts'
 import { scaffoldPlugin } from './scaffold-plugin.ts'
-import { UsageError } from './errors.ts'
+import { CREATE_APP_BIN } from './paths.ts'
 
 const out = (text: string) => void process.stdout.write(text)
 
@@ -28,20 +28,28 @@ async function createApp(command: AppCommand): Promise<void> {
     await installDependencies(dir, progress)
     progress.done('installed')
   }
-  const cd = relative(process.cwd(), dir) || '.'
+  const cd = displayPath(dir)
   out(`\nCreated ${name} with ${plugins.map((p) => p.name).join(', ')}. Next:\n\n`)
   out(`  cd ${cd}\n`)
   if (!command.install) out('  npm install\n')
   out('  npm start        # http://127.0.0.1:8080/healthz\n')
   out('  npm test         # ends with: N passed, N failed\n')
-  out('  npm run dev      # reload plugins on change; add one with: npx create-app plugin <name>\n')
+  out('  npm run dev      # reload plugins on change\n')
+  // The app does not depend on the generator, so name the bin this run came from.
+  out(`\nAdd a blank plugin from inside the app with: node ${CREATE_APP_BIN} plugin <name>\n`)
+}
+
+/** Relative to the cwd when inside it, absolute otherwise (a chain of ../ reads badly). */
+function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path)
+  return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? path : rel
 }
 
 function createPlugin(command: PluginCommand): void {
   if (command.name === undefined) throw new UsageError('create-app plugin needs a name, e.g. create-app plugin notes')
   const name = checkPluginName(command.name)
   const dir = scaffoldPlugin({ name, pluginsDir: resolve(command.dir), force: command.force }, createProgress(out))
-  out(`\nCreated plugin ${name} in ${relative(process.cwd(), dir) || '.'}. Under \`armature dev\` it serves at /${name} now.\n`)
+  out(`\nCreated plugin ${name} in ${displayPath(dir)}. A running \`npm run dev\` serves it at /${name} now.\n`)
   out(`  npm test -- ${name}   # its wire test\n`)
 }
 

@@ -46,8 +46,8 @@ export function createApp(args: string[], cwd: string): Promise<Finished> {
   return run(process.execPath, [CREATE_APP_BIN, ...args], { cwd })
 }
 
-export async function npm(args: string[], cwd: string): Promise<Finished> {
-  return run('npm', args, { cwd })
+export async function npm(args: string[], cwd: string, env: Record<string, string> = {}): Promise<Finished> {
+  return run('npm', args, { cwd, env: childEnv(env) })
 }
 
 export const summary = (out: string) => /^(\d+) passed, (\d+) failed$/m.exec(out.trim().split('\n').at(-1) ?? '')

@@ -1,7 +1,7 @@
 // Finds plugins in the drop-in folder, bundles each with esbuild into one content-hashed
 // module, imports it, and watches the folder for changes.
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { basename, extname, join, relative, resolve, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { build, type Message } from 'esbuild'
@@ -101,7 +101,13 @@ export async function bundle(source: PluginSource, buildDir: string): Promise<Bu
     if (errors?.length) throw new Error(`build failed: ${errors.map(formatMessage).join('; ')}`)
     throw error
   }
-  const hash = createHash('sha256').update(code).digest('hex').slice(0, 16)
+  // Files read at run time (the proto/ folder) are part of what makes a new generation.
+  const digest = createHash('sha256').update(code)
+  const protoDir = join(source.root, 'proto')
+  if (source.root !== source.entry && existsSync(protoDir)) {
+    for (const file of readdirSync(protoDir).sort()) digest.update(file).update(readFileSync(join(protoDir, file)))
+  }
+  const hash = digest.digest('hex').slice(0, 16)
   mkdirSync(buildDir, { recursive: true })
   const file = join(buildDir, `${source.name}-${hash}.mjs`)
   if (!existsSync(file)) writeFileSync(file, code)

@@ -1,4 +1,4 @@
-// Command-line parsing, name rules, plugin selection and dependency merging: plain calls.
+// Command-line parsing, name rules, plugin selection, dependency merging and copying: plain calls.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { parseCommand } from '../src/args.ts'
@@ -7,7 +7,11 @@ import { mergeDependencies, type DependencyConflict } from '../src/dependencies.
 import { appNameFor, checkPluginName } from '../src/names.ts'
 import { settleChoices } from '../src/choices.ts'
 import { InvalidAppNameError, InvalidPluginNameError, MissingChoiceError, UnknownPluginError, UsageError } from '../src/errors.ts'
+import { copyTree } from '../src/copy.ts'
 import type { AppCommand } from '../src/args.ts'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 test('parses a new-service command with every flag', () => {
   assert.equal(parseCommand(['svc', '--plugins', 'hello, cron,hello', '--no-install', '--force', '--yes']), {
@@ -72,6 +76,28 @@ test('without a terminal, missing choices are an error naming the flags; --yes t
   }
   assert.equal(await settleChoices({ ...base, dir: 'svc', yes: true }, catalogue, false), { dir: 'svc', pluginNames: ['hello'] })
   assert.equal((await settleChoices({ ...base, dir: 'svc', all: true }, catalogue, false)).pluginNames, catalogue.map((p) => p.name))
+})
+
+test('copying skips install and build output, renames _gitignore and fills placeholders', () => {
+  const root = mkdtempSync(join(tmpdir(), 'create-app-copy-'))
+  try {
+    const from = join(root, 'from')
+    mkdirSync(join(from, 'node_modules/x'), { recursive: true })
+    mkdirSync(join(from, '.armature/build'), { recursive: true })
+    mkdirSync(join(from, 'src'))
+    writeFileSync(join(from, 'node_modules/x/index.js'), '')
+    writeFileSync(join(from, '.armature/build/a.mjs'), '')
+    writeFileSync(join(from, '_gitignore'), 'node_modules/\n')
+    writeFileSync(join(from, 'src/a.ts'), "export const name = '{{name}}' // {{unknown}}\n")
+    const files = copyTree(from, join(root, 'to'), { rename: { _gitignore: '.gitignore' }, placeholders: { name: 'svc' } })
+    assert.is(files, 2)
+    assert.ok(existsSync(join(root, 'to/.gitignore')))
+    assert.not.ok(existsSync(join(root, 'to/node_modules')))
+    assert.not.ok(existsSync(join(root, 'to/.armature')))
+    assert.is(readFileSync(join(root, 'to/src/a.ts'), 'utf8'), "export const name = 'svc' // {{unknown}}\n")
+  } finally {
+    rmSync(root, { recursive: true, force: true })
+  }
 })
 
 test.run()

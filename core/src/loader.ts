@@ -105,7 +105,10 @@ export async function bundle(source: PluginSource, buildDir: string): Promise<Bu
   const digest = createHash('sha256').update(code)
   const protoDir = join(source.root, 'proto')
   if (source.root !== source.entry && existsSync(protoDir)) {
-    for (const file of readdirSync(protoDir).sort()) digest.update(file).update(readFileSync(join(protoDir, file)))
+    for (const file of readdirSync(protoDir, { recursive: true }).map(String).sort()) {
+      const path = join(protoDir, file)
+      if (statSync(path).isFile()) digest.update(file).update(readFileSync(path))
+    }
   }
   const hash = digest.digest('hex').slice(0, 16)
   mkdirSync(buildDir, { recursive: true })

@@ -684,7 +684,7 @@ export class Kernel {
       if (this.grpc.started) {
         entries.push({ id: 'grpc', phase: Phase.Ingress, timeoutMs: this.config.shutdown.timeoutMs, fn: () => this.grpc.stop(running, streamGraceMs), force: () => this.grpc.force() })
       }
-      if (this.#listeners.length) {
+      if (this.ws.clients > 0 || running.some((g) => g.wsRoutes.size > 0)) {
         entries.push({ id: 'ws', phase: Phase.Ingress, timeoutMs: this.config.shutdown.timeoutMs, fn: () => this.ws.stop(), force: () => this.ws.force() })
       }
       if (this.amqp) {

@@ -128,6 +128,19 @@ export default definePlugin({ name: 'broken', setup(ctx) {
   assert.is((await fetch(`${k.url}/good`)).status, 200)
 })
 
+test('a plugin that needs AMQP with none configured fails with a clear message; the others run', async () => {
+  const dir = pluginsFolder()
+  writePlugin(dir, 'consumer', `import { definePlugin } from '@armature/core'
+export default definePlugin({ name: 'consumer', async setup(ctx) { await ctx.amqp.consume('jobs', () => {}) } })`)
+  writePlugin(dir, 'good', textPlugin('good', 'fine'))
+  const k = await boot({ pluginsDir: dir, env: { AMQP_URL: undefined } })
+  const list = (await (await fetch(`${k.url}/_armature/plugins`)).json()) as { plugins: any[] }
+  const consumer = list.plugins.find((p) => p.name === 'consumer')
+  assert.is(consumer.status, 'failed')
+  assert.match(consumer.lastError, /plugin 'consumer': needs AMQP, but none is configured: set AMQP_URL/)
+  assert.is((await fetch(`${k.url}/good`)).status, 200)
+})
+
 test('plugin stop entries run in phase order at stop, signal aborts after ingress', async () => {
   const dir = pluginsFolder()
   writePlugin(dir, 'phased', `import { definePlugin, Phase } from '@armature/core'

@@ -25,7 +25,12 @@ async function createApp(command: AppCommand): Promise<void> {
 
   if (command.install) {
     progress.step(`installing dependencies (npm ${INSTALL_ARGS.join(' ')})`)
-    await installDependencies(dir, progress)
+    try {
+      await installDependencies(dir, progress)
+    } catch (error) {
+      if (!(error instanceof CreateAppError)) throw error
+      throw new CreateAppError(`${error.message} (the files are written; fix the cause and run npm install in ${displayPath(dir)})`)
+    }
     progress.done('installed')
   }
   const cd = displayPath(dir)

@@ -45,6 +45,11 @@ export class Generation {
   /** Full WebSocket path -> handler. */
   readonly wsRoutes = new Map<string, WsHandler>()
   readonly wsSockets = new Set<WebSocket>()
+  /**
+   * Metric series by path, method and status, so a repeated request finds its series with
+   * three lookups of strings it already has. Bounded: cleared when it grows past ROUTE_MEMO_SIZE.
+   */
+  readonly seriesMemo = new Map<string, Map<string, Map<number, unknown>>>()
   /** AMQP consumers this generation attached; cancelled when it stops. */
   readonly consumers = new Set<Consumer>()
   api: unknown
@@ -222,22 +227,6 @@ function normalizeBase(base: string, plugin: string): string {
  * response (a match costs less than a middleware on every request); undefined when none matched.
  */
 export function routeOf(app: Hono, method: string, path: string): string | undefined {
-  // Most traffic repeats a few paths; a small memo spares the router a second match.
-  let memo = routeMemo.get(app)
-  if (!memo) routeMemo.set(app, (memo = new Map()))
-  const key = method + ' ' + path
-  const known = memo.get(key)
-  if (known !== undefined) return known || undefined
-  if (memo.size >= ROUTE_MEMO_SIZE) memo.clear()
-  const route = matchRoute(app, method, path)
-  memo.set(key, route ?? '')
-  return route
-}
-
-const ROUTE_MEMO_SIZE = 1024
-const routeMemo = new WeakMap<Hono, Map<string, string>>()
-
-function matchRoute(app: Hono, method: string, path: string): string | undefined {
   const matches = (app.router.match(method, path) as unknown as [Array<[[unknown, { path: string }], unknown]>])[0]
   return matches.length ? matches[matches.length - 1]![0][1].path : undefined
 }

@@ -20,6 +20,7 @@ import { HttpListener } from './servers/http.ts'
 import { GrpcGateway, endGenerationCalls } from './servers/grpc.ts'
 import { WsGateway } from './servers/ws.ts'
 import { Counter, Gauge } from 'prom-client'
+import type { Series } from './request-metrics.ts'
 import { devCertificate } from './tls.ts'
 import { kernelRoutes } from './admin.ts'
 
@@ -241,7 +242,7 @@ export class Kernel {
   /** The one HTTP entry point: kernel routes, else the plugin whose base matches. */
   readonly fetch = (request: Request, env?: unknown): Response | Promise<Response> => {
     const path = pathOf(request.url)
-    if (KERNEL_PATHS.has(path) || path.startsWith('/_armature/')) return this.app.fetch(request, env)
+    if (isKernelPath(path)) return this.app.fetch(request, env)
     return this.dispatch(request, path, env as RequestEnv | undefined)
   }
 
@@ -312,8 +313,25 @@ export class Kernel {
   /** A request's response is out (or failed): release the generation and record the metrics. */
   #landed(flight: InFlight, status: number): void {
     flight.gen.leave()
-    const route = status === 404 ? undefined : routeOf(flight.app, flight.method, flight.path)
-    this.metrics.observe(flight.gen.name, route ?? 'unmatched', flight.method, status, (performance.now() - flight.started) / 1000)
+    this.metrics.record(this.#seriesFor(flight, status), (performance.now() - flight.started) / 1000)
+  }
+
+  #seriesFor(flight: InFlight, status: number): Series {
+    const { gen, method, path } = flight
+    let byMethod = gen.seriesMemo.get(path)
+    if (!byMethod) {
+      if (gen.seriesMemo.size >= SERIES_MEMO_SIZE) gen.seriesMemo.clear()
+      gen.seriesMemo.set(path, (byMethod = new Map()))
+    }
+    let byStatus = byMethod.get(method)
+    if (!byStatus) byMethod.set(method, (byStatus = new Map()))
+    let series = byStatus.get(status) as Series | undefined
+    if (!series) {
+      const route = status === 404 ? undefined : routeOf(flight.app, method, path)
+      series = this.metrics.series(gen.name, route ?? 'unmatched', method, status)
+      byStatus.set(status, series)
+    }
+    return series
   }
 
   /** Called from the response's close listener. */
@@ -790,7 +808,13 @@ function onResponseClose(this: ServerResponse): void {
   }
 }
 
-const KERNEL_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/_armature'])
+/** Paths remembered per generation for metric series; past this many, the memo starts over. */
+const SERIES_MEMO_SIZE = 1024
+
+function isKernelPath(path: string): boolean {
+  // '/_' is reserved for the kernel (plugins may not mount there), so one char code decides most.
+  return path.charCodeAt(1) === 95 ? path === '/_armature' || path.startsWith('/_armature/') : path === '/healthz' || path === '/readyz' || path === '/metrics'
+}
 
 /** The path of an absolute URL without parsing it (the hot path sees every request). */
 function pathOf(url: string): string {

@@ -4,7 +4,7 @@
 
 const BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
-interface Series {
+export interface Series {
   plugin: string
   route: string
   method: string
@@ -18,13 +18,22 @@ interface Series {
 export class RequestMetrics {
   readonly #series = new Map<string, Series>()
 
-  observe(plugin: string, route: string, method: string, status: number, seconds: number): void {
+  /** The series for one label set; callers keep it, so the hot path never builds a key. */
+  series(plugin: string, route: string, method: string, status: number): Series {
     const key = plugin + '\0' + route + '\0' + method + '\0' + status
     let series = this.#series.get(key)
     if (!series) {
       series = { plugin, route, method, status, count: 0, sum: 0, buckets: new Float64Array(BUCKETS.length + 1) }
       this.#series.set(key, series)
     }
+    return series
+  }
+
+  observe(plugin: string, route: string, method: string, status: number, seconds: number): void {
+    this.record(this.series(plugin, route, method, status), seconds)
+  }
+
+  record(series: Series, seconds: number): void {
     series.count++
     series.sum += seconds
     let i = 0

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { startTestKernel, type TestKernel } from '@armature/core/testing'
+import { ARMATURE_BIN, startTestKernel, type TestKernel } from '@armature/core/testing'
 import { runCli } from '../src/cli/run.ts'
 import { decodeImage } from '../src/image.ts'
 import { tempDir } from './support/tmp.ts'
@@ -109,7 +109,7 @@ test('errors: missing document, unreachable service, bad usage', async () => {
 test('runs alone and through `armature cache`', async () => {
   const alone = await exec(process.execPath, ['--import', 'tsx', join(PLUGIN, 'cli.ts'), 'ls', '--json', '--url', k.url], { cwd: REPO })
   assert.is(JSON.parse(alone.stdout).collections.length, 2)
-  const viaKernel = await exec(process.execPath, [join(REPO, 'core/bin/armature.mjs'), 'cache', 'ls', 'users', '--url', k.url], { cwd: REPO })
+  const viaKernel = await exec(process.execPath, [ARMATURE_BIN, 'cache', 'ls', 'users', '--url', k.url], { cwd: REPO })
   assert.match(viaKernel.stdout, /\nbob\s+1\s+"2"/)
 })
 

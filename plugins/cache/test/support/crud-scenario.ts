@@ -70,7 +70,7 @@ export async function crudScenario(call: Call, maxBodyBytes: number): Promise<vo
   const page2 = (await res.json()) as { items: { id: string }[]; nextCursor: string | null }
   assert.is(page2.items.length, 2)
   assert.is(page2.nextCursor, null)
-  res = await call('/users?prefix=b')
+  res = await call('/users?prefix=bo')
   assert.equal(((await res.json()) as { items: { id: string }[] }).items.map((d) => d.id), ['bob'])
 
   // TTL

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { ConfigError, errorMessage } from './errors.ts'
 import { startKernel, type Kernel } from './kernel.ts'
+import { runTests } from './test-runner.ts'
 
 const HELP: Record<string, string> = {
   main: `Usage: armature <command> [options]
@@ -13,6 +14,7 @@ Commands:
   start     run the kernel with the plugins in the drop-in folder
   dev       start with watching and a local HTTPS certificate
   plugins   list the plugins of a running kernel
+  test      run every test/*.test.ts of the project and its workspaces
   <plugin>  a plugin's own commands (e.g. armature cache ls)
 
 Run armature <command> --help for a command's options.`,
@@ -28,6 +30,11 @@ DATA_DIR, SHUTDOWN_TIMEOUT_MS, and <PLUGIN>_<OPTION> for plugin options.`,
 
 Like start --watch, plus HTTPS on HTTPS_PORT (default 8443) with a certificate signed by a
 local CA created on first start under .armature/tls (trust .armature/tls/ca.pem).`,
+  test: `Usage: armature test [FILTER...]
+
+Runs test/*.test.ts of the project and of each npm workspace (plugins/*, ...), one process
+per file with uvu and tsx, a few at a time; ends with one line: N passed, N failed. A FILTER
+keeps the files whose path contains it. Env: TEST_CONCURRENCY, TEST_FILE_TIMEOUT_MS.`,
   plugins: `Usage: armature plugins [--url URL] [--json]
 
 Lists the plugins of a running kernel (default URL http://127.0.0.1:$PORT or :8080).`,
@@ -51,6 +58,15 @@ async function main(argv: string[]): Promise<number> {
       return run(command, rest)
     case 'plugins':
       return listPlugins(rest)
+    case 'test': {
+      const result = await runTests({
+        root: process.cwd(),
+        filter: rest,
+        ...(process.env.TEST_CONCURRENCY ? { concurrency: Number(process.env.TEST_CONCURRENCY) } : {}),
+        ...(process.env.TEST_FILE_TIMEOUT_MS ? { fileTimeoutMs: Number(process.env.TEST_FILE_TIMEOUT_MS) } : {}),
+      })
+      return result.failed || result.files === 0 ? 1 : 0
+    }
     default:
       return pluginCommand(command, rest)
   }

@@ -1,0 +1,91 @@
+// The proxy plugin: an admin API that starts proxy servers at run time, and a stop entry per
+// server so the kernel stops them one after another, in the order the options ask for.
+import { join } from 'node:path'
+import { definePlugin, Phase } from '@armature/core'
+import { adminRoutes } from './src/admin-routes.ts'
+import { LOOPBACK_ONLY, TargetAllowList } from './src/allow-list.ts'
+import { ProxyOptionError } from './src/errors.ts'
+import { Forwarder } from './src/forwarder.ts'
+import { ServerFile } from './src/persistence.ts'
+import { parsePortRange } from './src/port-range.ts'
+import { ServerRegistry } from './src/registry.ts'
+import { STOP_ORDERS, SWEEP_PHASE, stopPhase, type StopOrder } from './src/stop-order.ts'
+
+export default definePlugin({
+  name: 'proxy',
+  version: '0.1.0',
+  description: 'A dynamic reverse proxy: an admin API registers and starts proxy servers at run time',
+  config: {
+    /** Who stops first at shutdown among servers without a priority: `reverse` (last created first) or `creation`. */
+    stopOrder: 'reverse',
+    /** Upstream hosts routes may point at: IP addresses, CIDR networks, exact host names, or `*` for any. */
+    allowedTargets: [...LOOPBACK_ONLY] as string[],
+    /** Ports a server may listen on; 0 (any free port) is always accepted. */
+    portRange: '1024-65535',
+    maxServers: 100,
+    /** Largest admin request body, in bytes. */
+    maxAdminBodyBytes: 64 * 1024,
+    /** Largest proxied request body, in bytes. */
+    maxBodyBytes: 10 * 1024 * 1024,
+    connectTimeoutMs: 2000,
+    responseTimeoutMs: 30_000,
+    /** How long a target that failed is skipped. */
+    healthCooldownMs: 5000,
+    /** How long DELETE and the shutdown let in-flight requests finish, per server. */
+    drainTimeoutMs: 10_000,
+  },
+  async setup(ctx) {
+    const { config } = ctx
+    if (!STOP_ORDERS.includes(config.stopOrder as StopOrder)) throw new ProxyOptionError('stopOrder', config.stopOrder, `one of ${STOP_ORDERS.join(', ')}`)
+    for (const key of ['maxServers', 'maxAdminBodyBytes', 'maxBodyBytes', 'connectTimeoutMs', 'responseTimeoutMs', 'healthCooldownMs', 'drainTimeoutMs'] as const) {
+      if (!Number.isInteger(config[key]) || config[key] < 1) throw new ProxyOptionError(key, config[key], 'a whole number of at least 1')
+    }
+    const order = config.stopOrder as StopOrder
+    const creations = new Map<string, number>()
+    const forwarder = new Forwarder({ connectTimeoutMs: config.connectTimeoutMs, responseTimeoutMs: config.responseTimeoutMs, maxBodyBytes: config.maxBodyBytes })
+
+    const registry: ServerRegistry = new ServerRegistry({
+      policy: { allowList: new TargetAllowList(config.allowedTargets), ports: parsePortRange(config.portRange) },
+      forwarder,
+      file: new ServerFile(join(ctx.kernel.dataDir, 'servers.json')),
+      cooldownMs: config.healthCooldownMs,
+      maxServers: config.maxServers,
+      drainTimeoutMs: config.drainTimeoutMs,
+      restoreRetryMs: config.drainTimeoutMs + 5000,
+      log: ctx.log,
+      onStarted(server, sequence) {
+        const phase = stopPhase(sequence, server.spec.priority, order)
+        // An entry outlives a DELETE (the kernel has no way to withdraw one): it then finds its
+        // server stopped and does nothing. A name used again gets a numbered entry of its own.
+        const uses = (creations.get(server.name) ?? 0) + 1
+        creations.set(server.name, uses)
+        ctx.onStop(uses === 1 ? `server ${server.name}` : `server ${server.name} (${uses})`, () => (server.state === 'stopped' ? undefined : registry.stop(server, config.drainTimeoutMs)), {
+          phase,
+          timeoutMs: config.drainTimeoutMs,
+          force: () => server.force(),
+        })
+        return phase
+      },
+    })
+
+    ctx.onStop('refuse new servers', () => registry.close(), { phase: Phase.Ready, timeoutMs: 1000 })
+    ctx.onStop('servers started during the stop', () => Promise.all(registry.running().map((s) => registry.stop(s, config.drainTimeoutMs))), {
+      phase: SWEEP_PHASE,
+      timeoutMs: config.drainTimeoutMs,
+      force: () => registry.running().forEach((s) => s.force()),
+    })
+    ctx.onStop('upstream connections', () => forwarder.close(), { phase: Phase.Egress, timeoutMs: 1000 })
+
+    ctx.http.route(
+      adminRoutes(registry, {
+        adminToken: ctx.kernel.adminToken,
+        maxBodyBytes: config.maxAdminBodyBytes,
+        onInternalError: (error) => ctx.log.error({ err: error }, `proxy admin error: ${error.message}`),
+      }),
+    )
+
+    // Last, so nothing after it can fail setup and leave restored listeners open.
+    const { restored, failed } = await registry.restore()
+    if (restored || failed) ctx.log.info(`proxy restored ${restored} stored servers${failed ? `; ${failed} could not start (see GET /proxy/servers)` : ''}`)
+  },
+})

@@ -1,0 +1,74 @@
+// Round-robin over a route's targets with passive health: a target that fails to connect
+// or answer is skipped for a cool-down, and tried again only when every healthy one failed.
+
+export interface TargetHealth {
+  url: string
+  healthy: boolean
+  /** Failures in a row; reset by a success. */
+  failures: number
+  downUntil: string | null
+  lastError: string | null
+}
+
+interface TargetState {
+  url: URL
+  failures: number
+  downUntil: number
+  lastError: string | null
+}
+
+export class Balancer {
+  readonly #targets: TargetState[]
+  readonly #cooldownMs: number
+  readonly #now: () => number
+  #cursor = 0
+
+  constructor(targets: readonly string[], cooldownMs: number, now: () => number = Date.now, previous?: Balancer) {
+    this.#cooldownMs = cooldownMs
+    this.#now = now
+    // A route swap keeps what is known about targets that stay.
+    const known = previous ? previous.#targets : []
+    this.#targets = targets.map((t) => known.find((s) => s.url.href === new URL(t).href) ?? { url: new URL(t), failures: 0, downUntil: 0, lastError: null })
+  }
+
+  /** The targets to try for one request, in order: healthy ones from the round-robin cursor, then cooling ones, soonest back first. */
+  plan(): URL[] {
+    const now = this.#now()
+    const n = this.#targets.length
+    const start = this.#cursor++ % n
+    const rotated = Array.from({ length: n }, (_, i) => this.#targets[(start + i) % n]!)
+    const healthy = rotated.filter((t) => t.downUntil <= now)
+    const cooling = rotated.filter((t) => t.downUntil > now).sort((a, b) => a.downUntil - b.downUntil)
+    return [...healthy, ...cooling].map((t) => t.url)
+  }
+
+  succeeded(url: URL): void {
+    const state = this.#find(url)
+    if (!state) return
+    state.failures = 0
+    state.downUntil = 0
+  }
+
+  failed(url: URL, reason: string): void {
+    const state = this.#find(url)
+    if (!state) return
+    state.failures++
+    state.lastError = reason
+    state.downUntil = this.#now() + this.#cooldownMs
+  }
+
+  health(): TargetHealth[] {
+    const now = this.#now()
+    return this.#targets.map((t) => ({
+      url: t.url.href.replace(/\/$/, ''),
+      healthy: t.downUntil <= now,
+      failures: t.failures,
+      downUntil: t.downUntil > now ? new Date(t.downUntil).toISOString() : null,
+      lastError: t.lastError,
+    }))
+  }
+
+  #find(url: URL): TargetState | undefined {
+    return this.#targets.find((t) => t.url === url)
+  }
+}

@@ -1,0 +1,287 @@
+// Forwards one HTTP request, or one upgrade, to the targets of a route: streaming both ways,
+// retrying another target only while nothing of the request body has been sent, under a
+// connect timeout (then the next target) and a response timeout (504).
+import http, { type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http'
+import https from 'node:https'
+import type { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { endToEnd, upstreamRequestHeaders } from './headers.ts'
+import type { RouteMatch } from './route-table.ts'
+
+export interface ForwarderOptions {
+  /** Time to open a connection to one target before trying the next. */
+  connectTimeoutMs: number
+  /** Time from the request being sent to the response headers; past it the caller gets 504. */
+  responseTimeoutMs: number
+  /** Largest request body forwarded; larger ones answer 413. */
+  maxBodyBytes: number
+}
+
+type Outcome =
+  | { kind: 'answered' }
+  /** Nothing reached the upstream: another target may be tried. */
+  | { kind: 'unreachable'; reason: string }
+  /** A pooled connection closed by the upstream as it was reused: try again, the target is not at fault. */
+  | { kind: 'stale'; reason: string }
+  | { kind: 'failed'; reason: string }
+  | { kind: 'timeout'; reason: string }
+  /** The caller went away or was already answered (413): nothing more to send. */
+  | { kind: 'done' }
+
+/** Methods a proxy may send twice (RFC 9110 section 9.2.2). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
+
+class AttemptTimeout extends Error {
+  constructor(readonly stage: 'connect' | 'response', ms: number) {
+    super(`${stage === 'connect' ? 'no connection' : 'no response'} within ${ms} ms`)
+  }
+}
+
+export class Forwarder {
+  readonly options: ForwarderOptions
+  // One pool per process side: keep-alive to upstreams is most of a proxy's speed.
+  readonly #agents = {
+    'http:': new http.Agent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo' }),
+    'https:': new https.Agent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo' }),
+  }
+
+  constructor(options: ForwarderOptions) {
+    this.options = options
+  }
+
+  async forward(req: IncomingMessage, res: ServerResponse, match: RouteMatch): Promise<void> {
+    const declared = Number(req.headers['content-length'] ?? 0)
+    if (declared > this.options.maxBodyBytes) {
+      return sendError(res, 413, `request body of ${declared} bytes is larger than the limit of ${this.options.maxBodyBytes} bytes (option maxBodyBytes)`, true)
+    }
+    const { balancer } = match.route
+    const tried: string[] = []
+    let staleRetries = 2
+    for (const target of balancer.plan()) {
+      let outcome = await this.#attempt(req, res, target, match)
+      if (outcome.kind === 'answered') return balancer.succeeded(target)
+      if (outcome.kind === 'done') return
+      if (outcome.kind === 'stale' && staleRetries-- > 0) {
+        const again = await this.#attempt(req, res, target, match)
+        if (again.kind === 'answered') return balancer.succeeded(target)
+        if (again.kind === 'done') return
+        outcome = again
+      }
+      balancer.failed(target, outcome.reason)
+      tried.push(`${target.origin} (${outcome.reason})`)
+      if (outcome.kind === 'timeout') return sendError(res, 504, `upstream ${target.origin} did not answer ${req.method} ${req.url}: ${outcome.reason}`)
+      if (outcome.kind === 'failed') break
+    }
+    sendError(res, 502, `no upstream answered ${req.method} ${req.url}; tried ${tried.join(', ')}`)
+  }
+
+  #attempt(req: IncomingMessage, res: ServerResponse, target: URL, match: RouteMatch): Promise<Outcome> {
+    const { connectTimeoutMs, responseTimeoutMs, maxBodyBytes } = this.options
+    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined
+    return new Promise<Outcome>((resolve) => {
+      const upstream = this.#request(req, target, match.upstreamPath(target), upstreamRequestHeaders(req, target, false))
+      let settled = false
+      let bodyStarted = false
+      const finish = (outcome: Outcome) => {
+        if (settled) return
+        settled = true
+        timers.clear()
+        res.off('close', onCallerGone)
+        resolve(outcome)
+      }
+      const timers = attemptTimers(upstream, connectTimeoutMs, responseTimeoutMs)
+      const onCallerGone = () => {
+        if (!res.writableFinished) upstream.destroy()
+        finish({ kind: 'done' })
+      }
+      res.once('close', onCallerGone)
+
+      timers.onConnected(() => {
+        if (!hasBody) return void upstream.end()
+        bodyStarted = true
+        let bytes = 0
+        const count = (chunk: Buffer) => {
+          bytes += chunk.length
+          if (bytes <= maxBodyBytes) return
+          req.off('data', count)
+          req.unpipe(upstream)
+          upstream.destroy()
+          sendError(res, 413, `request body is larger than the limit of ${maxBodyBytes} bytes (option maxBodyBytes)`, true)
+          finish({ kind: 'done' })
+        }
+        req.on('data', count)
+        req.pipe(upstream)
+      })
+
+      upstream.on('response', (answer: IncomingMessage) => {
+        timers.clear()
+        if (settled) return void answer.resume()
+        res.writeHead(answer.statusCode ?? 502, answer.statusMessage, endToEnd(answer.headers))
+        answer.pipe(res)
+        // A break in the upstream body can only be passed on by breaking the caller's connection.
+        answer.on('error', () => res.destroy())
+        answer.on('aborted', () => res.destroy())
+        res.on('close', () => {
+          if (!res.writableFinished) upstream.destroy()
+        })
+        finish({ kind: 'answered' })
+      })
+
+      upstream.on('error', (error: NodeJS.ErrnoException) => {
+        if (settled) return void res.destroy()
+        const reason = error instanceof AttemptTimeout ? error.message : (error.code ?? error.message)
+        if (error instanceof AttemptTimeout && error.stage === 'response') return finish({ kind: 'timeout', reason })
+        if (upstream.reusedSocket && !bodyStarted && IDEMPOTENT.has(req.method ?? '')) return finish({ kind: 'stale', reason })
+        if (!timers.connected) return finish({ kind: 'unreachable', reason })
+        finish({ kind: bodyStarted ? 'failed' : 'unreachable', reason })
+      })
+    })
+  }
+
+  /** Tunnels an upgrade (WebSocket) to the first target that accepts the connection. */
+  async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, match: RouteMatch, onTunnel: (client: Duplex, upstream: Socket) => void): Promise<void> {
+    const { balancer } = match.route
+    const tried: string[] = []
+    socket.on('error', () => socket.destroy())
+    for (const target of balancer.plan()) {
+      const outcome = await this.#attemptUpgrade(req, socket, head, target, match, onTunnel)
+      if (outcome.kind === 'answered') return balancer.succeeded(target)
+      if (outcome.kind === 'done') return
+      balancer.failed(target, outcome.reason)
+      tried.push(`${target.origin} (${outcome.reason})`)
+      if (outcome.kind === 'timeout') return rawError(socket, 504, `upstream ${target.origin} did not answer the upgrade: ${outcome.reason}`)
+      if (outcome.kind === 'failed') break
+    }
+    rawError(socket, 502, `no upstream accepted the upgrade of ${req.url}; tried ${tried.join(', ')}`)
+  }
+
+  #attemptUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: URL, match: RouteMatch, onTunnel: (client: Duplex, upstream: Socket) => void): Promise<Outcome> {
+    return new Promise<Outcome>((resolve) => {
+      const headers = upstreamRequestHeaders(req, target, false)
+      headers.connection = 'Upgrade'
+      headers.upgrade = req.headers.upgrade
+      const upstream = this.#request(req, target, match.upstreamPath(target), headers, false)
+      const timers = attemptTimers(upstream, this.options.connectTimeoutMs, this.options.responseTimeoutMs)
+      let settled = false
+      const finish = (outcome: Outcome) => {
+        if (settled) return
+        settled = true
+        timers.clear()
+        socket.off('close', onCallerGone)
+        resolve(outcome)
+      }
+      const onCallerGone = () => {
+        upstream.destroy()
+        finish({ kind: 'done' })
+      }
+      socket.once('close', onCallerGone)
+      timers.onConnected(() => upstream.end())
+
+      upstream.on('upgrade', (answer: IncomingMessage, upstreamSocket: Socket, upstreamHead: Buffer) => {
+        timers.clear()
+        socket.write(statusLine(answer) + rawHeaderLines(answer.rawHeaders) + '\r\n')
+        if (upstreamHead.length) socket.write(upstreamHead)
+        if (head.length) upstreamSocket.write(head)
+        upstreamSocket.on('error', () => socket.destroy())
+        socket.on('error', () => upstreamSocket.destroy())
+        upstreamSocket.on('close', () => socket.destroy())
+        socket.on('close', () => upstreamSocket.destroy())
+        upstreamSocket.pipe(socket).pipe(upstreamSocket)
+        onTunnel(socket, upstreamSocket)
+        finish({ kind: 'answered' })
+      })
+
+      upstream.on('response', (answer: IncomingMessage) => {
+        // The upstream refused to switch protocols: pass its answer on and close.
+        timers.clear()
+        const headers = answer.rawHeaders.filter((_, i, all) => i % 2 === 1 || !['connection', 'transfer-encoding', 'keep-alive'].includes(all[i]!.toLowerCase()))
+        const pairs = headers.filter((_, i) => i % 2 === 0).map((k, i) => [k, headers[i * 2 + 1]!])
+        socket.write(statusLine(answer) + pairs.map(([k, v]) => `${k}: ${v}\r\n`).join('') + 'connection: close\r\n\r\n')
+        answer.pipe(socket)
+        finish({ kind: 'answered' })
+      })
+
+      upstream.on('error', (error: NodeJS.ErrnoException) => {
+        if (settled) return void socket.destroy()
+        const reason = error instanceof AttemptTimeout ? error.message : (error.code ?? error.message)
+        if (error instanceof AttemptTimeout && error.stage === 'response') return finish({ kind: 'timeout', reason })
+        finish({ kind: timers.connected ? 'failed' : 'unreachable', reason })
+      })
+    })
+  }
+
+  #request(req: IncomingMessage, target: URL, path: string, headers: http.OutgoingHttpHeaders, pooled = true): ClientRequest {
+    const secure = target.protocol === 'https:'
+    return (secure ? https : http).request({
+      protocol: target.protocol,
+      hostname: target.hostname.replace(/^\[|\]$/g, ''),
+      port: target.port || (secure ? 443 : 80),
+      method: req.method,
+      path,
+      headers,
+      // Upgraded sockets leave the pool anyway; a fresh connection keeps the pool's sockets plain HTTP.
+      agent: pooled ? this.#agents[secure ? 'https:' : 'http:'] : false,
+    })
+  }
+
+  /** Closes pooled upstream connections. */
+  close(): void {
+    for (const agent of Object.values(this.#agents)) agent.destroy()
+  }
+}
+
+/** Connect and response deadlines for one upstream request; `connected` turns true when its socket is open. */
+function attemptTimers(upstream: ClientRequest, connectTimeoutMs: number, responseTimeoutMs: number) {
+  let connectTimer: NodeJS.Timeout | undefined = setTimeout(() => upstream.destroy(new AttemptTimeout('connect', connectTimeoutMs)), connectTimeoutMs)
+  let responseTimer: NodeJS.Timeout | undefined
+  const state = {
+    connected: false,
+    onConnected(fn: () => void) {
+      upstream.once('socket', (socket: Socket) => {
+        const go = () => {
+          clearTimeout(connectTimer)
+          connectTimer = undefined
+          state.connected = true
+          responseTimer = setTimeout(() => upstream.destroy(new AttemptTimeout('response', responseTimeoutMs)), responseTimeoutMs)
+          fn()
+        }
+        if (socket.connecting) socket.once('connect', go)
+        else go()
+      })
+    },
+    clear() {
+      clearTimeout(connectTimer)
+      clearTimeout(responseTimer)
+    },
+  }
+  return state
+}
+
+/** Answers with a JSON error, or breaks the connection when the head is already out. */
+export function sendError(res: ServerResponse, status: number, message: string, closeConnection = false): void {
+  if (res.headersSent) return void res.destroy()
+  if (res.destroyed) return
+  const body = JSON.stringify({ error: message })
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    ...(closeConnection ? { connection: 'close' } : {}),
+  })
+  res.end(body)
+}
+
+function rawError(socket: Duplex, status: number, message: string): void {
+  if (socket.destroyed) return
+  const body = JSON.stringify({ error: message })
+  socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
+}
+
+function statusLine(answer: IncomingMessage): string {
+  return `HTTP/1.1 ${answer.statusCode} ${answer.statusMessage ?? http.STATUS_CODES[answer.statusCode ?? 502] ?? ''}\r\n`
+}
+
+function rawHeaderLines(raw: string[]): string {
+  let out = ''
+  for (let i = 0; i < raw.length; i += 2) out += `${raw[i]}: ${raw[i + 1]}\r\n`
+  return out
+}

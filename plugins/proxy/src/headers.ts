@@ -1,0 +1,40 @@
+// Header rewriting between client and upstream (RFC 9110 section 7.6.1): hop-by-hop
+// headers describe one connection and must not cross the proxy; X-Forwarded-* say who asked.
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http'
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
+])
+
+/** Headers minus hop-by-hop ones, including any the `Connection` header names. */
+export function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const named = new Set(String(headers.connection ?? '').toLowerCase().split(',').map((t) => t.trim()).filter(Boolean))
+  const out: OutgoingHttpHeaders = {}
+  for (const [key, value] of Object.entries(headers)) {
+    if (value === undefined || HOP_BY_HOP.has(key) || named.has(key)) continue
+    out[key] = value
+  }
+  return out
+}
+
+/** What the upstream receives: end-to-end headers, its own Host, and X-Forwarded-For/-Proto/-Host. */
+export function upstreamRequestHeaders(req: IncomingMessage, target: URL, secure: boolean): OutgoingHttpHeaders {
+  const headers = endToEnd(req.headers)
+  const client = req.socket.remoteAddress ?? ''
+  const prior = req.headers['x-forwarded-for']
+  headers['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${client}` : client
+  headers['x-forwarded-proto'] = secure ? 'https' : 'http'
+  if (req.headers.host) headers['x-forwarded-host'] = req.headers.host
+  // Upstreams route and sign by their own name; the caller's Host travels in X-Forwarded-Host.
+  headers.host = target.host
+  return headers
+}

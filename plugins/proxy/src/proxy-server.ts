@@ -1,0 +1,183 @@
+// One listener started at run time: its routes, counters, and the drain that stops it
+// without failing a request (stop accepting, close idle connections, let in-flight
+// requests finish with `Connection: close`, end tunnels, then close).
+import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { AddressInUseError } from './errors.ts'
+import { sendError, type Forwarder } from './forwarder.ts'
+import { RouteTable } from './route-table.ts'
+import type { TargetHealth } from './balancer.ts'
+import type { RouteSpec, ServerSpec } from './validation.ts'
+
+export type ServerState = 'starting' | 'running' | 'draining' | 'stopped'
+
+export interface ServerStats {
+  connections: number
+  inFlight: number
+  requests: number
+  tunnels: number
+}
+
+export interface DrainResult {
+  /** Requests that were still running when the drain began, and finished. */
+  finished: number
+  durationMs: number
+  /** True when the timeout passed and the remaining connections were destroyed. */
+  forced: boolean
+}
+
+export class ProxyServer {
+  readonly name: string
+  readonly spec: ServerSpec
+  state: ServerState = 'starting'
+  #routes: RouteTable
+  readonly #server: http.Server
+  readonly #forwarder: Forwarder
+  readonly #cooldownMs: number
+  readonly #sockets = new Set<Socket>()
+  readonly #tunnels = new Set<Duplex>()
+  readonly #responses = new Set<ServerResponse>()
+  #requests = 0
+  #address: AddressInfo | undefined
+  #draining: Promise<DrainResult> | undefined
+
+  constructor(spec: ServerSpec, forwarder: Forwarder, cooldownMs: number) {
+    this.name = spec.name
+    this.spec = spec
+    this.#forwarder = forwarder
+    this.#cooldownMs = cooldownMs
+    this.#routes = new RouteTable(spec.routes, cooldownMs)
+    this.#server = http.createServer({ keepAliveTimeout: 5000 }, (req, res) => this.#handle(req, res))
+    this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head))
+    this.#server.on('connection', (socket: Socket) => {
+      this.#sockets.add(socket)
+      socket.once('close', () => this.#sockets.delete(socket))
+    })
+    this.#server.on('clientError', (_error, socket: Duplex) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n')
+      else socket.destroy()
+    })
+  }
+
+  /** Starts listening; resolves with the bound address (the real port when 0 was asked). */
+  start(): Promise<AddressInfo> {
+    const { port, host } = this.spec.listen
+    return new Promise((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException) => {
+        this.state = 'stopped'
+        reject(error.code === 'EADDRINUSE' ? new AddressInUseError(host, port) : error)
+      }
+      this.#server.once('error', onError)
+      this.#server.listen(port, host, () => {
+        this.#server.off('error', onError)
+        this.#address = this.#server.address() as AddressInfo
+        this.state = 'running'
+        resolve(this.#address)
+      })
+    })
+  }
+
+  get address(): AddressInfo | undefined {
+    return this.#address
+  }
+
+  get url(): string | undefined {
+    if (!this.#address) return undefined
+    const host = this.#address.family === 'IPv6' ? `[${this.#address.address}]` : this.#address.address
+    return `http://${host}:${this.#address.port}`
+  }
+
+  get routes(): readonly RouteSpec[] {
+    return this.spec.routes
+  }
+
+  /** Swaps the route table; requests already running keep the table they matched. */
+  replaceRoutes(routes: RouteSpec[]): void {
+    this.#routes = new RouteTable(routes, this.#cooldownMs, this.#routes)
+    this.spec.routes = routes
+  }
+
+  stats(): ServerStats {
+    return { connections: this.#sockets.size, inFlight: this.#responses.size, requests: this.#requests, tunnels: this.#tunnels.size }
+  }
+
+  health(): Array<{ path: string; targets: TargetHealth[] }> {
+    return this.#routes.routes.map((r) => ({ path: r.spec.path, targets: r.balancer.health() }))
+  }
+
+  /** Stops gracefully; past `timeoutMs` the remaining connections are destroyed. Calling again returns the same drain. */
+  drain(timeoutMs: number): Promise<DrainResult> {
+    this.#draining ??= this.#drain(timeoutMs)
+    return this.#draining
+  }
+
+  /** Destroys every connection at once (the stop deadline passed). */
+  force(): void {
+    this.#server.closeAllConnections()
+    for (const socket of this.#sockets) socket.destroy()
+    for (const tunnel of this.#tunnels) tunnel.destroy()
+  }
+
+  async #drain(timeoutMs: number): Promise<DrainResult> {
+    const started = Date.now()
+    const finished = this.#responses.size
+    if (this.state === 'stopped' || !this.#server.listening) {
+      this.state = 'stopped'
+      return { finished: 0, durationMs: 0, forced: false }
+    }
+    this.state = 'draining'
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()))
+    for (const res of this.#responses) if (!res.headersSent) res.setHeader('connection', 'close')
+    this.#server.closeIdleConnections()
+    // A tunnel has no request boundary to wait for; ending both halves lets each side close cleanly.
+    for (const tunnel of this.#tunnels) tunnel.end()
+    let timer: NodeJS.Timeout | undefined
+    const overran = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs)))
+    const forced = await Promise.race([closed.then(() => false), overran])
+    clearTimeout(timer)
+    if (forced) {
+      this.force()
+      await closed
+    }
+    this.state = 'stopped'
+    return { finished, durationMs: Date.now() - started, forced }
+  }
+
+  #handle(req: IncomingMessage, res: ServerResponse): void {
+    this.#requests++
+    this.#responses.add(res)
+    if (this.state === 'draining') res.setHeader('connection', 'close')
+    res.once('close', () => {
+      this.#responses.delete(res)
+      // The head went out before the drain began, so it promised keep-alive: end the
+      // connection now that its answer is complete (unless another request is using it).
+      if (this.state === 'draining' && ![...this.#responses].some((other) => other.req.socket === req.socket)) req.socket.end()
+    })
+    const match = this.#routes.match(req.url ?? '/')
+    if (!match) {
+      req.resume()
+      return sendError(res, 404, `no route of proxy server '${this.name}' matches ${req.url}; routes: ${this.spec.routes.map((r) => r.path).join(', ')}`)
+    }
+    this.#forwarder.forward(req, res, match).catch((error: Error) => sendError(res, 502, `proxy error: ${error.message}`))
+  }
+
+  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.#requests++
+    const match = this.state === 'running' ? this.#routes.match(req.url ?? '/') : undefined
+    if (!match) {
+      const status = this.state === 'running' ? '404 Not Found' : '503 Service Unavailable'
+      return void socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`)
+    }
+    this.#forwarder
+      .upgrade(req, socket, head, match, (client, upstream) => {
+        this.#tunnels.add(client)
+        client.once('close', () => this.#tunnels.delete(client))
+        if (this.state !== 'running') {
+          client.end()
+          upstream.end()
+        }
+      })
+      .catch(() => socket.destroy())
+  }
+}

@@ -1,0 +1,130 @@
+// The shape of a registered server and the checks on what a caller sends. Every refusal
+// names the field, the value and what would be valid.
+import { isIP } from 'node:net'
+import type { TargetAllowList } from './allow-list.ts'
+import { InvalidFieldError, PortNotAllowedError, TargetNotAllowedError } from './errors.ts'
+import { portAllowed, type PortRange } from './port-range.ts'
+
+export interface RouteSpec {
+  /** Path prefix, matched at a segment boundary: `/api` takes `/api` and `/api/x`, not `/apix`. */
+  path: string
+  /** Upstream base URLs, tried round-robin. */
+  targets: string[]
+  /** Remove `path` from the forwarded path. */
+  strip: boolean
+}
+
+export interface ServerSpec {
+  name: string
+  listen: { port: number; host: string }
+  routes: RouteSpec[]
+  /** 1-99: servers with a priority stop first, lowest first. */
+  priority?: number
+}
+
+export interface ValidationPolicy {
+  allowList: TargetAllowList
+  ports: PortRange
+}
+
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/
+export const LIMITS = { routes: 64, targetsPerRoute: 16, pathLength: 512, minPriority: 1, maxPriority: 99 } as const
+const SERVER_FIELDS = new Set(['name', 'listen', 'routes', 'priority'])
+const LISTEN_FIELDS = new Set(['port', 'host'])
+const ROUTE_FIELDS = new Set(['path', 'targets', 'strip'])
+
+export function parseServerSpec(body: unknown, policy: ValidationPolicy): ServerSpec {
+  const record = object(body, 'body', SERVER_FIELDS)
+  const name = parseName(record.name)
+  const listen = object(record.listen ?? {}, 'listen', LISTEN_FIELDS)
+  const port = listen.port ?? 0
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidFieldError('listen.port', `${JSON.stringify(port)} must be a whole number 0-65535 (0 picks any free port)`)
+  }
+  if (!portAllowed(port, policy.ports)) throw new PortNotAllowedError('listen.port', port, policy.ports)
+  const host = listen.host ?? '127.0.0.1'
+  if (typeof host !== 'string' || (isIP(host) === 0 && host !== 'localhost')) {
+    throw new InvalidFieldError('listen.host', `${JSON.stringify(host)} must be an IP address (127.0.0.1, ::1, 0.0.0.0) or localhost`)
+  }
+  const spec: ServerSpec = { name, listen: { port, host }, routes: parseRoutes(record.routes, policy, 'routes') }
+  if (record.priority !== undefined && record.priority !== null) {
+    const p = record.priority
+    if (typeof p !== 'number' || !Number.isInteger(p) || p < LIMITS.minPriority || p > LIMITS.maxPriority) {
+      throw new InvalidFieldError('priority', `${JSON.stringify(p)} must be a whole number ${LIMITS.minPriority}-${LIMITS.maxPriority} (lower stops first) or left out`)
+    }
+    spec.priority = p
+  }
+  return spec
+}
+
+/** PATCH accepts `{ routes }` only: the address and the stop order are fixed at registration. */
+export function parseRoutesPatch(body: unknown, policy: ValidationPolicy): RouteSpec[] {
+  const record = object(body, 'body', new Set(['routes']))
+  return parseRoutes(record.routes, policy, 'routes')
+}
+
+export function parseName(value: unknown, field = 'name'): string {
+  if (typeof value !== 'string' || !NAME_PATTERN.test(value)) {
+    throw new InvalidFieldError(field, `${JSON.stringify(value)} must be 1-63 characters of a-z, 0-9 and -, starting with a letter or digit`)
+  }
+  return value
+}
+
+function parseRoutes(value: unknown, policy: ValidationPolicy, field: string): RouteSpec[] {
+  if (!Array.isArray(value) || value.length === 0 || value.length > LIMITS.routes) {
+    throw new InvalidFieldError(field, `must be a list of 1-${LIMITS.routes} routes like [{ "path": "/", "targets": ["http://127.0.0.1:8080"] }]`)
+  }
+  const routes = value.map((item, i) => parseRoute(item, policy, `${field}[${i}]`))
+  const seen = new Set<string>()
+  routes.forEach((route, i) => {
+    if (seen.has(route.path)) throw new InvalidFieldError(`${field}[${i}].path`, `${JSON.stringify(route.path)} appears twice; each path prefix is listed once`)
+    seen.add(route.path)
+  })
+  return routes
+}
+
+function parseRoute(value: unknown, policy: ValidationPolicy, field: string): RouteSpec {
+  const record = object(value, field, ROUTE_FIELDS)
+  const path = record.path
+  if (typeof path !== 'string' || !path.startsWith('/') || path.length > LIMITS.pathLength || /[\s?#]/.test(path)) {
+    throw new InvalidFieldError(`${field}.path`, `${JSON.stringify(path)} must be a path prefix starting with / (no spaces, ? or #, at most ${LIMITS.pathLength} characters)`)
+  }
+  const targets = record.targets
+  if (!Array.isArray(targets) || targets.length === 0 || targets.length > LIMITS.targetsPerRoute) {
+    throw new InvalidFieldError(`${field}.targets`, `must be a list of 1-${LIMITS.targetsPerRoute} upstream URLs like "http://127.0.0.1:8080"`)
+  }
+  const strip = record.strip ?? false
+  if (typeof strip !== 'boolean') throw new InvalidFieldError(`${field}.strip`, `${JSON.stringify(strip)} must be true or false`)
+  return {
+    // A trailing slash would make `/api/` miss `/api`; the boundary check covers both.
+    path: path.length > 1 ? path.replace(/\/+$/, '') || '/' : path,
+    targets: targets.map((t, i) => parseTarget(t, policy, `${field}.targets[${i}]`)),
+    strip,
+  }
+}
+
+function parseTarget(value: unknown, policy: ValidationPolicy, field: string): string {
+  let url: URL
+  try {
+    if (typeof value !== 'string') throw new Error()
+    url = new URL(value)
+  } catch {
+    throw new InvalidFieldError(field, `${JSON.stringify(value)} must be an absolute http:// or https:// URL`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InvalidFieldError(field, `${JSON.stringify(value)} uses ${url.protocol}; only http: and https: upstreams are proxied`)
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw new InvalidFieldError(field, `${JSON.stringify(value)} must not carry credentials, a query or a fragment`)
+  }
+  if (!policy.allowList.allows(url.hostname)) throw new TargetNotAllowedError(field, value as string, policy.allowList.entries)
+  return url.href.replace(/\/+$/, '')
+}
+
+function object(value: unknown, field: string, allowed: Set<string>): Record<string, unknown> {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new InvalidFieldError(field, 'must be a JSON object')
+  for (const key of Object.keys(value)) {
+    if (!allowed.has(key)) throw new InvalidFieldError(field === 'body' ? key : `${field}.${key}`, `unknown field; expected one of ${[...allowed].join(', ')}`)
+  }
+  return value as Record<string, unknown>
+}

@@ -72,4 +72,81 @@ test('100 concurrent writers on one document: If-Match retries lose no update', 
   await cache.close()
 })
 
+test('reads answer synchronously; writes, HEAD and errors keep their shape', async () => {
+  const cache = await openCache()
+  const app = createApp(cache, { maxBodyBytes: MAX })
+  const put = await app.request('/users/ann', { method: 'PUT', body: '{"n":1}', headers: { 'content-type': 'application/json' } })
+  assert.is(put.status, 201)
+  // A read returns its Response itself, not a promise: the server writes it out at once.
+  const got = app.fetch(new Request('http://localhost/users/ann'))
+  assert.ok(got instanceof Response, 'GET by id is synchronous')
+  assert.is(got.status, 200)
+  assert.is(got.headers.get('etag'), put.headers.get('etag'))
+  assert.is(got.headers.get('content-type'), 'application/json')
+  const missing = app.fetch(new Request('http://localhost/users/nobody'))
+  assert.ok(missing instanceof Response, 'a 404 read is synchronous too')
+  assert.is(missing.status, 404)
+  assert.is(missing.headers.get('etag'), `W/"${cache.store.seq}"`)
+  const head = await app.request('/users/ann', { method: 'HEAD' })
+  assert.is(head.status, 200)
+  assert.is(head.headers.get('etag'), put.headers.get('etag'))
+  assert.is(await head.text(), '')
+  assert.is((await app.request('/users/ann/')).status, 404)
+  assert.is((await app.request('/users//ann')).status, 404)
+  assert.is((await app.request('/users/ann', { method: 'OPTIONS' })).status, 404)
+  // Percent-encoded ids decode as route parameters do.
+  const colon = await app.request('/users/a%3Ab', { method: 'PUT', body: '1', headers: { 'content-type': 'application/json' } })
+  assert.is(colon.status, 201)
+  assert.is(((await colon.json()) as { id: string }).id, 'a:b')
+  await cache.close()
+})
+
+test('bodies read from the Node request: chunked, byte order mark, limits before routing', async () => {
+  const cache = await openCache()
+  const app = createApp(cache, { maxBodyBytes: MAX })
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' })
+  await new Promise((r) => server.once('listening', r))
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const chunked = (parts: string[]) =>
+    new ReadableStream({
+      start(controller) {
+        for (const p of parts) controller.enqueue(new TextEncoder().encode(p))
+        controller.close()
+      },
+    })
+  try {
+    // A chunked body within the limit, split across chunks (and inside a multi-byte character).
+    const bytes = new TextEncoder().encode('{"name":"Åse","n":2}')
+    const split = new ReadableStream({
+      start(controller) {
+        controller.enqueue(bytes.subarray(0, 10))
+        controller.enqueue(bytes.subarray(10))
+        controller.close()
+      },
+    })
+    let res = await fetch(`${base}/c/chunked`, { method: 'PUT', body: split, headers: { 'content-type': 'application/json' }, duplex: 'half' } as RequestInit)
+    assert.is(res.status, 201)
+    assert.equal(((await res.json()) as { value: unknown }).value, { name: 'Åse', n: 2 })
+    res = await fetch(`${base}/c/bom`, { method: 'PUT', body: '\ufeff{"bom":true}', headers: { 'content-type': 'application/json' } })
+    assert.is(res.status, 201)
+    assert.equal(((await res.json()) as { value: unknown }).value, { bom: true })
+    // Exactly the limit is accepted, one byte more is not.
+    const exact = JSON.stringify('x'.repeat(MAX - 2))
+    res = await fetch(`${base}/c/exact`, { method: 'PUT', body: exact, headers: { 'content-type': 'application/json' } })
+    assert.is(res.status, 201)
+    res = await fetch(`${base}/c/exact`, { method: 'PUT', body: chunked([exact, ' ']), headers: { 'content-type': 'application/json' }, duplex: 'half' } as RequestInit)
+    assert.is(res.status, 413)
+    // A declared length over the limit is refused before the route or the names are looked at.
+    res = await fetch(`${base}/-bad/x/y`, { method: 'PUT', body: 'x'.repeat(MAX + 1), headers: { 'content-type': 'application/json' } })
+    assert.is(res.status, 413)
+    assert.ok(res.headers.get('etag'))
+    // The connection is still usable after a refused body.
+    res = await fetch(`${base}/c/exact`)
+    assert.is(res.status, 200)
+  } finally {
+    await new Promise((r) => server.close(r))
+    await cache.close()
+  }
+})
+
 test.run()

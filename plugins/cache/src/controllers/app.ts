@@ -1,12 +1,19 @@
-// The controllers assembled: body limit, error mapping, an ETag on every response.
-import { Hono } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
+// The controllers assembled: body limit, routing, error mapping, an ETag on every response.
+//
+// The app has one route, `*`, and routes by hand below it. With Hono routes, a middleware
+// and a catch-all, every request matched several handlers and went through Hono's async
+// compose (and, for the app's own onError, one more compose per handler once mounted),
+// so even a GET answered through promises. A single handler lets a read return its
+// Response synchronously, which @hono/node-server writes out at once.
+import { Hono, type Context } from 'hono'
 import type { Cache } from '../cache.ts'
 import { PreconditionFailedError } from '../errors.ts'
 import { errorView } from '../views/json.ts'
-import { adminRoutes } from './admin.ts'
-import { documentRoutes, type MutationKind } from './documents.ts'
+import { AdminController } from './admin.ts'
+import { DocumentController, type MutationKind } from './documents.ts'
 import { messageOf, statusOf } from './errors.ts'
+import { headerOf, tooLarge } from './request.ts'
+import { jsonResponse } from './respond.ts'
 
 export interface AppOptions {
   /** Largest accepted request body, in bytes. */
@@ -16,40 +23,100 @@ export interface AppOptions {
   onError?: (err: unknown) => void
 }
 
+const NO_ROUTE = Symbol('no route')
+
 export function createApp(cache: Pick<Cache, 'store' | 'stats'>, options: AppOptions): Hono {
   const { store } = cache
-  const app = new Hono()
+  const { maxBodyBytes } = options
+  const documents = new DocumentController(store, maxBodyBytes, options.onMutation)
+  const admin = new AdminController(cache)
 
-  // Responses without a document's ETag carry the store's sequence number as a weak
-  // one. Set before the handler (which may replace it), not after: reading c.res
-  // afterwards makes @hono/node-server build a full Response and lose its fast path.
-  app.use(async (c, next) => {
-    c.header('ETag', `W/"${store.seq}"`)
-    await next()
-  })
-  // Only on methods with a body: bodyLimit reads c.req.raw.body, and touching the raw
-  // request makes @hono/node-server build a full Request, costing GETs their fast path.
-  app.on(
-    ['POST', 'PUT', 'PATCH'],
-    '*',
-    bodyLimit({
-      maxSize: options.maxBodyBytes,
-      onError: (c) => c.json(errorView(`request body is larger than the limit of ${options.maxBodyBytes} bytes`), 413),
-    }),
-  )
-
-  app.route('/', adminRoutes(cache))
-  app.route('/', documentRoutes(store, options.onMutation))
-
-  // A catch-all route rather than notFound(): a parent app that mounts this one (the
-  // kernel does) answers unmatched paths with its own notFound, not ours.
-  app.all('*', (c) => c.json(errorView(`no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404))
-  app.onError((err, c) => {
+  const fail = (c: Context, err: unknown): Response => {
+    if (err === NO_ROUTE) return jsonResponse(errorView(`no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404, `W/"${store.seq}"`)
     const status = statusOf(err)
     if (status === 500) options.onError?.(err)
     // A 412 tells the client which version is current, so it can retry without a GET.
-    c.header('ETag', err instanceof PreconditionFailedError && err.actual ? err.actual : `W/"${store.seq}"`)
-    return c.json(errorView(messageOf(err, status)), status)
+    const etag = err instanceof PreconditionFailedError && err.actual ? err.actual : `W/"${store.seq}"`
+    return jsonResponse(errorView(messageOf(err, status)), status, etag)
+  }
+
+  /** `rest` is the path below the mount point: `/`, `/name` or `/collection/id`. */
+  const route = (c: Context, method: string, rest: string): Response | Promise<Response> => {
+    // A declared body over the limit is refused before anything else, whatever the route.
+    if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
+      const declared = headerOf(c, 'content-length')
+      if (declared !== undefined && headerOf(c, 'transfer-encoding') === undefined && Number.parseInt(declared, 10) > maxBodyBytes) throw tooLarge(maxBodyBytes)
+    }
+    if (rest === '/') {
+      if (method === 'GET') return admin.collections()
+      throw NO_ROUTE
+    }
+    if (rest === '') throw NO_ROUTE
+    const slash = rest.indexOf('/', 1)
+    if (slash === -1) {
+      const name = rest.slice(1)
+      if (method === 'GET') {
+        if (name === '_stats') return admin.stats()
+        if (name === '_dump') return admin.dump()
+        return documents.list(c, segment(name))
+      }
+      if (method === 'POST') return documents.create(c, segment(name))
+      throw NO_ROUTE
+    }
+    const collection = rest.slice(1, slash)
+    const id = rest.slice(slash + 1)
+    if (collection === '' || id === '' || id.includes('/')) throw NO_ROUTE
+    switch (method) {
+      case 'GET':
+        return documents.get(c, segment(collection), segment(id))
+      case 'PUT':
+        return documents.put(c, segment(collection), segment(id))
+      case 'PATCH':
+        return documents.patch(c, segment(collection), segment(id))
+      case 'DELETE':
+        return documents.delete(c, segment(collection), segment(id))
+      default:
+        throw NO_ROUTE
+    }
+  }
+
+  const app = new Hono()
+  app.all('*', (c) => {
+    try {
+      // Hono answers HEAD by running the GET handler and dropping the body.
+      const method = c.req.method === 'HEAD' ? 'GET' : c.req.method
+      const path = c.req.path
+      const base = baseOf(c.req.routePath)
+      if (base !== '' && !path.startsWith(base)) throw NO_ROUTE
+      // The mounted root is `/cache`; `/cache/` is no route, as with Hono's strict routing.
+      const rest = base === '' ? path : path.length === base.length ? '/' : path === base + '/' ? '' : path.slice(base.length)
+      const res = route(c, method, rest)
+      return res instanceof Promise ? res.catch((err: unknown) => fail(c, err)) : res
+    } catch (err) {
+      return fail(c, err)
+    }
   })
   return app
 }
+
+/** Where this app is mounted: `/*` alone, `/cache/*` under the kernel. */
+function baseOf(routePath: string): string {
+  return routePath.endsWith('/*') ? routePath.slice(0, -2) : ''
+}
+
+/** A path segment decoded as Hono decodes route parameters. */
+function segment(raw: string): string {
+  if (!raw.includes('%')) return raw
+  try {
+    return decodeURIComponent(raw)
+  } catch {
+    return raw.replace(/(?:%[0-9A-Fa-f]{2})+/g, (match) => {
+      try {
+        return decodeURIComponent(match)
+      } catch {
+        return match
+      }
+    })
+  }
+}
+

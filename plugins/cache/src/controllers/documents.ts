@@ -1,88 +1,90 @@
-// CRUD on documents. Each handler waits for `durable` before answering, so a 2xx
-// means the write is in the log under the configured fsync policy.
-import { Hono } from 'hono'
+// CRUD on documents. Each write handler waits for `durable` before answering, so a 2xx
+// means the write is in the log under the configured fsync policy. Reads answer
+// synchronously, which keeps them on the server's fast path.
+import type { Context } from 'hono'
 import { etagOf } from '../document.ts'
 import type { Store } from '../store.ts'
 import { documentView, listView } from '../views/json.ts'
-import { readIfMatch, readJson, readLimit, readTtl } from './request.ts'
+import { headerOf, queryOf, readIfMatch, readJson, readLimit, readTtl } from './request.ts'
 import { NotFoundError } from '../errors.ts'
 import { checkCollection, checkId } from '../names.ts'
+import { emptyResponse, jsonResponse } from './respond.ts'
 
 export type MutationKind = 'create' | 'put' | 'patch' | 'delete'
 
-export function documentRoutes(store: Store, onMutation: (kind: MutationKind) => void = () => {}): Hono {
-  const app = new Hono()
+export class DocumentController {
+  constructor(
+    private readonly store: Store,
+    private readonly maxBodyBytes: number,
+    private readonly onMutation: (kind: MutationKind) => void = () => {},
+  ) {}
 
-  app.get('/:collection', (c) => {
-    const collection = c.req.param('collection')
-    const cursor = c.req.query('cursor')
-    const prefix = c.req.query('prefix')
+  #weak(): string {
+    return `W/"${this.store.seq}"`
+  }
+
+  list(c: Context, collection: string): Response {
+    const cursor = queryOf(c, 'cursor')
+    const prefix = queryOf(c, 'prefix')
     const limit = readLimit(c)
-    const page = store.list(collection, { ...(limit !== undefined ? { limit } : {}), ...(cursor !== undefined ? { cursor } : {}), ...(prefix !== undefined ? { prefix } : {}) })
-    return c.json(listView(collection, page))
-  })
+    const page = this.store.list(collection, { ...(limit !== undefined ? { limit } : {}), ...(cursor !== undefined ? { cursor } : {}), ...(prefix !== undefined ? { prefix } : {}) })
+    return jsonResponse(listView(collection, page), 200, this.#weak())
+  }
 
-  app.post('/:collection', async (c) => {
-    const collection = checkCollection(c.req.param('collection'))
-    const id = c.req.query('id')
+  async create(c: Context, collectionParam: string): Promise<Response> {
+    const collection = checkCollection(collectionParam)
+    const id = queryOf(c, 'id')
     const ttlMs = readTtl(c)
-    const value = await readJson(c)
-    const write = store.create(collection, id, value, ttlMs === undefined ? {} : { ttlMs })
+    const value = await readJson(c, this.maxBodyBytes)
+    const write = this.store.create(collection, id, value, ttlMs === undefined ? {} : { ttlMs })
     await write.durable
-    onMutation('create')
-    c.header('ETag', etagOf(write.doc))
-    c.header('Location', `${new URL(c.req.url).pathname.replace(/\/$/, '')}/${encodeURIComponent(write.doc.id)}`)
-    return c.json(documentView(write.doc), 201)
-  })
+    this.onMutation('create')
+    return jsonResponse(documentView(write.doc), 201, etagOf(write.doc), { location: `${new URL(c.req.url).pathname.replace(/\/$/, '')}/${encodeURIComponent(write.doc.id)}` })
+  }
 
-  app.get('/:collection/:id', (c) => {
-    const collection = checkCollection(c.req.param('collection'))
-    const id = checkId(c.req.param('id'))
-    const doc = store.get(collection, id)
+  get(c: Context, collectionParam: string, idParam: string): Response {
+    const collection = checkCollection(collectionParam)
+    const id = checkId(idParam)
+    const doc = this.store.get(collection, id)
     if (!doc) throw new NotFoundError(collection, id)
     const etag = etagOf(doc)
-    c.header('ETag', etag)
-    if (c.req.header('if-none-match')?.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) return c.body(null, 304)
-    return c.json(documentView(doc))
-  })
+    const ifNoneMatch = headerOf(c, 'if-none-match')
+    if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) return emptyResponse(304, etag)
+    return jsonResponse(documentView(doc), 200, etag)
+  }
 
-  app.put('/:collection/:id', async (c) => {
-    const collection = checkCollection(c.req.param('collection'))
-    const id = checkId(c.req.param('id'))
+  async put(c: Context, collectionParam: string, idParam: string): Promise<Response> {
+    const collection = checkCollection(collectionParam)
+    const id = checkId(idParam)
     const ttlMs = readTtl(c)
     const ifMatch = readIfMatch(c)
-    const value = await readJson(c)
-    const write = store.put(collection, id, value, { ...(ifMatch !== undefined ? { ifMatch } : {}), ...(ttlMs !== undefined ? { ttlMs } : {}) })
+    const value = await readJson(c, this.maxBodyBytes)
+    const write = this.store.put(collection, id, value, { ...(ifMatch !== undefined ? { ifMatch } : {}), ...(ttlMs !== undefined ? { ttlMs } : {}) })
     await write.durable
-    onMutation('put')
-    c.header('ETag', etagOf(write.doc))
-    return c.json(documentView(write.doc), write.created ? 201 : 200)
-  })
+    this.onMutation('put')
+    return jsonResponse(documentView(write.doc), write.created ? 201 : 200, etagOf(write.doc))
+  }
 
-  app.patch('/:collection/:id', async (c) => {
-    const collection = checkCollection(c.req.param('collection'))
-    const id = checkId(c.req.param('id'))
+  async patch(c: Context, collectionParam: string, idParam: string): Promise<Response> {
+    const collection = checkCollection(collectionParam)
+    const id = checkId(idParam)
     const ttlMs = readTtl(c)
     const ifMatch = readIfMatch(c)
-    const patch = await readJson(c)
-    const write = store.patch(collection, id, patch, { ...(ifMatch !== undefined ? { ifMatch } : {}), ...(ttlMs !== undefined ? { ttlMs } : {}) })
+    const patch = await readJson(c, this.maxBodyBytes)
+    const write = this.store.patch(collection, id, patch, { ...(ifMatch !== undefined ? { ifMatch } : {}), ...(ttlMs !== undefined ? { ttlMs } : {}) })
     await write.durable
-    onMutation('patch')
-    c.header('ETag', etagOf(write.doc))
-    return c.json(documentView(write.doc))
-  })
+    this.onMutation('patch')
+    return jsonResponse(documentView(write.doc), 200, etagOf(write.doc))
+  }
 
-  app.delete('/:collection/:id', async (c) => {
-    const collection = checkCollection(c.req.param('collection'))
-    const id = checkId(c.req.param('id'))
+  async delete(c: Context, collectionParam: string, idParam: string): Promise<Response> {
+    const collection = checkCollection(collectionParam)
+    const id = checkId(idParam)
     const ifMatch = readIfMatch(c)
-    const result = store.delete(collection, id, ifMatch !== undefined ? { ifMatch } : {})
+    const result = this.store.delete(collection, id, ifMatch !== undefined ? { ifMatch } : {})
     await result.durable
-    onMutation('delete')
+    this.onMutation('delete')
     // The ETag of a deletion is its own sequence number: it identifies this state (gone).
-    c.header('ETag', `"${result.seq}"`)
-    return c.body(null, 204)
-  })
-
-  return app
+    return emptyResponse(204, `"${result.seq}"`)
+  }
 }

@@ -133,6 +133,11 @@ const met = rateRatio >= 0.9 && cpuRatio >= 0.9
 const verdict = met
   ? `Goal (>= 0.9x bare grpc-js) met: ${rateRatio.toFixed(2)}x the calls/s at ${cpuRatio.toFixed(2)}x the efficiency.`
   : `Goal (>= 0.9x bare grpc-js) not met: ${rateRatio.toFixed(2)}x the calls/s and ${cpuRatio.toFixed(2)}x the efficiency (server CPU per call).`
+const range = (name: string) => {
+  const rates = results.get(name)!.map((r) => Math.round(r.callsPerSec))
+  return `${Math.min(...rates).toLocaleString('en-US')}-${Math.max(...rates).toLocaleString('en-US')}`
+}
+const spread = `Per round, the kernel did ${range('armature kernel')} calls/s and bare grpc-js ${range('bare grpc-js')}: on this shared machine the rate moves with whatever else runs, so the server CPU per operation is the steadier comparison.`
 const report = `### gRPC unary echo (bench/grpc)
 
 ${new Date().toISOString().slice(0, 10)}, ${machine()}; \`npm run bench -- grpc\`. One grpc-js client channel in the benchmark process keeps ${concurrency} Unary calls in flight (\`armature.echo.Echo/Unary\`, message "hello") for ${duration} s after a 3 s warm-up; median of ${rounds} rounds, the order rotating each round; each server in its own process. The kernel serves the echo plugin (with health and reflection beside it); the bare server is grpc-js with the same proto, loader options and handler. Server CPU us/call is the server process's user+system time over the calls answered (from /proc): steadier than calls/s on a shared 2-core machine, where the client competes for the same cores.
@@ -141,7 +146,7 @@ ${new Date().toISOString().slice(0, 10)}, ${machine()}; \`npm run bench -- grpc\
 |---|---:|---:|---:|---:|---:|---:|---:|---:|
 ${rows.join('\n')}
 
-${verdict} The kernel's per-call work over bare grpc-js is one map lookup for the current generation, the in-flight count and the per-method metrics.
+${verdict} ${spread} The kernel's per-call work over bare grpc-js is one map lookup for the current generation, the in-flight count and the per-method metrics.
 `
 console.log(report)
 mkdirSync(join(root, 'bench/results'), { recursive: true })

@@ -133,6 +133,11 @@ const cpuRatio = bare.cpu / kernel.cpu
 const verdict = rateRatio >= 0.9 && cpuRatio >= 0.9
   ? `Goal (>= 0.9x bare ws) met: ${rateRatio.toFixed(2)}x the messages/s at ${cpuRatio.toFixed(2)}x the efficiency.`
   : `Goal (>= 0.9x bare ws) not met: ${rateRatio.toFixed(2)}x the messages/s and ${cpuRatio.toFixed(2)}x the efficiency (server CPU per message).`
+const range = (name: string) => {
+  const rates = results.get(name)!.map((r) => Math.round(r.perSec))
+  return `${Math.min(...rates).toLocaleString('en-US')}-${Math.max(...rates).toLocaleString('en-US')}`
+}
+const spread = `Per round, the kernel did ${range('armature kernel')} msgs/s and bare ws ${range('bare ws')}: on this shared machine the rate moves with whatever else runs, so the server CPU per operation is the steadier comparison.`
 const report = `### WebSocket echo (bench/ws)
 
 ${new Date().toISOString().slice(0, 10)}, ${machine()}; \`npm run bench -- ws\`. ${connections} ws clients in the benchmark process, each keeping ${inFlight} text messages ("hello") unanswered, for ${duration} s after a 3 s warm-up; median of ${rounds} rounds, the order rotating each round; each server in its own process. The kernel serves the echo plugin's \`/echo/ws\`; the bare server is node:http with a ws server (noServer) answering the same JSON \`{message,generation,sequence}\`. Server CPU us/msg is the server process's user+system time over the messages answered (from /proc): steadier than msgs/s on a shared 2-core machine, where the client competes for the same cores.
@@ -141,7 +146,7 @@ ${new Date().toISOString().slice(0, 10)}, ${machine()}; \`npm run bench -- ws\`.
 |---|---:|---:|---:|---:|---:|---:|---:|---:|
 ${rows.join('\n')}
 
-${verdict} Once a socket is upgraded, the kernel is out of the message path: the plugin's handler is attached to the ws socket directly, so the difference is routing at the upgrade and a ping every 30 s.
+${verdict} ${spread} Once a socket is upgraded, the kernel is out of the message path: the plugin's handler is attached to the ws socket directly, so the difference is routing at the upgrade and a ping every 30 s.
 `
 console.log(report)
 mkdirSync(join(root, 'bench/results'), { recursive: true })

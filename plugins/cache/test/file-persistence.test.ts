@@ -128,6 +128,25 @@ test('a crash between segment switch and snapshot rename still restores everythi
   assert.is(b.image.documents.length, 20)
 })
 
+test('every policy: an acknowledged append is in the file at once; one turn of appends is one batch, in order', async () => {
+  for (const policy of ['always', 'everysec', 'no'] as const) {
+    const path = join(tempDir(), 'log.aof')
+    const log = new FileLog(path, policy)
+    const put = (seq: number) => ({ seq, op: 'put' as const, doc: { collection: 'c', id: `d${seq}`, value: seq, version: 1, seq, createdAt: 0, updatedAt: 0, expiresAt: null } })
+    await log.append(put(1))
+    // Acknowledged means written: another reader sees the record before any sync or close.
+    assert.equal((await readLog(path)).mutations.map((m) => m.seq), [1], policy)
+    const acks: number[] = []
+    await Promise.all(Array.from({ length: 100 }, (_, i) => log.append(put(i + 2)).then(() => acks.push(i + 2))))
+    const { mutations, torn } = await readLog(path)
+    assert.is(torn, undefined)
+    assert.equal(mutations.map((m) => m.seq), Array.from({ length: 101 }, (_, i) => i + 1), policy)
+    assert.equal(acks, Array.from({ length: 100 }, (_, i) => i + 2), `${policy}: acknowledged in order`)
+    assert.is(log.bytesWritten, statSync(path).size)
+    await log.close()
+  }
+})
+
 test('a failed log write rejects the append and the ones after it', async () => {
   const dir = tempDir()
   const log = new FileLog(join(dir, 'missing-folder', 'x.aof'), 'always')

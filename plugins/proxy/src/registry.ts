@@ -101,8 +101,13 @@ export class ServerRegistry {
       } catch (error) {
         failed++
         entry.error = (error as Error).message
-        log.warn(`stored server '${spec.name}' did not start: ${entry.error}`)
-        if (error instanceof AddressInUseError) this.#retryStart(entry, Date.now() + this.#options.restoreRetryMs)
+        if (error instanceof AddressInUseError) {
+          // During a reload the generation being replaced holds the port until it has drained.
+          log.info(`stored server '${spec.name}' waits for ${spec.listen.host}:${spec.listen.port}, still in use; retrying for up to ${this.#options.restoreRetryMs} ms`)
+          this.#retryStart(entry, Date.now() + this.#options.restoreRetryMs)
+        } else {
+          log.warn(`stored server '${spec.name}' did not start: ${entry.error}`)
+        }
       }
     }
     return { restored, failed }

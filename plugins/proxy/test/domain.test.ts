@@ -1,0 +1,82 @@
+// The domain alone, with plain calls: balancer, routes, allow-list, validation, stop order.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { TargetAllowList, LOOPBACK_ONLY } from '../src/allow-list.ts'
+import { Balancer } from '../src/balancer.ts'
+import { ProxyOptionError } from '../src/errors.ts'
+import { parsePortRange } from '../src/port-range.ts'
+import { RouteTable } from '../src/route-table.ts'
+import { SWEEP_PHASE, stopPhase } from '../src/stop-order.ts'
+import { parseServerSpec } from '../src/validation.ts'
+
+test('the balancer rotates, skips a failed target for the cool-down, and tries it last', () => {
+  let now = 1000
+  const balancer = new Balancer(['http://127.0.0.1:1', 'http://127.0.0.1:2', 'http://127.0.0.1:3'], 500, () => now)
+  const first = (plan: URL[]) => plan[0]!.port
+  assert.equal([first(balancer.plan()), first(balancer.plan()), first(balancer.plan()), first(balancer.plan())], ['1', '2', '3', '1'])
+  const two = balancer.plan().find((u) => u.port === '2')!
+  balancer.failed(two, 'ECONNREFUSED')
+  for (let i = 0; i < 4; i++) {
+    const plan = balancer.plan()
+    assert.is.not(plan[0]!.port, '2')
+    assert.is(plan.at(-1)!.port, '2', 'a cooling target is still tried when all else fails')
+  }
+  assert.is(balancer.health().find((h) => h.url.endsWith(':2'))!.healthy, false)
+  now += 501
+  assert.ok(balancer.health().every((h) => h.healthy), 'back after the cool-down')
+  balancer.succeeded(two)
+  assert.is(balancer.health()[1]!.failures, 0)
+})
+
+test('routes match at segment boundaries, longest first, and strip when asked', () => {
+  const table = new RouteTable([
+    { path: '/', targets: ['http://127.0.0.1:1'], strip: false },
+    { path: '/api', targets: ['http://127.0.0.1:2/base'], strip: true },
+    { path: '/api/v2', targets: ['http://127.0.0.1:3'], strip: false },
+  ], 1000)
+  const path = (url: string) => {
+    const match = table.match(url)!
+    return `${match.route.spec.path} -> ${match.upstreamPath(match.route.balancer.plan()[0]!)}`
+  }
+  assert.is(path('/api/users?x=1'), '/api -> /base/users?x=1')
+  assert.is(path('/api'), '/api -> /base/')
+  assert.is(path('/apix'), '/ -> /apix')
+  assert.is(path('/api/v2/a'), '/api/v2 -> /api/v2/a')
+})
+
+test('the allow-list takes networks, addresses and exact names; no DNS', () => {
+  const loopback = new TargetAllowList(LOOPBACK_ONLY)
+  for (const host of ['127.0.0.1', '127.8.9.10', '[::1]', 'localhost', 'LOCALHOST']) assert.ok(loopback.allows(host), host)
+  for (const host of ['10.0.0.1', '[::2]', 'localhost.example.com', 'example.com', '0.0.0.0']) assert.not.ok(loopback.allows(host), host)
+  const wider = new TargetAllowList(['10.0.0.0/8', 'fd00::/8', 'api.internal'])
+  assert.ok(wider.allows('10.200.1.1') && wider.allows('[fd12::1]') && wider.allows('api.internal'))
+  assert.not.ok(wider.allows('11.0.0.1'))
+  assert.ok(new TargetAllowList(['*']).allows('example.com'))
+  assert.throws(() => new TargetAllowList(['10.0.0.0/33']), (e: Error) => e instanceof ProxyOptionError && /allowedTargets/.test(e.message))
+})
+
+test('port ranges parse or name the option', () => {
+  assert.equal(parsePortRange('1024-65535'), { min: 1024, max: 65535 })
+  assert.equal(parsePortRange('8080'), { min: 8080, max: 8080 })
+  for (const bad of ['0-10', '10-5', 'x', '1-70000']) assert.throws(() => parsePortRange(bad), /portRange/)
+})
+
+test('validation fills defaults and normalises paths and targets', () => {
+  const policy = { allowList: new TargetAllowList(LOOPBACK_ONLY), ports: parsePortRange('1024-65535') }
+  const spec = parseServerSpec({ name: 'x', routes: [{ path: '/api/', targets: ['http://localhost:8080/'] }] }, policy)
+  assert.equal(spec, { name: 'x', listen: { port: 0, host: '127.0.0.1' }, routes: [{ path: '/api', targets: ['http://localhost:8080'], strip: false }] })
+  assert.throws(() => parseServerSpec({ name: 'x', routes: [{ path: '/', targets: ['http://user:pw@127.0.0.1'] }] }, policy), /credentials/)
+  assert.throws(() => parseServerSpec({ name: 'x', routes: [{ path: '/a', targets: ['http://127.0.0.1'] }, { path: '/a/', targets: ['http://127.0.0.1'] }] }, policy), /appears twice/)
+})
+
+test('stop phases: priorities first, then creation order or its reverse, all inside 10.001-10.999', () => {
+  assert.equal([1, 2, 3].map((n) => stopPhase(n, undefined, 'creation')), [10.101, 10.102, 10.103])
+  assert.equal([1, 2, 3].map((n) => stopPhase(n, undefined, 'reverse')), [10.997, 10.996, 10.995])
+  assert.is(stopPhase(7, 1, 'reverse'), 10.001)
+  assert.is(stopPhase(7, 99, 'creation'), 10.099)
+  assert.is(stopPhase(5000, undefined, 'creation'), 10.998, 'past the band, servers share its last slot')
+  assert.is(stopPhase(5000, undefined, 'reverse'), 10.1)
+  assert.is(SWEEP_PHASE, 10.999)
+})
+
+test.run()

@@ -1,0 +1,92 @@
+// Registered servers survive a restart at the same addresses; the file is replaced whole.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startTestKernel } from '@armature/core/testing'
+import { PROXY_DIR, TOKEN, adminClient, register, request, startUpstream } from './support.ts'
+
+test('a restart restores the servers, their addresses and routes; deleted ones stay gone', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'proxy-data-'))
+  const upstream = await startUpstream('kept')
+  const env = { ADMIN_TOKEN: TOKEN, DATA_DIR: dataDir }
+  try {
+    const first = await startTestKernel({ plugins: [PROXY_DIR], env })
+    const admin = adminClient(first.url)
+    const kept = await register(admin, { name: 'kept', routes: [{ path: '/k', targets: [upstream.url], strip: true }], priority: 3 })
+    await register(admin, { name: 'second', routes: [{ path: '/', targets: [upstream.url] }] })
+    await register(admin, { name: 'gone', routes: [{ path: '/', targets: [upstream.url] }] })
+    assert.is((await admin.patch('second', { routes: [{ path: '/patched', targets: [upstream.url] }] })).status, 200)
+    assert.is((await admin.remove('gone')).status, 200)
+    await first.stop()
+
+    const file = join(dataDir, 'proxy', 'servers.json')
+    const stored = JSON.parse(readFileSync(file, 'utf8'))
+    assert.equal(stored.servers.map((s: { name: string }) => s.name), ['kept', 'second'])
+    assert.equal(readdirSync(join(dataDir, 'proxy')).filter((f) => f.endsWith('.tmp')), [], 'no temporary file is left')
+
+    const second = await startTestKernel({ plugins: [PROXY_DIR], env })
+    try {
+      const servers = (await adminClient(second.url).list()).body.servers
+      assert.equal(servers.map((s: { name: string; state: string }) => `${s.name}:${s.state}`), ['kept:running', 'second:running'])
+      assert.is(servers[0].url, kept, 'the same address as registered')
+      assert.is(servers[0].priority, 3)
+      assert.equal(servers[1].routes.map((r: { path: string }) => r.path), ['/patched'])
+      const through = await request(`${kept}/k/again`)
+      assert.is(through.status, 200)
+      assert.is(through.json().url, '/again')
+    } finally {
+      await second.stop()
+    }
+  } finally {
+    await upstream.close()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+})
+
+test('an unreadable servers file is moved aside, not overwritten, and the proxy starts empty', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'proxy-data-'))
+  mkdirSync(join(dataDir, 'proxy'), { recursive: true })
+  writeFileSync(join(dataDir, 'proxy', 'servers.json'), '{ broken')
+  try {
+    const k = await startTestKernel({ plugins: [PROXY_DIR], env: { ADMIN_TOKEN: TOKEN, DATA_DIR: dataDir } })
+    try {
+      assert.equal((await adminClient(k.url).list()).body.servers, [])
+      const aside = readdirSync(join(dataDir, 'proxy')).find((f) => f.startsWith('servers.json.unreadable-'))
+      assert.ok(aside, 'the broken file is kept beside')
+      assert.is(readFileSync(join(dataDir, 'proxy', aside!), 'utf8'), '{ broken')
+      assert.not.ok(existsSync(join(dataDir, 'proxy', 'servers.json')))
+    } finally {
+      await k.stop()
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+})
+
+test('a stored server the current options refuse is kept on disk and shown as failed', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'proxy-data-'))
+  mkdirSync(join(dataDir, 'proxy'), { recursive: true })
+  const record = { name: 'outside', listen: { port: 0, host: '127.0.0.1' }, routes: [{ path: '/', targets: ['http://10.9.9.9'], strip: false }], created: new Date().toISOString() }
+  writeFileSync(join(dataDir, 'proxy', 'servers.json'), JSON.stringify({ version: 1, servers: [record] }))
+  try {
+    const k = await startTestKernel({ plugins: [PROXY_DIR], env: { ADMIN_TOKEN: TOKEN, DATA_DIR: dataDir } })
+    const admin = adminClient(k.url)
+    try {
+      const shown = (await admin.get('outside')).body
+      assert.is(shown.state, 'failed')
+      assert.match(shown.error, /not allowed/)
+      await register(admin, { name: 'other', routes: [{ path: '/', targets: ['http://127.0.0.1:9'] }] })
+      const names = JSON.parse(readFileSync(join(dataDir, 'proxy', 'servers.json'), 'utf8')).servers.map((s: { name: string }) => s.name)
+      assert.equal(names, ['outside', 'other'], 'a later save keeps the refused record')
+      assert.is((await admin.remove('outside')).status, 200)
+    } finally {
+      await k.stop()
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+})
+
+test.run()

@@ -8,6 +8,7 @@ import { cpus, loadavg, tmpdir } from 'node:os'
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { median } from '../lib/stats.ts'
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url))
 const CREATE_APP = join(REPO, 'create-app/bin/create-app.mjs')
@@ -83,7 +84,6 @@ function firstHealthz(appDir: string, childEnv: NodeJS.ProcessEnv): Promise<numb
 }
 
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 const variants: Array<[string, string[]]> = [
   ['--plugins hello', ['--plugins', 'hello']],

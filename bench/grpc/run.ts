@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { machine } from '../lib/load.ts'
 import { cpuSeconds } from '../lib/server.ts'
 import { ECHO_DIR, echoClient, unary } from '../../plugins/echo/test/support.ts'
+import { median } from '../lib/stats.ts'
 
 const root = join(import.meta.dirname, '../..')
 const duration = Number(process.env.BENCH_DURATION ?? 5)
@@ -105,11 +106,6 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
 const stat = (name: string) => {
   const runs = results.get(name)!
   return {

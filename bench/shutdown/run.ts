@@ -12,6 +12,7 @@ import { spawnKernel } from '@armature/core/testing'
 import { machine } from '../lib/load.ts'
 import { ECHO_DIR } from '../../plugins/echo/test/support.ts'
 import { startMixedLoad, type MixedOutcome } from '../../plugins/echo/test/mixed-load.ts'
+import { median } from '../lib/stats.ts'
 
 const root = join(import.meta.dirname, '../..')
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
@@ -198,11 +199,6 @@ function histogram(values: number[]): string {
   const counts = new Map<number, number>()
   for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1)
   return [...counts].sort((a, b) => a[0] - b[0]).map(([v, n]) => `${v} x${n}`).join(', ')
-}
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 const GRPC_STATUS: Record<number, string> = { 0: 'OK', 1: 'CANCELLED', 4: 'DEADLINE_EXCEEDED', 13: 'INTERNAL', 14: 'UNAVAILABLE' }
 

@@ -98,6 +98,11 @@ test('PATCH swaps routes; a kept-alive connection stays open and sees the new ro
     const after = await request(`${url}/x`, { agent })
     assert.is(after.json().upstream, 'b')
     assert.ok(after.reusedSocket, 'the same connection carried both requests')
+    // The agent still holds that connection idle: the drain closes it rather than waiting for its keep-alive timeout.
+    const deleted = await admin.remove('swap')
+    assert.ok(deleted.body.drain.durationMs < 2000, `drained in ${deleted.body.drain.durationMs} ms`)
+    assert.is(deleted.body.drain.forced, false)
+    await register(admin, { name: 'swap', routes: [{ path: '/', targets: [a.url] }] })
   } finally {
     agent.destroy()
   }

@@ -2,7 +2,11 @@
 // GET /hello in the same run, then acknowledged writes lost on kill -9 per fsync policy.
 //   node --import tsx bench/cache/run.ts [--duration-ms 5000] [--connections 32] [--kill-rounds 5]
 import { cpus, totalmem } from 'node:os'
-import { writeFileSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { tmpdir } from 'node:os'
+import { cpuSeconds } from '../lib/server.ts'
+import { hasWrk } from '../lib/load.ts'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { execFile } from 'node:child_process'
@@ -27,14 +31,49 @@ const root = fileURLToPath(new URL('../..', import.meta.url))
 const LOAD = fileURLToPath(new URL('./load.ts', import.meta.url))
 const exec = promisify(execFile)
 
-async function load(spec: Omit<LoadSpec, 'connections' | 'durationMs'>): Promise<LoadResult> {
-  const { stdout } = await exec(process.execPath, ['--import', 'tsx', LOAD, JSON.stringify({ ...spec, connections, durationMs })], { cwd: root })
-  return JSON.parse(stdout) as LoadResult
+const useWrk = hasWrk() && !process.env.BENCH_NODE_LOAD
+
+/** CPU time of this process (the kernel under test) per request of one load run, in microseconds. */
+type Measured = LoadResult & { cpuUsPerRequest: number }
+
+async function load(spec: Omit<LoadSpec, 'connections' | 'durationMs'>): Promise<Measured> {
+  const before = cpuSeconds(process.pid)
+  const result = useWrk ? await wrkLoad(spec) : (JSON.parse((await exec(process.execPath, ['--import', 'tsx', LOAD, JSON.stringify({ ...spec, connections, durationMs })], { cwd: root })).stdout) as LoadResult)
+  const cpu = cpuSeconds(process.pid) - before
+  return { ...result, cpuUsPerRequest: (cpu / Math.max(1, result.requests)) * 1e6 }
+}
+
+// wrk (C, one thread) loads the machine far less than a Node client: with the Node client
+// the client itself capped every route near the same rate, hiding the server's costs.
+async function wrkLoad(spec: Omit<LoadSpec, 'connections' | 'durationMs'>): Promise<LoadResult> {
+  // `{i}` becomes 0..connections-1 in turn, so writes spread over as many documents as connections.
+  const target = new URL(spec.url.replace('{i}', 'CLIENT'))
+  const [pathStart = '', pathEnd = ''] = target.pathname.split('CLIENT')
+  const script = `
+wrk.method = ${JSON.stringify(spec.method)}
+${spec.body !== undefined ? `wrk.body = ${JSON.stringify(spec.body)}\nwrk.headers["content-type"] = "application/json"` : ''}
+local n = 0
+request = function()
+  n = (n + 1) % ${connections}
+  return wrk.format(nil, ${spec.url.includes('{i}') ? `${JSON.stringify(pathStart)} .. n .. ${JSON.stringify(pathEnd)}` : JSON.stringify(pathStart)})
+end
+done = function(summary, latency)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout + summary.errors.status
+  io.write(string.format('WRKJSON {"requests":%d,"durationUs":%d,"p50":%d,"p99":%d,"errors":%d}\\n', summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), errors))
+end
+`
+  const file = join(mkdtempSync(join(tmpdir(), 'cache-wrk-')), 'load.lua')
+  writeFileSync(file, script)
+  const { stdout } = await exec('wrk', ['-t1', `-c${connections}`, `-d${Math.round(durationMs / 1000)}s`, '-s', file, `${target.origin}/`])
+  const line = stdout.split('\n').find((l) => l.startsWith('WRKJSON '))
+  if (!line) throw new Error(`wrk printed no result:\n${stdout}`)
+  const r = JSON.parse(line.slice(8)) as { requests: number; durationUs: number; p50: number; p99: number; errors: number }
+  return { requests: r.requests, errors: r.errors, rps: r.requests / (r.durationUs / 1e6), p50Ms: r.p50 / 1000, p99Ms: r.p99 / 1000, errorKinds: {} }
 }
 
 interface Row {
   name: string
-  result: LoadResult
+  result: Measured
   ratio?: string
 }
 
@@ -51,7 +90,7 @@ async function throughput(fsync: string): Promise<Row[]> {
     const hello = await load({ url: `${k.url}/hello`, method: 'GET' })
     const get = await load({ url: `${k.url}/cache/bench/doc`, method: 'GET' })
     const put = await load({ url: `${k.url}/cache/bench/w{i}`, method: 'PUT', body: JSON.stringify({ name: 'benchmark', n: 1 }) })
-    const ratio = (r: LoadResult) => `${(r.rps / hello.rps).toFixed(2)}x`
+    const ratio = (r: Measured) => `${(r.rps / hello.rps).toFixed(2)}x`
     return [
       { name: `GET /hello (kernel, fsync ${fsync} run)`, result: hello },
       { name: `GET /cache/bench/doc (fsync ${fsync})`, result: get, ratio: ratio(get) },
@@ -79,20 +118,22 @@ const md = `# Cache benchmark
 - Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} CPUs, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}, ${process.platform}
 - Command: \`${command}\`
 - Setup: one in-process kernel with the hello and cache plugins, no Redis (the periodic dump is off the request path either way);
-  the load generator is a closed loop of ${connections} keep-alive connections in a separate Node process,
-  ${durationMs} ms per row. Kernel and load generator share the machine's CPUs.
+  the load generator is ${useWrk ? `wrk (one thread, ${connections} keep-alive connections)` : `a closed loop of ${connections} keep-alive connections in a separate Node process`},
+  ${durationMs} ms per row. Kernel and load generator share the machine's CPUs; the last column is the
+  kernel process's CPU time (user + system from /proc) divided by the requests of that row.
 
 ## Throughput (ratio to GET /hello of the same kernel)
 
-| route | req/s | p50 ms | p99 ms | errors | ratio |
-|---|---:|---:|---:|---:|---:|
-${rows.map((r) => `| ${r.name} | ${fmt(r.result.rps)} | ${fmt(r.result.p50Ms)} | ${fmt(r.result.p99Ms)} | ${r.result.errors} | ${r.ratio ?? '1.00x'} |`).join('\n')}
+| route | req/s | p50 ms | p99 ms | errors | ratio | kernel CPU µs/request |
+|---|---:|---:|---:|---:|---:|---:|
+${rows.map((r) => `| ${r.name} | ${fmt(r.result.rps)} | ${fmt(r.result.p50Ms)} | ${fmt(r.result.p99Ms)} | ${r.result.errors} | ${r.ratio ?? '1.00x'} | ${r.result.cpuUsPerRequest.toFixed(1)} |`).join('\n')}
 
 Goals from the issue: GET >= 0.9x hello (${verdict(rows[1]!, 0.9)}), PUT with everysec >= 0.7x hello (${verdict(rows[2]!, 0.7)}).
 Absolute numbers move with whatever else the machine runs; ratios within one kernel are the comparison.
 A PUT reads and parses a body, checks names and If-Match, builds the document, appends
-to the log through libuv's thread pool and answers only after that write, which a
-GET /hello does none of; with everysec the fsync itself is off the request path.
+to the log (one write(2) per event-loop turn under everysec, on the thread pool with
+fdatasync under always) and answers only after that write, which a GET /hello does none of;
+with everysec the fsync itself is off the request path.
 
 ## Acknowledged writes lost on kill -9
 

@@ -162,13 +162,19 @@ export class Generation {
         if (typeof fn !== 'function') throw new PluginError(gen.name, `onStop('${name}'): fn must be a function`)
         const id = `plugin:${gen.name}:${name}`
         if (gen.stops.some((s) => s.id === id)) throw new PluginError(gen.name, `onStop('${name}') registered twice`)
-        gen.stops.push({
+        const entry: StopEntry = {
           id,
           phase: options.phase ?? Phase.Flush,
           timeoutMs: options.timeoutMs ?? 5000,
           fn,
           ...(options.force ? { force: options.force } : {}),
-        })
+        }
+        gen.stops.push(entry)
+        // For resources that end before the generation does (a server deleted at run time).
+        return () => {
+          const at = gen.stops.indexOf(entry)
+          if (at !== -1) gen.stops.splice(at, 1)
+        }
       },
       provide(api: unknown) {
         sealed('ctx.provide')
@@ -227,7 +233,10 @@ function normalizeBase(base: string, plugin: string): string {
  * response (a match costs less than a middleware on every request); undefined when none matched.
  */
 export function routeOf(app: Hono, method: string, path: string): string | undefined {
-  const matches = (app.router.match(method, path) as unknown as [Array<[[unknown, { path: string }], unknown]>])[0]
+  const matches = (app.router.match(method, path) as unknown as [Array<[[unknown, { path: string; method: string }], unknown]>])[0]
+  // Middleware (`use`) is registered for ALL methods and runs first; the first route of the
+  // request's own method is the one that answered. Without one, the last match did.
+  for (const [[, route]] of matches) if (route.method !== 'ALL') return route.path
   return matches.length ? matches[matches.length - 1]![0][1].path : undefined
 }
 

@@ -82,8 +82,8 @@ export interface PluginContext<C extends ConfigShape = ConfigShape> {
   readonly amqp: PluginAmqp
   /** The folder (or file) the plugin was loaded from. */
   readonly dir: string
-  /** Registers a stop entry that runs when this generation stops. */
-  onStop(name: string, fn: () => unknown | Promise<unknown>, options?: StopOptions): void
+  /** Registers a stop entry that runs when this generation stops; the returned function withdraws it. */
+  onStop(name: string, fn: () => unknown | Promise<unknown>, options?: StopOptions): () => void
   /** Publishes this plugin's API for the plugins that declare it in `uses`. */
   provide(api: unknown): void
   /** The API another plugin provided; it must be listed in this plugin's `uses`. */

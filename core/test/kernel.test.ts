@@ -158,6 +158,21 @@ export default definePlugin({ name: 'phased', setup(ctx) {
   assert.equal(report.order.map((p) => p.phase), [0, 10, 20, 30, 40, 50])
 })
 
+test('a stop entry withdrawn with the function onStop returns does not run', async () => {
+  const dir = pluginsFolder()
+  writePlugin(dir, 'temp', `import { definePlugin } from '@armature/core'
+const ran = ((globalThis as any).tempRan = [] as string[])
+export default definePlugin({ name: 'temp', setup(ctx) {
+  const withdraw = ctx.onStop('gone', () => ran.push('gone'))
+  ctx.onStop('kept', () => ran.push('kept'))
+  withdraw()
+} })`)
+  const k = await boot({ pluginsDir: dir })
+  const report = await k.stop()
+  assert.equal((globalThis as any).tempRan, ['kept'])
+  assert.not.ok(report.outcomes.has('plugin:temp:gone'))
+})
+
 test('a config error in a plugin option stops the boot', async () => {
   try {
     await startTestKernel({ plugins: [HELLO], env: { HELLO_GREETING: undefined }, overrides: { plugins: { hello: { greting: 'x' } } } })

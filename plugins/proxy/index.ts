@@ -9,6 +9,7 @@ import { Forwarder } from './src/forwarder.ts'
 import { ServerFile } from './src/persistence.ts'
 import { parsePortRange } from './src/port-range.ts'
 import { ServerRegistry } from './src/registry.ts'
+import type { ProxyServer } from './src/proxy-server.ts'
 import { STOP_ORDERS, SWEEP_PHASE, stopPhase, type StopOrder } from './src/stop-order.ts'
 
 export default definePlugin({
@@ -41,7 +42,7 @@ export default definePlugin({
       if (!Number.isInteger(config[key]) || config[key] < 1) throw new ProxyOptionError(key, config[key], 'a whole number of at least 1')
     }
     const order = config.stopOrder as StopOrder
-    const creations = new Map<string, number>()
+    const withdraw = new Map<ProxyServer, () => void>()
     const forwarder = new Forwarder({ connectTimeoutMs: config.connectTimeoutMs, responseTimeoutMs: config.responseTimeoutMs, maxBodyBytes: config.maxBodyBytes })
 
     const registry: ServerRegistry = new ServerRegistry({
@@ -55,16 +56,18 @@ export default definePlugin({
       log: ctx.log,
       onStarted(server, sequence) {
         const phase = stopPhase(sequence, server.spec.priority, order)
-        // An entry outlives a DELETE (the kernel has no way to withdraw one): it then finds its
-        // server stopped and does nothing. A name used again gets a numbered entry of its own.
-        const uses = (creations.get(server.name) ?? 0) + 1
-        creations.set(server.name, uses)
-        ctx.onStop(uses === 1 ? `server ${server.name}` : `server ${server.name} (${uses})`, () => (server.state === 'stopped' ? undefined : registry.stop(server, config.drainTimeoutMs)), {
+        const remove = ctx.onStop(`server ${server.name}`, () => (server.state === 'stopped' ? undefined : registry.stop(server, config.drainTimeoutMs)), {
           phase,
           timeoutMs: config.drainTimeoutMs,
           force: () => server.force(),
         })
+        withdraw.set(server, remove)
         return phase
+      },
+      // A deleted server's stop entry goes with it, so the shutdown order lists only live servers.
+      onRemoved(server) {
+        withdraw.get(server)?.()
+        withdraw.delete(server)
       },
     })
 

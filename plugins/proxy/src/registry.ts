@@ -26,6 +26,8 @@ export interface RegistryOptions {
   log: RegistryLog
   /** Called once per started server with its place in the creation sequence (from 1); returns its stop phase. */
   onStarted(server: ProxyServer, sequence: number): number | undefined
+  /** Called once a deleted server has drained and closed. */
+  onRemoved?(server: ProxyServer): void
 }
 
 interface Entry {
@@ -174,6 +176,7 @@ export class ServerRegistry {
       await this.#persist()
       const result = entry.server ? await entry.server.drain(this.#options.drainTimeoutMs) : { finished: 0, durationMs: 0, forced: false }
       this.#entries.delete(name)
+      if (entry.server) this.#options.onRemoved?.(entry.server)
       this.#options.log.info(`proxy server '${name}' deleted: ${result.finished} in-flight requests finished in ${result.durationMs} ms${result.forced ? '; the rest were cut at the drain timeout' : ''}`)
       return result
     })()

@@ -1,0 +1,4 @@
+// The package's public face: the types a user of `ctx.use('db')` needs, and the opener for use outside Armature.
+export type { Database, DatabaseKind, Migration, Queryable, QueryResult } from './database.ts'
+export { DatabaseUnavailableError, MigrationError } from './errors.ts'
+export { openDatabase, type OpenDatabase, type OpenOptions } from './open.ts'

@@ -1,0 +1,143 @@
+// The HTTP surface: management at /shortener, following at /s.
+import { Readable } from 'node:stream'
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
+import { Hono, type Context } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { checkApiKey } from './api-key.ts'
+import { InvalidFieldError, ShortenerError } from './errors.ts'
+import { forward } from './forwarder.ts'
+import type { Link } from './link.ts'
+import type { Shortener } from './shortener.ts'
+import { parseLinkInput } from './validation.ts'
+
+export interface RouteOptions {
+  shortener: Shortener
+  apiKey: string
+  /** Origin (and optional path) short URLs start with; empty: the origin the request came to. */
+  publicUrl: string
+  followBase: string
+  maxBodyBytes: number
+  proxyTimeoutMs: number
+  onError: (error: unknown) => void
+}
+
+function errorHandler(onError: (error: unknown) => void) {
+  return (error: Error, c: Context) => {
+    if (error instanceof ShortenerError) {
+      const field = error instanceof InvalidFieldError ? { field: error.field } : {}
+      return c.json({ error: error.message, ...field }, error.status)
+    }
+    onError(error)
+    return c.json({ error: 'internal error' }, 500)
+  }
+}
+
+function shortUrlOf(c: Context, options: RouteOptions, slug: string): string {
+  const base = options.publicUrl ? options.publicUrl.replace(/\/+$/, '') : new URL(c.req.url).origin
+  return `${base}${options.followBase}/${slug}`
+}
+
+function present(c: Context, options: RouteOptions, link: Link) {
+  return { ...link, shortUrl: shortUrlOf(c, options, link.slug) }
+}
+
+export function managementRoutes(options: RouteOptions): Hono {
+  const { shortener } = options
+  const app = new Hono()
+  app.onError(errorHandler(options.onError))
+
+  app.use('/links/*', async (c, next) => {
+    // Stats are public: they show counts, not the destination.
+    if (c.req.method === 'GET' && c.req.path.endsWith('/stats')) return next()
+    const check = checkApiKey(options.apiKey, c.req.header('authorization'))
+    if (check === 'disabled') {
+      return c.json({ error: 'managing links is disabled: set SHORTENER_API_KEY (or plugins.shortener.apiKey) to enable it' }, 403)
+    }
+    if (check !== 'ok') return c.json({ error: `${check} API key: send Authorization: Bearer <key>` }, 401)
+    return next()
+  })
+  app.use('/links', async (c, next) => {
+    const check = checkApiKey(options.apiKey, c.req.header('authorization'))
+    if (check === 'disabled') {
+      return c.json({ error: 'creating links is disabled: set SHORTENER_API_KEY (or plugins.shortener.apiKey) to enable it' }, 403)
+    }
+    if (check !== 'ok') return c.json({ error: `${check} API key: send Authorization: Bearer <key>` }, 401)
+    return next()
+  })
+
+  app.post(
+    '/links',
+    bodyLimit({
+      maxSize: options.maxBodyBytes,
+      onError: (c) => c.json({ error: `request body is larger than the limit of ${options.maxBodyBytes} bytes` }, 413),
+    }),
+    async (c) => {
+      if (!/^application\/([\w.+-]+\+)?json\b/i.test(c.req.header('content-type') ?? '')) {
+        return c.json({ error: 'Content-Type must be application/json' }, 415)
+      }
+      let body: unknown
+      try {
+        body = JSON.parse(await c.req.text())
+      } catch {
+        throw new InvalidFieldError('body', 'is not valid JSON')
+      }
+      const link = await shortener.create(parseLinkInput(body))
+      return c.json(present(c, options, link), 201)
+    },
+  )
+  app.get('/links/:slug', async (c) => c.json(present(c, options, await shortener.get(c.req.param('slug')))))
+  app.delete('/links/:slug', async (c) => {
+    await shortener.delete(c.req.param('slug'))
+    return c.body(null, 204)
+  })
+  app.get('/links/:slug/stats', async (c) => {
+    const link = await shortener.get(c.req.param('slug'))
+    return c.json({
+      slug: link.slug,
+      visits: link.visits,
+      maxVisits: link.maxVisits,
+      remainingVisits: link.maxVisits === null ? null : Math.max(0, link.maxVisits - link.visits),
+      expiresAt: link.expiresAt,
+      expired: link.expiresAt !== null && Date.parse(link.expiresAt) <= Date.now(),
+      createdAt: link.createdAt,
+      lastVisitAt: link.lastVisitAt,
+    })
+  })
+  return app
+}
+
+export function followRoutes(options: RouteOptions): Hono {
+  const { shortener } = options
+  const app = new Hono()
+  app.onError(errorHandler(options.onError))
+  app.all('/:slug', async (c) => {
+    const link = await shortener.visit(c.req.param('slug'))
+    if (link.mode === 'redirect') {
+      // A browser keeps a cached 301/308 for good and would skip the count and the limits.
+      if (link.expiresAt !== null || link.maxVisits !== null) c.header('cache-control', 'no-store')
+      return c.redirect(link.url, link.status)
+    }
+    const requestUrl = new URL(c.req.url)
+    const target = new URL(link.url)
+    for (const [key, value] of requestUrl.searchParams) target.searchParams.append(key, value)
+    const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string; encrypted?: boolean } } } | undefined)?.incoming
+    const raw = c.req.raw
+    const answer = await forward({
+      method: raw.method,
+      target,
+      headers: raw.headers.entries(),
+      body: raw.body ? Readable.fromWeb(raw.body as NodeReadableStream) : null,
+      clientAddress: incoming?.socket?.remoteAddress ?? '',
+      proto: requestUrl.protocol.replace(':', ''),
+      host: c.req.header('host'),
+      timeoutMs: options.proxyTimeoutMs,
+    })
+    const headers = new Headers()
+    for (const [key, value] of answer.headers) headers.append(key, value)
+    const empty = raw.method === 'HEAD' || answer.status === 204 || answer.status === 304
+    if (empty) answer.body.resume()
+    const body = empty ? null : (Readable.toWeb(answer.body) as unknown as ReadableStream<Uint8Array>)
+    return new Response(body, { status: answer.status, headers })
+  })
+  return app
+}

@@ -1,0 +1,73 @@
+// The domain without a kernel: slugs, validation, header rules, batched counting.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { generateSlug, isReserved } from '../src/slug.ts'
+import { parseLinkInput } from '../src/validation.ts'
+import { InvalidFieldError } from '../src/errors.ts'
+import { endToEnd } from '../src/forwarder.ts'
+import { VisitCounter } from '../src/visit-counter.ts'
+
+test('generated slugs are base62 of the asked length', () => {
+  const seen = new Set<string>()
+  for (let i = 0; i < 1000; i++) {
+    const slug = generateSlug(7)
+    assert.match(slug, /^[A-Za-z0-9]{7}$/)
+    seen.add(slug)
+  }
+  assert.is(seen.size, 1000)
+  assert.ok(isReserved('Admin'))
+})
+
+test('validation names the field and applies defaults', () => {
+  assert.equal(parseLinkInput({ url: 'https://x.org' }), {
+    url: 'https://x.org/', slug: undefined, mode: 'redirect', status: 302, expiresAt: null, maxVisits: null,
+  })
+  for (const [body, field] of [
+    [{ url: 'https://u:p@x.org' }, 'url'],
+    [{ url: 'https://x.org', mode: 'tunnel' }, 'mode'],
+    [{ url: 'https://x.org', extra: 1 }, 'extra'],
+    [{ url: 'https://x.org', maxVisits: 1.5 }, 'maxVisits'],
+    [{ url: 'https://x.org', expiresAt: 'soon' }, 'expiresAt'],
+  ] as const) {
+    try {
+      parseLinkInput(body)
+      assert.unreachable(JSON.stringify(body))
+    } catch (error) {
+      assert.instance(error, InvalidFieldError)
+      assert.is((error as InvalidFieldError).field, field)
+    }
+  }
+})
+
+test('hop-by-hop headers and those Connection names are dropped', () => {
+  const kept = endToEnd([['Connection', 'close, X-Private'], ['X-Private', '1'], ['Keep-Alive', '5'], ['Accept', '*/*']])
+  assert.equal(kept, [['accept', '*/*']])
+})
+
+test('visits are written in one batch per flush, and kept when a flush fails', async () => {
+  const batches: Array<Map<string, number>> = []
+  let failNext = true
+  const counter = new VisitCounter({
+    async addVisits(counts) {
+      if (failNext) {
+        failNext = false
+        throw new Error('database down')
+      }
+      batches.push(new Map(counts))
+    },
+  })
+  for (let i = 0; i < 100; i++) counter.record(i % 2 ? 'a' : 'b')
+  try {
+    await counter.flush()
+    assert.unreachable('the first flush fails')
+  } catch (error) {
+    assert.is((error as Error).message, 'database down')
+  }
+  assert.is(counter.pending('a'), 50)
+  counter.record('a')
+  await Promise.all([counter.flush(), counter.flush()])
+  assert.equal(batches, [new Map([['a', 51], ['b', 50]])])
+  assert.is(counter.pending('a'), 0)
+})
+
+test.run()

@@ -3,12 +3,12 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { AddressInfo } from 'node:net'
-import type { ServerResponse } from 'node:http'
 import { getRequestListener } from '@hono/node-server'
 import type { Logger } from 'pino'
 import { loadKernelConfig, resolvePluginConfig, type Env, type KernelConfig, type KernelOverrides } from './config.ts'
 import { ConfigError, PluginError, errorMessage } from './errors.ts'
-import { Generation, cancelConsumers, routeOf } from './generation.ts'
+import { Generation, cancelConsumers } from './generation.ts'
+import { HttpDispatcher, type RequestEnv } from './servers/dispatch.ts'
 import { AmqpBroker } from './servers/amqp.ts'
 import { bundle, discover, importPlugin, removeBundle, sourceAt, watchPlugins, checkName, type Bundle, type PluginSource, type Rejected, type Watcher } from './loader.ts'
 import { createLog, type KernelLog } from './log.ts'
@@ -20,7 +20,6 @@ import { HttpListener } from './servers/http.ts'
 import { GrpcGateway, endGenerationCalls } from './servers/grpc.ts'
 import { WsGateway } from './servers/ws.ts'
 import { Counter, Gauge } from 'prom-client'
-import type { Series } from './request-metrics.ts'
 import { devCertificate } from './tls.ts'
 import { kernelRoutes } from './admin.ts'
 
@@ -63,10 +62,6 @@ interface Prepared {
   definition: PluginDefinition<any>
 }
 
-interface Mount {
-  base: string
-  slot: PluginSlot
-}
 
 let kernelCount = 0
 
@@ -91,7 +86,7 @@ export class Kernel {
   readonly #buildDir: string
   readonly #listeners: HttpListener[] = []
   readonly #retiring = new Set<Promise<void>>()
-  #mounts: Mount[] = []
+  readonly #http: HttpDispatcher
   #watcher: Watcher | undefined
   #queue: Promise<unknown> = Promise.resolve()
   #stopped: Promise<StopReport> | undefined
@@ -109,6 +104,7 @@ export class Kernel {
       ...(options.terminalLogLevel ? { terminalLevel: options.terminalLogLevel } : {}),
     })
     this.log = this.#logSink.log
+    this.#http = new HttpDispatcher(this.metrics)
     // Each kernel bundles into its own folder, so parallel kernels never share a file.
     this.#buildDir = join(config.buildDir, `${process.pid}-${++kernelCount}`)
     const grpcCalls = new Counter({
@@ -243,109 +239,15 @@ export class Kernel {
   readonly fetch = (request: Request, env?: unknown): Response | Promise<Response> => {
     const path = pathOf(request.url)
     if (isKernelPath(path)) return this.app.fetch(request, env)
-    return this.dispatch(request, path, env as RequestEnv | undefined)
-  }
-
-  /**
-   * Routes a request to the current generation of the plugin whose base matches. Stays
-   * synchronous when the plugin's handler is, so @hono/node-server keeps its fast path.
-   */
-  dispatch(request: Request, path: string, env: RequestEnv | undefined): Response | Promise<Response> {
-    const mount = this.#mountFor(path)
-    const gen = mount?.slot.current
-    const app = gen?.apps.get(mount!.base)
-    if (!gen || !app) return Response.json({ error: `no route for ${request.method} ${path}` }, { status: 404 })
-    gen.enter()
-    // Plain data, no closure: this runs for every request.
-    const flight: InFlight = { kernel: this, gen, app, method: request.method, path, started: performance.now(), env }
-    let result: Response | Promise<Response>
-    try {
-      result = app.fetch(request, env)
-    } catch (error) {
-      this.#landed(flight, 500)
-      throw error
-    }
-    if (result instanceof Promise) return result.then((response) => this.#track(flight, response), (error) => this.#failed(flight, error))
-    return this.#track(flight, result)
-  }
-
-  #track(flight: InFlight, response: Response): Response {
-    if (flight.env?.outgoing) {
-      // Settled once per event-loop turn for every request of that turn: by then a plain body has
-      // been written, and only streaming responses (still writing) need a listener of their own.
-      this.#unsettled.push(flight)
-      if (this.#unsettled.length === 1) setImmediate(this.#settle)
-    } else {
-      this.#landed(flight, response.status)
-    }
-    return response
-  }
-
-  #unsettled: InFlight[] = []
-
-  readonly #settle = (): void => {
-    const flights = this.#unsettled
-    this.#unsettled = []
-    for (const flight of flights) {
-      const outgoing = flight.env!.outgoing!
-      if (outgoing.writableFinished || outgoing.destroyed) this.#landed(flight, outgoing.statusCode)
-      else {
-        streaming.set(outgoing, flight)
-        outgoing.once('close', onResponseClose)
-      }
-    }
-  }
-
-  #failed(flight: InFlight, error: unknown): never {
-    this.#landed(flight, 500)
-    throw error
-  }
-
-  #mountFor(path: string): Mount | undefined {
-    const mounts = this.#mounts
-    for (let i = 0; i < mounts.length; i++) {
-      const base = mounts[i]!.base
-      if (path.startsWith(base) && (path.length === base.length || path.charCodeAt(base.length) === 47 || base === '/')) return mounts[i]
-    }
-    return undefined
-  }
-
-  /** A request's response is out (or failed): release the generation and record the metrics. */
-  #landed(flight: InFlight, status: number): void {
-    flight.gen.leave()
-    this.metrics.record(this.#seriesFor(flight, status), (performance.now() - flight.started) / 1000)
-  }
-
-  #seriesFor(flight: InFlight, status: number): Series {
-    const { gen, method, path } = flight
-    let byMethod = gen.seriesMemo.get(path)
-    if (!byMethod) {
-      if (gen.seriesMemo.size >= SERIES_MEMO_SIZE) gen.seriesMemo.clear()
-      gen.seriesMemo.set(path, (byMethod = new Map()))
-    }
-    let byStatus = byMethod.get(method)
-    if (!byStatus) byMethod.set(method, (byStatus = new Map()))
-    let series = byStatus.get(status) as Series | undefined
-    if (!series) {
-      const route = status === 404 ? undefined : routeOf(flight.app, method, path)
-      series = this.metrics.series(gen.name, route ?? 'unmatched', method, status)
-      byStatus.set(status, series)
-    }
-    return series
-  }
-
-  /** Called from the response's close listener. */
-  static landed(flight: InFlight, status: number): void {
-    flight.kernel.#landed(flight, status)
+    return this.#http.dispatch(request, path, env as RequestEnv | undefined)
   }
 
   #rebuildMounts(): void {
-    const mounts: Mount[] = []
+    const mounts: Array<{ base: string; slot: PluginSlot }> = []
     for (const slot of this.slots.values()) {
       for (const base of slot.current?.routes ?? []) mounts.push({ base, slot })
     }
-    // Longest base first, so /a/b wins over /a; '/' (if any) comes last.
-    this.#mounts = mounts.sort((a, b) => b.base.length - a.base.length)
+    this.#http.mount(mounts)
   }
 
   /** Points the gRPC and WebSocket dispatch at the current generations; starts gRPC on first use. */
@@ -785,31 +687,6 @@ function hostForUrl(address: AddressInfo): string {
   return `${host.includes(':') ? `[${host}]` : host}:${address.port}`
 }
 
-type RequestEnv = { outgoing?: ServerResponse }
-
-/** Responses still streaming when their turn ended, and the request each belongs to. */
-const streaming = new WeakMap<ServerResponse, InFlight>()
-
-interface InFlight {
-  kernel: Kernel
-  gen: Generation
-  app: import('hono').Hono
-  method: string
-  path: string
-  started: number
-  env: RequestEnv | undefined
-}
-
-function onResponseClose(this: ServerResponse): void {
-  const flight = streaming.get(this)
-  if (flight) {
-    streaming.delete(this)
-    Kernel.landed(flight, this.statusCode)
-  }
-}
-
-/** Paths remembered per generation for metric series; past this many, the memo starts over. */
-const SERIES_MEMO_SIZE = 1024
 
 function isKernelPath(path: string): boolean {
   // '/_' is reserved for the kernel (plugins may not mount there), so one char code decides most.

@@ -1,0 +1,138 @@
+// HTTP dispatch to plugin generations: the mount table, the in-flight count a retiring
+// generation drains, and one metric observation per request. This is the hot path: no
+// closure, listener or string key is made per request unless a response is still streaming.
+import type { ServerResponse } from 'node:http'
+import type { Hono } from 'hono'
+import { routeOf, type Generation } from '../generation.ts'
+import type { KernelMetrics } from '../metrics.ts'
+import type { Series } from '../request-metrics.ts'
+
+export type RequestEnv = { outgoing?: ServerResponse }
+
+/** A base path and the slot whose current generation serves it. */
+export interface Mount {
+  base: string
+  slot: { readonly current: Generation | undefined }
+}
+
+interface InFlight {
+  dispatcher: HttpDispatcher
+  gen: Generation
+  app: Hono
+  method: string
+  path: string
+  started: number
+  env: RequestEnv | undefined
+}
+
+/** Paths remembered per generation for metric series; past this many, the memo starts over. */
+const SERIES_MEMO_SIZE = 1024
+
+/** Responses still streaming when their turn ended, and the request each belongs to. */
+const streaming = new WeakMap<ServerResponse, InFlight>()
+
+export class HttpDispatcher {
+  #mounts: Mount[] = []
+  #unsettled: InFlight[] = []
+
+  constructor(readonly metrics: KernelMetrics) {}
+
+  /** Replaces the mount table; longest base first, so /a/b wins over /a and '/' comes last. */
+  mount(mounts: Mount[]): void {
+    this.#mounts = [...mounts].sort((a, b) => b.base.length - a.base.length)
+  }
+
+  /**
+   * Routes a request to the current generation of the plugin whose base matches. Stays
+   * synchronous when the plugin's handler is, so @hono/node-server keeps its fast path.
+   */
+  dispatch(request: Request, path: string, env: RequestEnv | undefined): Response | Promise<Response> {
+    const mount = this.#mountFor(path)
+    const gen = mount?.slot.current
+    const app = gen?.apps.get(mount!.base)
+    if (!gen || !app) return Response.json({ error: `no route for ${request.method} ${path}` }, { status: 404 })
+    gen.enter()
+    const flight: InFlight = { dispatcher: this, gen, app, method: request.method, path, started: performance.now(), env }
+    let result: Response | Promise<Response>
+    try {
+      result = app.fetch(request, env)
+    } catch (error) {
+      this.landed(flight, 500)
+      throw error
+    }
+    if (result instanceof Promise) return result.then((response) => this.#track(flight, response), (error) => this.#failed(flight, error))
+    return this.#track(flight, result)
+  }
+
+  /** A request's response is out (or failed): release the generation and record the metrics. */
+  landed(flight: InFlight, status: number): void {
+    flight.gen.leave()
+    this.metrics.record(this.#seriesFor(flight, status), (performance.now() - flight.started) / 1000)
+  }
+
+  #track(flight: InFlight, response: Response): Response {
+    if (flight.env?.outgoing) {
+      // Settled once per event-loop turn for every request of that turn: by then a plain body has
+      // been written, and only streaming responses (still writing) need a listener of their own.
+      this.#unsettled.push(flight)
+      if (this.#unsettled.length === 1) setImmediate(this.#settle)
+    } else {
+      this.landed(flight, response.status)
+    }
+    return response
+  }
+
+  readonly #settle = (): void => {
+    const flights = this.#unsettled
+    this.#unsettled = []
+    for (const flight of flights) {
+      const outgoing = flight.env!.outgoing!
+      if (outgoing.writableFinished || outgoing.destroyed) this.landed(flight, outgoing.statusCode)
+      else {
+        streaming.set(outgoing, flight)
+        outgoing.once('close', onResponseClose)
+      }
+    }
+  }
+
+  #failed(flight: InFlight, error: unknown): never {
+    this.landed(flight, 500)
+    throw error
+  }
+
+  #mountFor(path: string): Mount | undefined {
+    const mounts = this.#mounts
+    for (let i = 0; i < mounts.length; i++) {
+      const base = mounts[i]!.base
+      if (path.startsWith(base) && (path.length === base.length || path.charCodeAt(base.length) === 47 || base === '/')) return mounts[i]
+    }
+    return undefined
+  }
+
+  /** The series of a path, method and status, found with three lookups of strings already at hand. */
+  #seriesFor(flight: InFlight, status: number): Series {
+    const { gen, method, path } = flight
+    let byMethod = gen.seriesMemo.get(path)
+    if (!byMethod) {
+      if (gen.seriesMemo.size >= SERIES_MEMO_SIZE) gen.seriesMemo.clear()
+      gen.seriesMemo.set(path, (byMethod = new Map()))
+    }
+    let byStatus = byMethod.get(method)
+    if (!byStatus) byMethod.set(method, (byStatus = new Map()))
+    let series = byStatus.get(status) as Series | undefined
+    if (!series) {
+      const route = status === 404 ? undefined : routeOf(flight.app, method, path)
+      series = this.metrics.series(gen.name, route ?? 'unmatched', method, status)
+      byStatus.set(status, series)
+    }
+    return series
+  }
+}
+
+function onResponseClose(this: ServerResponse): void {
+  const flight = streaming.get(this)
+  if (flight) {
+    streaming.delete(this)
+    flight.dispatcher.landed(flight, this.statusCode)
+  }
+}

@@ -1,11 +1,13 @@
 // Forwards one HTTP request, or one upgrade, to the targets of a route: streaming both ways,
 // retrying another target only while nothing of the request body has been sent, under a
-// connect timeout (then the next target) and a response timeout (504).
+// connect timeout (then the next target) and a response timeout (504). Requests go through
+// one undici connection pool per target; upgrades open a connection of their own.
 import http, { type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http'
 import https from 'node:https'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { endToEnd, upstreamRequestHeaders } from './headers.ts'
+import { Pool, type Dispatcher } from 'undici'
+import { endToEndRaw, upstreamRequestHeaders } from './headers.ts'
 import type { RouteMatch } from './route-table.ts'
 
 export interface ForwarderOptions {
@@ -30,6 +32,8 @@ type Outcome =
 
 /** Methods a proxy may send twice (RFC 9110 section 9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
+/** Errors of a pooled connection that the upstream closed as it was reused. */
+const STALE = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE'])
 
 class AttemptTimeout extends Error {
   constructor(readonly stage: 'connect' | 'response', ms: number) {
@@ -39,11 +43,8 @@ class AttemptTimeout extends Error {
 
 export class Forwarder {
   readonly options: ForwarderOptions
-  // One pool per process side: keep-alive to upstreams is most of a proxy's speed.
-  readonly #agents = {
-    'http:': new http.Agent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo' }),
-    'https:': new https.Agent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo' }),
-  }
+  // One keep-alive pool per target origin: reusing connections is most of a proxy's speed.
+  readonly #pools = new Map<string, Pool>()
 
   constructor(options: ForwarderOptions) {
     this.options = options
@@ -75,66 +76,112 @@ export class Forwarder {
     sendError(res, 502, `no upstream answered ${req.method} ${req.url}; tried ${tried.join(', ')}`)
   }
 
+  #pool(target: URL): Pool {
+    let pool = this.#pools.get(target.origin)
+    if (!pool) {
+      const { connectTimeoutMs, responseTimeoutMs } = this.options
+      pool = new Pool(target.origin, {
+        connections: 256,
+        pipelining: 1,
+        connect: { timeout: connectTimeoutMs },
+        headersTimeout: responseTimeoutMs,
+        // Once the head is out the body may take as long as it takes (event streams, downloads).
+        bodyTimeout: 0,
+      })
+      this.#pools.set(target.origin, pool)
+    }
+    return pool
+  }
+
   #attempt(req: IncomingMessage, res: ServerResponse, target: URL, match: RouteMatch): Promise<Outcome> {
     const { connectTimeoutMs, responseTimeoutMs, maxBodyBytes } = this.options
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined
+    const method = req.method ?? 'GET'
     return new Promise<Outcome>((resolve) => {
-      const upstream = this.#request(req, target, match.upstreamPath(target), upstreamRequestHeaders(req, target, false))
       let settled = false
+      let connected = false
       let bodyStarted = false
+      let abort: ((reason?: Error) => void) | undefined
+      let resume: (() => void) | undefined
+      let waitingForDrain = false
+      const onDrain = () => {
+        waitingForDrain = false
+        resume?.()
+      }
       const finish = (outcome: Outcome) => {
         if (settled) return
         settled = true
-        timers.clear()
-        res.off('close', onCallerGone)
         resolve(outcome)
       }
-      const timers = attemptTimers(upstream, connectTimeoutMs, responseTimeoutMs)
       const onCallerGone = () => {
-        if (!res.writableFinished) upstream.destroy()
+        if (res.writableFinished) return
+        abort?.(new Error('the caller went away'))
         finish({ kind: 'done' })
       }
       res.once('close', onCallerGone)
 
-      timers.onConnected(() => {
-        if (!hasBody) return void upstream.end()
-        bodyStarted = true
-        let bytes = 0
-        const count = (chunk: Buffer) => {
-          bytes += chunk.length
-          if (bytes <= maxBodyBytes) return
-          req.off('data', count)
-          req.unpipe(upstream)
-          upstream.destroy()
-          sendError(res, 413, `request body is larger than the limit of ${maxBodyBytes} bytes (option maxBodyBytes)`, true)
-          finish({ kind: 'done' })
-        }
-        req.on('data', count)
-        req.pipe(upstream)
-      })
+      // An async iterable (accepted by undici, though its types leave it out), pulled by the
+      // pool only once a connection is open; it leaves `req` readable when it
+      // stops early, so a 413 can still be written.
+      const body = hasBody
+        ? (async function* () {
+            bodyStarted = true
+            let bytes = 0
+            for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+              bytes += chunk.length
+              if (bytes > maxBodyBytes) {
+                sendError(res, 413, `request body is larger than the limit of ${maxBodyBytes} bytes (option maxBodyBytes)`, true)
+                finish({ kind: 'done' })
+                throw new Error('request body over the limit')
+              }
+              yield chunk
+            }
+          })()
+        : null
 
-      upstream.on('response', (answer: IncomingMessage) => {
-        timers.clear()
-        if (settled) return void answer.resume()
-        res.writeHead(answer.statusCode ?? 502, answer.statusMessage, endToEnd(answer.headers))
-        answer.pipe(res)
-        // A break in the upstream body can only be passed on by breaking the caller's connection.
-        answer.on('error', () => res.destroy())
-        answer.on('aborted', () => res.destroy())
-        res.on('close', () => {
-          if (!res.writableFinished) upstream.destroy()
-        })
-        finish({ kind: 'answered' })
-      })
+      const handler: Dispatcher.DispatchHandler = {
+        onConnect(abortRequest) {
+          abort = abortRequest
+          connected = true
+          if (settled) abortRequest(new Error('the caller went away'))
+        },
+        onHeaders(statusCode, rawHeaders, resumeReading, statusText) {
+          if (settled) return false
+          resume = resumeReading
+          res.writeHead(statusCode, statusText || undefined, endToEndRaw(rawHeaders as unknown as Buffer[]))
+          finish({ kind: 'answered' })
+          return true
+        },
+        onData(chunk) {
+          if (res.write(chunk)) return true
+          if (!waitingForDrain) {
+            waitingForDrain = true
+            res.once('drain', onDrain)
+          }
+          return false
+        },
+        onComplete() {
+          res.off('close', onCallerGone)
+          res.end()
+        },
+        onError(error: Error & { code?: string }) {
+          res.off('close', onCallerGone)
+          // A break in the upstream body can only be passed on by breaking the caller's connection.
+          if (settled) return void (res.headersSent && !res.writableFinished && res.destroy())
+          const code = error.code
+          if (code === 'UND_ERR_HEADERS_TIMEOUT') return finish({ kind: 'timeout', reason: `no response within ${responseTimeoutMs} ms` })
+          if (code === 'UND_ERR_CONNECT_TIMEOUT') return finish({ kind: 'unreachable', reason: `no connection within ${connectTimeoutMs} ms` })
+          const reason = code ?? error.message
+          if (!connected) return finish({ kind: 'unreachable', reason })
+          if (!bodyStarted && STALE.has(code ?? '') && IDEMPOTENT.has(method)) return finish({ kind: 'stale', reason })
+          finish({ kind: bodyStarted ? 'failed' : 'unreachable', reason })
+        },
+      }
 
-      upstream.on('error', (error: NodeJS.ErrnoException) => {
-        if (settled) return void res.destroy()
-        const reason = error instanceof AttemptTimeout ? error.message : (error.code ?? error.message)
-        if (error instanceof AttemptTimeout && error.stage === 'response') return finish({ kind: 'timeout', reason })
-        if (upstream.reusedSocket && !bodyStarted && IDEMPOTENT.has(req.method ?? '')) return finish({ kind: 'stale', reason })
-        if (!timers.connected) return finish({ kind: 'unreachable', reason })
-        finish({ kind: bodyStarted ? 'failed' : 'unreachable', reason })
-      })
+      const headers = upstreamRequestHeaders(req, target, false)
+      // The caller's `Expect: 100-continue` was answered by this server already.
+      delete headers.expect
+      this.#pool(target).dispatch({ origin: target.origin, method: method as Dispatcher.HttpMethod, path: match.upstreamPath(target), headers: headers as Record<string, string | string[]>, body: body as unknown as Dispatcher.DispatchOptions['body'] }, handler)
     })
   }
 
@@ -160,7 +207,7 @@ export class Forwarder {
       const headers = upstreamRequestHeaders(req, target, false)
       headers.connection = 'Upgrade'
       headers.upgrade = req.headers.upgrade
-      const upstream = this.#request(req, target, match.upstreamPath(target), headers, false)
+      const upstream = this.#request(req, target, match.upstreamPath(target), headers)
       const timers = attemptTimers(upstream, this.options.connectTimeoutMs, this.options.responseTimeoutMs)
       let settled = false
       const finish = (outcome: Outcome) => {
@@ -210,7 +257,7 @@ export class Forwarder {
     })
   }
 
-  #request(req: IncomingMessage, target: URL, path: string, headers: http.OutgoingHttpHeaders, pooled = true): ClientRequest {
+  #request(req: IncomingMessage, target: URL, path: string, headers: http.OutgoingHttpHeaders): ClientRequest {
     const secure = target.protocol === 'https:'
     return (secure ? https : http).request({
       protocol: target.protocol,
@@ -219,14 +266,16 @@ export class Forwarder {
       method: req.method,
       path,
       headers,
-      // Upgraded sockets leave the pool anyway; a fresh connection keeps the pool's sockets plain HTTP.
-      agent: pooled ? this.#agents[secure ? 'https:' : 'http:'] : false,
+      // An upgraded connection leaves any pool, so it gets a fresh one of its own.
+      agent: false,
     })
   }
 
   /** Closes pooled upstream connections. */
-  close(): void {
-    for (const agent of Object.values(this.#agents)) agent.destroy()
+  async close(): Promise<void> {
+    const pools = [...this.#pools.values()]
+    this.#pools.clear()
+    await Promise.all(pools.map((pool) => pool.destroy()))
   }
 }
 

@@ -26,6 +26,29 @@ export function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   return out
 }
 
+/**
+ * An upstream's raw response headers (name, value, name, value, as undici hands them over)
+ * minus hop-by-hop ones, as the flat list `writeHead` takes.
+ */
+export function endToEndRaw(raw: ReadonlyArray<Buffer | string>): string[] {
+  let named: Set<string> | undefined
+  for (let i = 0; i < raw.length; i += 2) {
+    const key = raw[i]!
+    if (key.length === 10 && key.toString('latin1').toLowerCase() === 'connection') {
+      named ??= new Set()
+      for (const token of raw[i + 1]!.toString('latin1').toLowerCase().split(',')) if (token.trim()) named.add(token.trim())
+    }
+  }
+  const out: string[] = []
+  for (let i = 0; i < raw.length; i += 2) {
+    const key = raw[i]!.toString('latin1')
+    const lower = key.toLowerCase()
+    if (HOP_BY_HOP.has(lower) || named?.has(lower)) continue
+    out.push(key, raw[i + 1]!.toString('latin1'))
+  }
+  return out
+}
+
 /** What the upstream receives: end-to-end headers, its own Host, and X-Forwarded-For/-Proto/-Host. */
 export function upstreamRequestHeaders(req: IncomingMessage, target: URL, secure: boolean): OutgoingHttpHeaders {
   const headers = endToEnd(req.headers)

@@ -17,6 +17,8 @@ export default definePlugin({
     snapshotEveryMs: 60_000,
     dumpEveryMs: 30_000,
     maxBodyBytes: 1_048_576,
+    /** Keep each read document's GET body until it is replaced or deleted (about its JSON size again in memory). */
+    cacheDocumentBodies: true,
   },
   async setup(ctx) {
     const { config } = ctx
@@ -45,6 +47,7 @@ export default definePlugin({
     const documents = ctx.metrics.gauge('documents', 'Documents held in memory')
     const app = createApp(cache, {
       maxBodyBytes: config.maxBodyBytes,
+      cacheDocumentBodies: config.cacheDocumentBodies,
       onMutation: (kind) => {
         mutations.inc({ kind })
         documents.set(cache.store.size)

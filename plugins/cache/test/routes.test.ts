@@ -149,4 +149,91 @@ test('bodies read from the Node request: chunked, byte order mark, limits before
   }
 })
 
+
+/** GETs after every kind of write and after expiry, each GET repeated so the second comes from a kept body. */
+async function cachedBodyScenario(call: (path: string, init?: RequestInit) => Promise<Response>, advance: (ms: number) => void): Promise<void> {
+  const json = { 'content-type': 'application/json' }
+  const read = async (path: string, headers: Record<string, string> = {}) => {
+    const res = await call(path, { headers })
+    const text = await res.text()
+    return { status: res.status, etag: res.headers.get('etag'), length: res.headers.get('content-length'), text, body: text ? (JSON.parse(text) as { value: unknown; version: number; etag: string; expiresAt: string | null }) : undefined }
+  }
+  const twice = async (path: string) => {
+    const first = await read(path)
+    const second = await read(path)
+    assert.equal(second, first, `a repeated GET of ${path} answers the same`)
+    if (first.status === 200) {
+      assert.is(first.body!.etag, first.etag)
+      if (first.length !== null) assert.is(Number(first.length), Buffer.byteLength(first.text), 'Content-Length counts bytes')
+    }
+    return first
+  }
+
+  assert.is((await call('/docs/a', { method: 'PUT', body: '{"name":"é ☃","n":1}', headers: json })).status, 201)
+  const v1 = await twice('/docs/a')
+  assert.equal(v1.body!.value, { name: 'é ☃', n: 1 })
+  assert.is((await read('/docs/a', { 'if-none-match': v1.etag! })).status, 304)
+
+  // PUT after GET: the new body, never the kept one.
+  const put = await call('/docs/a', { method: 'PUT', body: '{"n":2}', headers: json })
+  assert.is(put.status, 200)
+  const v2 = await twice('/docs/a')
+  assert.equal(v2.body!.value, { n: 2 })
+  assert.is(v2.body!.version, 2)
+  assert.is(v2.etag, put.headers.get('etag'))
+  assert.is.not(v2.etag, v1.etag)
+  const stale = await read('/docs/a', { 'if-none-match': v1.etag! })
+  assert.is(stale.status, 200, 'the old ETag no longer matches')
+  assert.equal(stale.body, v2.body)
+
+  // PATCH after GET.
+  const patch = await call('/docs/a', { method: 'PATCH', body: '{"m":3}', headers: { ...json, 'if-match': v2.etag! } })
+  assert.is(patch.status, 200)
+  const v3 = await twice('/docs/a')
+  assert.equal(v3.body!.value, { n: 2, m: 3 })
+  assert.is(v3.etag, patch.headers.get('etag'))
+
+  // DELETE after GET, then the same id again: 404, then the new document from version 1.
+  assert.is((await call('/docs/a', { method: 'DELETE' })).status, 204)
+  assert.is((await twice('/docs/a')).status, 404)
+  assert.is((await read('/docs/a', { 'if-none-match': v3.etag! })).status, 404)
+  assert.is((await call('/docs/a', { method: 'HEAD' })).status, 404)
+  assert.is((await call('/docs/a', { method: 'PUT', body: '"again"', headers: json })).status, 201)
+  const again = await twice('/docs/a')
+  assert.equal(again.body!.value, 'again')
+  assert.is(again.body!.version, 1)
+
+  // A kept body is not served once its document has expired, nor a 304 for it.
+  assert.is((await call('/docs/t?ttl=10', { method: 'PUT', body: '{"t":1}', headers: json })).status, 201)
+  const live = await twice('/docs/t')
+  assert.is(live.status, 200)
+  assert.ok(live.body!.expiresAt)
+  const head = await call('/docs/t', { method: 'HEAD' })
+  assert.is(head.status, 200)
+  assert.is(head.headers.get('etag'), live.etag)
+  assert.is(await head.text(), '')
+  advance(10_000)
+  assert.is((await twice('/docs/t')).status, 404)
+  assert.is((await read('/docs/t', { 'if-none-match': live.etag! })).status, 404)
+  assert.is((await call('/docs/t', { method: 'HEAD' })).status, 404)
+}
+
+for (const cacheDocumentBodies of [true, false]) {
+  test(`GET answers the current version after PUT, PATCH, DELETE and expiry (kept bodies ${cacheDocumentBodies ? 'on' : 'off'})`, async () => {
+    let now = 1_700_000_000_000
+    const cache = await Cache.open({ dataDir: tempDir(), fsync: 'always', snapshotEveryMs: 0, dumpEveryMs: 0, sweepEveryMs: 0, now: () => now })
+    const app = createApp(cache, { maxBodyBytes: MAX, cacheDocumentBodies })
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' })
+    await new Promise((r) => server.once('listening', r))
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    try {
+      await cachedBodyScenario((path, init) => Promise.resolve(app.request(path.replace('/docs/', '/req-docs/'), init)), (ms) => (now += ms))
+      await cachedBodyScenario((path, init) => fetch(base + path.replace('/docs/', '/http-docs/'), init), (ms) => (now += ms))
+    } finally {
+      await new Promise((r) => server.close(r))
+      await cache.close()
+    }
+  })
+}
+
 test.run()

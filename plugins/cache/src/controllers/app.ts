@@ -19,6 +19,11 @@ export interface AppOptions {
   /** Largest accepted request body, in bytes. */
   maxBodyBytes: number
   onMutation?: (kind: MutationKind) => void
+  /**
+   * Keep each read document version's GET body and headers until the version is replaced
+   * or deleted (default true). Costs about the document's JSON size again per read document.
+   */
+  cacheDocumentBodies?: boolean
   /** Unexpected (500) errors; the client only sees "internal error". */
   onError?: (err: unknown) => void
 }
@@ -28,7 +33,7 @@ const NO_ROUTE = Symbol('no route')
 export function createApp(cache: Pick<Cache, 'store' | 'stats'>, options: AppOptions): Hono {
   const { store } = cache
   const { maxBodyBytes } = options
-  const documents = new DocumentController(store, maxBodyBytes, options.onMutation)
+  const documents = new DocumentController(store, maxBodyBytes, options.onMutation, options.cacheDocumentBodies ?? true)
   const admin = new AdminController(cache)
 
   const fail = (c: Context, err: unknown): Response => {

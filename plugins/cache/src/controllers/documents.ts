@@ -2,22 +2,39 @@
 // means the write is in the log under the configured fsync policy. Reads answer
 // synchronously, which keeps them on the server's fast path.
 import type { Context } from 'hono'
-import { etagOf } from '../document.ts'
+import { etagOf, type StoredDocument } from '../document.ts'
 import type { Store } from '../store.ts'
 import { documentView, listView } from '../views/json.ts'
 import { headerOf, queryOf, readIfMatch, readJson, readLimit, readTtl } from './request.ts'
 import { NotFoundError } from '../errors.ts'
 import { checkCollection, checkId } from '../names.ts'
-import { emptyResponse, jsonResponse } from './respond.ts'
+import { answerResponse, documentAnswer, emptyResponse, jsonResponse, type DocumentAnswer } from './respond.ts'
 
 export type MutationKind = 'create' | 'put' | 'patch' | 'delete'
 
 export class DocumentController {
+  /**
+   * Each read document version's GET answer, built on its first GET. Keyed by the stored
+   * object itself: a PUT, PATCH or DELETE stores a new object (or none), so a replaced
+   * version can never be answered again, and its entry goes with it once nothing else
+   * (a snapshot or dump in progress) holds the old object. Undefined: built per request.
+   */
+  readonly #answers: WeakMap<StoredDocument, DocumentAnswer> | undefined
+
   constructor(
     private readonly store: Store,
     private readonly maxBodyBytes: number,
     private readonly onMutation: (kind: MutationKind) => void = () => {},
-  ) {}
+    cacheAnswers = true,
+  ) {
+    this.#answers = cacheAnswers ? new WeakMap() : undefined
+  }
+
+  #buildAnswer(doc: StoredDocument, etag: string): DocumentAnswer {
+    const answer = documentAnswer(etag, documentView(doc))
+    this.#answers?.set(doc, answer)
+    return answer
+  }
 
   #weak(): string {
     return `W/"${this.store.seq}"`
@@ -46,11 +63,13 @@ export class DocumentController {
     const collection = checkCollection(collectionParam)
     const id = checkId(idParam)
     const doc = this.store.get(collection, id)
+    // An expired document is undefined here, before any cached answer is looked at.
     if (!doc) throw new NotFoundError(collection, id)
-    const etag = etagOf(doc)
+    const cached = this.#answers?.get(doc)
+    const etag = cached === undefined ? etagOf(doc) : cached.etag
     const ifNoneMatch = headerOf(c, 'if-none-match')
     if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) return emptyResponse(304, etag)
-    return jsonResponse(documentView(doc), 200, etag)
+    return answerResponse(cached ?? this.#buildAnswer(doc, etag))
   }
 
   async put(c: Context, collectionParam: string, idParam: string): Promise<Response> {

@@ -15,3 +15,25 @@ export function jsonTextResponse(text: string, status: number, etag: string): Re
 export function emptyResponse(status: number, etag: string): Response {
   return new Response(null, { status, headers: { etag } })
 }
+
+/**
+ * What a GET of one document version answers: its ETag, its JSON body and the response
+ * init, built once. A stored document never changes (every write stores a new object),
+ * so the answer of a version stays right for as long as that version is current.
+ */
+export interface DocumentAnswer {
+  readonly etag: string
+  readonly body: string
+  /** Shared by every response of this version; Content-Length is set so no server adds it. */
+  readonly init: { readonly status: 200; readonly headers: Readonly<Record<string, string>> }
+}
+
+export function documentAnswer(etag: string, view: unknown): DocumentAnswer {
+  const body = JSON.stringify(view)
+  return { etag, body, init: { status: 200, headers: { 'content-type': JSON_TYPE, etag, 'content-length': String(Buffer.byteLength(body)) } } }
+}
+
+/** A 200 with an answer's body; the answer's headers object is shared, never copied. */
+export function answerResponse(answer: DocumentAnswer): Response {
+  return new Response(answer.body, answer.init as ResponseInit)
+}

@@ -1,21 +1,42 @@
 // The proxy plugin: an admin API that starts proxy servers at run time, and a stop entry per
 // server so the kernel stops them one after another, in the order the options ask for.
+// Registered servers are kept in PostgreSQL when the db plugin runs on it, else in a file.
+// Other plugins get the forwarder through `ctx.use('proxy').forward`.
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join } from 'node:path'
 import { definePlugin, Phase } from '@armature/core'
 import { adminRoutes } from './src/admin-routes.ts'
 import { LOOPBACK_ONLY, TargetAllowList } from './src/allow-list.ts'
 import { ProxyOptionError } from './src/errors.ts'
-import { Forwarder } from './src/forwarder.ts'
-import { ServerFile } from './src/persistence.ts'
+import { Forwarder, type ForwardToOptions } from './src/forwarder.ts'
+import { ServerFile, type ServerStore } from './src/persistence.ts'
+import { MIGRATIONS, PgServerStore, type SqlClient } from './src/pg-store.ts'
 import { parsePortRange } from './src/port-range.ts'
 import { ServerRegistry } from './src/registry.ts'
 import type { ProxyServer } from './src/proxy-server.ts'
 import { STOP_ORDERS, SWEEP_PHASE, stopPhase, type StopOrder } from './src/stop-order.ts'
 
+/** The db plugin's API, as far as the proxy uses it. */
+interface Database extends SqlClient {
+  readonly kind: 'postgres' | 'pglite'
+  migrate(plugin: string, migrations: ReadonlyArray<{ id: string; sql: string }>): Promise<string[]>
+}
+
+/** What the proxy provides to the plugins that declare `uses: ['proxy']`. */
+export interface ProxyApi {
+  /**
+   * Forwards the request to `target` (its path and query are sent as they are) and streams the
+   * answer into `res`; resolves once the answer is under way or an error was answered: 502 when
+   * the target does not answer, 504 past the response timeout, 413 over `maxBodyBytes`.
+   */
+  forward(req: IncomingMessage, res: ServerResponse, target: URL | string, options?: ForwardToOptions): Promise<void>
+}
+
 export default definePlugin({
   name: 'proxy',
   version: '0.1.0',
   description: 'A dynamic reverse proxy: an admin API registers and starts proxy servers at run time',
+  uses: ['db'],
   config: {
     /** Who stops first at shutdown among servers without a priority: `reverse` (last created first) or `creation`. */
     stopOrder: 'reverse',
@@ -45,10 +66,21 @@ export default definePlugin({
     const withdraw = new Map<ProxyServer, () => void>()
     const forwarder = new Forwarder({ connectTimeoutMs: config.connectTimeoutMs, responseTimeoutMs: config.responseTimeoutMs, maxBodyBytes: config.maxBodyBytes })
 
+    // PostgreSQL when the db plugin runs on it (DATABASE_URL, or DB_URL); otherwise the servers file.
+    const db = ctx.use<Database>('db')
+    let store: ServerStore
+    if (ctx.env.DATABASE_URL || db.kind === 'postgres') {
+      const applied = await db.migrate('proxy', MIGRATIONS)
+      if (applied.length > 0) ctx.log.info({ applied }, 'proxy migrations applied')
+      store = new PgServerStore(db)
+    } else {
+      store = new ServerFile(join(ctx.kernel.dataDir, 'servers.json'))
+    }
+
     const registry: ServerRegistry = new ServerRegistry({
       policy: { allowList: new TargetAllowList(config.allowedTargets), ports: parsePortRange(config.portRange) },
       forwarder,
-      file: new ServerFile(join(ctx.kernel.dataDir, 'servers.json')),
+      store,
       cooldownMs: config.healthCooldownMs,
       maxServers: config.maxServers,
       drainTimeoutMs: config.drainTimeoutMs,
@@ -78,6 +110,9 @@ export default definePlugin({
       force: () => registry.running().forEach((s) => s.force()),
     })
     ctx.onStop('upstream connections', () => forwarder.close(), { phase: Phase.Egress, timeoutMs: 1000 })
+
+    const api: ProxyApi = { forward: (req, res, target, options) => forwarder.forwardTo(req, res, target, options) }
+    ctx.provide(api)
 
     ctx.http.route(
       adminRoutes(registry, {

@@ -7,8 +7,17 @@ import https from 'node:https'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { Pool, type Dispatcher } from 'undici'
+import { Balancer } from './balancer.ts'
 import { endToEndRaw, upstreamRequestHeaders } from './headers.ts'
 import type { RouteMatch } from './route-table.ts'
+
+/** What forwarding needs of a route match: the targets to try, and the path each receives. */
+export type ForwardMatch = { route: Pick<RouteMatch['route'], 'balancer'>; upstreamPath: RouteMatch['upstreamPath'] }
+
+export interface ForwardToOptions {
+  /** Time from the request being sent to the response headers; past it the caller gets 504. Default: the forwarder's. */
+  responseTimeoutMs?: number
+}
 
 export interface ForwarderOptions {
   /** Time to open a connection to one target before trying the next. */
@@ -50,7 +59,20 @@ export class Forwarder {
     this.options = options
   }
 
-  async forward(req: IncomingMessage, res: ServerResponse, match: RouteMatch): Promise<void> {
+  /**
+   * Forwards one request to one URL: the URL's path and query are sent as they are (the
+   * caller's path is not added). Streaming, retries of a stale pooled connection, 413, and the
+   * 502/504 answers are those of a route with that single target. No allow-list is applied.
+   */
+  forwardTo(req: IncomingMessage, res: ServerResponse, target: URL | string, options: ForwardToOptions = {}): Promise<void> {
+    const url = new URL(target)
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`forward: ${url.protocol} targets are not supported, only http: and https:`)
+    const path = (url.pathname || '/') + url.search
+    const match: ForwardMatch = { route: { balancer: new Balancer([url.origin], 0) }, upstreamPath: () => path }
+    return this.forward(req, res, match, options.responseTimeoutMs)
+  }
+
+  async forward(req: IncomingMessage, res: ServerResponse, match: ForwardMatch, responseTimeoutMs = this.options.responseTimeoutMs): Promise<void> {
     const declared = Number(req.headers['content-length'] ?? 0)
     if (declared > this.options.maxBodyBytes) {
       return sendError(res, 413, `request body of ${declared} bytes is larger than the limit of ${this.options.maxBodyBytes} bytes (option maxBodyBytes)`, true)
@@ -59,11 +81,11 @@ export class Forwarder {
     const tried: string[] = []
     let staleRetries = 2
     for (const target of balancer.plan()) {
-      let outcome = await this.#attempt(req, res, target, match)
+      let outcome = await this.#attempt(req, res, target, match, responseTimeoutMs)
       if (outcome.kind === 'answered') return balancer.succeeded(target)
       if (outcome.kind === 'done') return
       if (outcome.kind === 'stale' && staleRetries-- > 0) {
-        const again = await this.#attempt(req, res, target, match)
+        const again = await this.#attempt(req, res, target, match, responseTimeoutMs)
         if (again.kind === 'answered') return balancer.succeeded(target)
         if (again.kind === 'done') return
         outcome = again
@@ -93,8 +115,8 @@ export class Forwarder {
     return pool
   }
 
-  #attempt(req: IncomingMessage, res: ServerResponse, target: URL, match: RouteMatch): Promise<Outcome> {
-    const { connectTimeoutMs, responseTimeoutMs, maxBodyBytes } = this.options
+  #attempt(req: IncomingMessage, res: ServerResponse, target: URL, match: ForwardMatch, responseTimeoutMs: number): Promise<Outcome> {
+    const { connectTimeoutMs, maxBodyBytes } = this.options
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined
     const method = req.method ?? 'GET'
     return new Promise<Outcome>((resolve) => {
@@ -181,7 +203,7 @@ export class Forwarder {
       const headers = upstreamRequestHeaders(req, target, false)
       // The caller's `Expect: 100-continue` was answered by this server already.
       delete headers.expect
-      this.#pool(target).dispatch({ origin: target.origin, method: method as Dispatcher.HttpMethod, path: match.upstreamPath(target), headers: headers as Record<string, string | string[]>, body: body as unknown as Dispatcher.DispatchOptions['body'] }, handler)
+      this.#pool(target).dispatch({ origin: target.origin, method: method as Dispatcher.HttpMethod, path: match.upstreamPath(target), headers: headers as Record<string, string | string[]>, body: body as unknown as Dispatcher.DispatchOptions['body'], headersTimeout: responseTimeoutMs }, handler)
     })
   }
 

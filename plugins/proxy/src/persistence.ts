@@ -1,5 +1,6 @@
-// The registered servers on disk: one JSON file, replaced whole by writing a temporary file
-// and renaming it over the old one, so a crash leaves either the old list or the new one.
+// Where the registered servers are kept: the store interface, and its file implementation
+// (one JSON file, replaced whole by writing a temporary file and renaming it over the old one,
+// so a crash leaves either the old list or the new one). The PostgreSQL one is in pg-store.ts.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { ServerFileError } from './errors.ts'
@@ -11,9 +12,25 @@ export interface StoredServer {
   created: string
 }
 
+/** A stored record, unchecked (the registry validates each against today's options). */
+export interface LoadedServer {
+  record: Record<string, unknown>
+  created: string
+}
+
+/** Keeps the list of registered servers, in creation order. */
+export interface ServerStore {
+  /** Where the list is kept, for log lines. */
+  readonly where: string
+  /** The stored records, in creation order. */
+  load(): Promise<LoadedServer[]>
+  /** Replaces the stored list; resolves once it is durable. */
+  save(servers: StoredServer[]): Promise<void>
+}
+
 const FORMAT_VERSION = 1
 
-export class ServerFile {
+export class ServerFile implements ServerStore {
   readonly path: string
   #queue: Promise<void> = Promise.resolve()
   #latest: string | undefined
@@ -22,11 +39,15 @@ export class ServerFile {
     this.path = path
   }
 
+  get where(): string {
+    return this.path
+  }
+
   /**
    * The stored records, unchecked (the registry validates each against today's options).
    * A file that is not a server list is moved aside, never overwritten, and reported.
    */
-  load(): Array<{ record: Record<string, unknown>; created: string }> {
+  async load(): Promise<LoadedServer[]> {
     if (!existsSync(this.path)) return []
     const text = readFileSync(this.path, 'utf8')
     let parsed: unknown

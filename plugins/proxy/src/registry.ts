@@ -1,8 +1,8 @@
 // The registered servers: create, list, swap routes, delete with a drain, restore after a
-// restart. Every change that succeeds is written to the servers file before it is answered.
+// restart. Every change that succeeds is written to the store before it is answered.
 import { AddressInUseError, ProxyClosingError, ServerExistsError, ServerNotFoundError, TooManyServersError } from './errors.ts'
 import type { Forwarder } from './forwarder.ts'
-import type { ServerFile } from './persistence.ts'
+import type { LoadedServer, ServerStore } from './persistence.ts'
 import { ProxyServer, type DrainResult } from './proxy-server.ts'
 import { parseName, parseRoutesPatch, parseServerSpec, type ServerSpec, type ValidationPolicy } from './validation.ts'
 
@@ -15,7 +15,8 @@ export interface RegistryLog {
 export interface RegistryOptions {
   policy: ValidationPolicy
   forwarder: Forwarder
-  file: ServerFile
+  /** Where the servers are kept: the servers file, or PostgreSQL. */
+  store: ServerStore
   /** How long a failing target is skipped. */
   cooldownMs: number
   maxServers: number
@@ -37,7 +38,7 @@ interface Entry {
   /** Why a restored server is not running (its address is taken, or today's options refuse it). */
   error?: string
   stopPhase?: number
-  /** Set by DELETE before anything is awaited, so the file written next leaves the server out. */
+  /** Set by DELETE before anything is awaited, so the list saved next leaves the server out. */
   forgotten?: boolean
   deleting?: Promise<DrainResult>
 }
@@ -74,9 +75,9 @@ export class ServerRegistry {
   /** Starts the stored servers in creation order. A server that cannot start is kept (and shown) with its reason. */
   async restore(): Promise<{ restored: number; failed: number }> {
     const { log, policy } = this.#options
-    let stored: ReturnType<ServerFile['load']>
+    let stored: LoadedServer[]
     try {
-      stored = this.#options.file.load()
+      stored = await this.#options.store.load()
     } catch (error) {
       log.error((error as Error).message)
       return { restored: 0, failed: 0 }
@@ -232,7 +233,7 @@ export class ServerRegistry {
 
   #persist(): Promise<void> {
     const kept = [...this.#entries.values()].filter((e) => !e.forgotten)
-    return this.#options.file.save(kept.map((e) => ({ spec: e.spec, created: e.created })))
+    return this.#options.store.save(kept.map((e) => ({ spec: e.spec, created: e.created })))
   }
 
   #find(name: string): Entry {

@@ -3,11 +3,11 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import http from 'node:http'
 import { startTestKernel } from '@armature/core/testing'
-import { PROXY_DIR, TOKEN, adminClient, register, request, startUpstream } from './support.ts'
+import { PLUGINS, TOKEN, adminClient, register, request, startUpstream } from './support.ts'
 
 test('50 servers registered and deleted under load: 0 failed requests to the existing ones', async () => {
   const [a, b] = await Promise.all([startUpstream('a'), startUpstream('b')])
-  const k = await startTestKernel({ plugins: [PROXY_DIR], env: { ADMIN_TOKEN: TOKEN } })
+  const k = await startTestKernel({ plugins: PLUGINS, env: { ADMIN_TOKEN: TOKEN } })
   const admin = adminClient(k.url)
   const agent = new http.Agent({ keepAlive: true, maxSockets: 16 })
   try {

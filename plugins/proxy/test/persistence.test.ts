@@ -1,18 +1,20 @@
-// Registered servers survive a restart at the same addresses; the file is replaced whole.
+// Registered servers survive a restart at the same addresses: in the servers file (replaced
+// whole), or in PostgreSQL when DATABASE_URL is set.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startTestKernel } from '@armature/core/testing'
-import { PROXY_DIR, TOKEN, adminClient, register, request, startUpstream } from './support.ts'
+import { createTestDatabase } from '../../db/test/support.ts'
+import { PLUGINS, TOKEN, adminClient, register, request, startUpstream } from './support.ts'
 
 test('a restart restores the servers, their addresses and routes; deleted ones stay gone', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'proxy-data-'))
   const upstream = await startUpstream('kept')
-  const env = { ADMIN_TOKEN: TOKEN, DATA_DIR: dataDir }
+  const env = { ADMIN_TOKEN: TOKEN, DATA_DIR: dataDir, DATABASE_URL: '' }
   try {
-    const first = await startTestKernel({ plugins: [PROXY_DIR], env })
+    const first = await startTestKernel({ plugins: PLUGINS, env })
     const admin = adminClient(first.url)
     const kept = await register(admin, { name: 'kept', routes: [{ path: '/k', targets: [upstream.url], strip: true }], priority: 3 })
     await register(admin, { name: 'second', routes: [{ path: '/', targets: [upstream.url] }] })
@@ -26,7 +28,7 @@ test('a restart restores the servers, their addresses and routes; deleted ones s
     assert.equal(stored.servers.map((s: { name: string }) => s.name), ['kept', 'second'])
     assert.equal(readdirSync(join(dataDir, 'proxy')).filter((f) => f.endsWith('.tmp')), [], 'no temporary file is left')
 
-    const second = await startTestKernel({ plugins: [PROXY_DIR], env })
+    const second = await startTestKernel({ plugins: PLUGINS, env })
     try {
       const servers = (await adminClient(second.url).list()).body.servers
       assert.equal(servers.map((s: { name: string; state: string }) => `${s.name}:${s.state}`), ['kept:running', 'second:running'])
@@ -50,7 +52,7 @@ test('an unreadable servers file is moved aside, not overwritten, and the proxy 
   mkdirSync(join(dataDir, 'proxy'), { recursive: true })
   writeFileSync(join(dataDir, 'proxy', 'servers.json'), '{ broken')
   try {
-    const k = await startTestKernel({ plugins: [PROXY_DIR], env: { ADMIN_TOKEN: TOKEN, DATA_DIR: dataDir } })
+    const k = await startTestKernel({ plugins: PLUGINS, env: { ADMIN_TOKEN: TOKEN, DATA_DIR: dataDir, DATABASE_URL: '' } })
     try {
       assert.equal((await adminClient(k.url).list()).body.servers, [])
       const aside = readdirSync(join(dataDir, 'proxy')).find((f) => f.startsWith('servers.json.unreadable-'))
@@ -71,7 +73,7 @@ test('a stored server the current options refuse is kept on disk and shown as fa
   const record = { name: 'outside', listen: { port: 0, host: '127.0.0.1' }, routes: [{ path: '/', targets: ['http://10.9.9.9'], strip: false }], created: new Date().toISOString() }
   writeFileSync(join(dataDir, 'proxy', 'servers.json'), JSON.stringify({ version: 1, servers: [record] }))
   try {
-    const k = await startTestKernel({ plugins: [PROXY_DIR], env: { ADMIN_TOKEN: TOKEN, DATA_DIR: dataDir } })
+    const k = await startTestKernel({ plugins: PLUGINS, env: { ADMIN_TOKEN: TOKEN, DATA_DIR: dataDir, DATABASE_URL: '' } })
     const admin = adminClient(k.url)
     try {
       const shown = (await admin.get('outside')).body
@@ -86,6 +88,46 @@ test('a stored server the current options refuse is kept on disk and shown as fa
     }
   } finally {
     rmSync(dataDir, { recursive: true, force: true })
+  }
+})
+
+test('with DATABASE_URL the servers are kept in PostgreSQL and come back after a restart', async () => {
+  const database = await createTestDatabase('armature_proxy_test')
+  const dataDir = mkdtempSync(join(tmpdir(), 'proxy-data-'))
+  const upstream = await startUpstream('pg')
+  const env = { ADMIN_TOKEN: TOKEN, DATA_DIR: dataDir, DATABASE_URL: database.url }
+  try {
+    const first = await startTestKernel({ plugins: PLUGINS, env })
+    let kept: string
+    try {
+      const admin = adminClient(first.url)
+      kept = await register(admin, { name: 'kept', routes: [{ path: '/k', targets: [upstream.url], strip: true }], priority: 4 })
+      await register(admin, { name: 'second', routes: [{ path: '/', targets: [upstream.url] }] })
+      await register(admin, { name: 'gone', routes: [{ path: '/', targets: [upstream.url] }] })
+      assert.is((await admin.patch('second', { routes: [{ path: '/patched', targets: [upstream.url] }] })).status, 200)
+      assert.is((await admin.remove('gone')).status, 200)
+    } finally {
+      await first.stop()
+    }
+    assert.not.ok(existsSync(join(dataDir, 'proxy', 'servers.json')), 'no servers file is written')
+
+    const second = await startTestKernel({ plugins: PLUGINS, env })
+    try {
+      const servers = (await adminClient(second.url).list()).body.servers
+      assert.equal(servers.map((s: { name: string; state: string }) => `${s.name}:${s.state}`), ['kept:running', 'second:running'])
+      assert.is(servers[0].url, kept, 'the same address as registered')
+      assert.is(servers[0].priority, 4)
+      assert.equal(servers[1].routes.map((r: { path: string }) => r.path), ['/patched'])
+      const through = await request(`${kept}/k/again`)
+      assert.is(through.status, 200)
+      assert.is(through.json().url, '/again')
+    } finally {
+      await second.stop()
+    }
+  } finally {
+    await upstream.close()
+    rmSync(dataDir, { recursive: true, force: true })
+    await database.drop()
   }
 })
 

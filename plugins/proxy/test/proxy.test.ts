@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert'
 import http from 'node:http'
 import { WebSocket, WebSocketServer } from 'ws'
 import { startTestKernel, waitFor, type TestKernel } from '@armature/core/testing'
-import { PROXY_DIR, TOKEN, adminClient, closedPort, register, request, startUpstream, type Upstream } from './support.ts'
+import { PLUGINS, TOKEN, adminClient, closedPort, register, request, startUpstream, type Upstream } from './support.ts'
 
 let k: TestKernel
 let admin: ReturnType<typeof adminClient>
@@ -13,7 +13,7 @@ let b: Upstream
 
 test.before(async () => {
   ;[a, b] = await Promise.all([startUpstream('a'), startUpstream('b')])
-  k = await startTestKernel({ plugins: [PROXY_DIR], env: { ADMIN_TOKEN: TOKEN, PROXY_RESPONSE_TIMEOUT_MS: '400', PROXY_CONNECT_TIMEOUT_MS: '500', PROXY_MAX_BODY_BYTES: String(2 * 1024 * 1024) } })
+  k = await startTestKernel({ plugins: PLUGINS, env: { ADMIN_TOKEN: TOKEN, PROXY_RESPONSE_TIMEOUT_MS: '400', PROXY_CONNECT_TIMEOUT_MS: '500', PROXY_MAX_BODY_BYTES: String(2 * 1024 * 1024) } })
   admin = adminClient(k.url)
 })
 
@@ -198,7 +198,7 @@ test('the admin API needs the bearer token', async () => {
 })
 
 test('without ADMIN_TOKEN the admin API answers 403 and says how to enable it', async () => {
-  const open = await startTestKernel({ plugins: [PROXY_DIR] })
+  const open = await startTestKernel({ plugins: PLUGINS })
   try {
     const answer = await adminClient(open.url, 'anything').list()
     assert.is(answer.status, 403)

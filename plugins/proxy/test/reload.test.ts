@@ -2,11 +2,11 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { startTestKernel, waitFor } from '@armature/core/testing'
-import { PROXY_DIR, TOKEN, adminClient, register, request, startUpstream } from './support.ts'
+import { PLUGINS, TOKEN, adminClient, register, request, startUpstream } from './support.ts'
 
 test('after a reload the registered servers answer again at their addresses', async () => {
   const upstream = await startUpstream('u')
-  const k = await startTestKernel({ plugins: [PROXY_DIR], env: { ADMIN_TOKEN: TOKEN } })
+  const k = await startTestKernel({ plugins: PLUGINS, env: { ADMIN_TOKEN: TOKEN } })
   const admin = adminClient(k.url)
   try {
     const url = await register(admin, { name: 'kept', routes: [{ path: '/', targets: [upstream.url] }] })

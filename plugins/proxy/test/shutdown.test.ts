@@ -6,10 +6,13 @@ import { cpSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { spawnKernel, waitFor } from '@armature/core/testing'
-import { PROXY_DIR, TOKEN, adminClient, register, request, startUpstream, type Upstream } from './support.ts'
+import { DB_DIR, PROXY_DIR, TOKEN, adminClient, register, request, startUpstream, type Upstream } from './support.ts'
 
 const pluginsDir = mkdtempSync(join(tmpdir(), 'proxy-plugins-'))
-cpSync(PROXY_DIR, join(pluginsDir, 'proxy'), { recursive: true, filter: (src) => !src.includes('node_modules') && !src.includes('/test') })
+// The proxy uses the db plugin, so the drop-in folder holds both.
+for (const [dir, name] of [[PROXY_DIR, 'proxy'], [DB_DIR, 'db']] as const) {
+  cpSync(dir, join(pluginsDir, name), { recursive: true, filter: (src) => !src.includes('node_modules') && !src.includes('/test') })
+}
 
 let upstream: Upstream
 test.before(async () => {

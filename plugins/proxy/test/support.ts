@@ -4,6 +4,9 @@ import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 
 export const PROXY_DIR = fileURLToPath(new URL('..', import.meta.url))
+export const DB_DIR = fileURLToPath(new URL('../../db', import.meta.url))
+/** The proxy uses the db plugin, so every kernel that loads it loads db too (embedded PGlite without DATABASE_URL). */
+export const PLUGINS = [DB_DIR, PROXY_DIR]
 export const TOKEN = 'proxy-test-token'
 
 export interface Upstream {

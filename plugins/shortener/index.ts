@@ -1,7 +1,7 @@
 // The shortener plugin: links stored through the db plugin, served from an LRU of the collections plugin.
 import { definePlugin, Phase } from '@armature/core'
 import { LinkStore, MIGRATIONS, type SqlClient } from './src/link-store.ts'
-import { followRoutes, managementRoutes } from './src/routes.ts'
+import { followRoutes, managementRoutes, type Forward } from './src/routes.ts'
 import { Shortener, type CachedLink, type LruMap } from './src/shortener.ts'
 import { VisitCounter } from './src/visit-counter.ts'
 
@@ -17,6 +17,10 @@ interface Collections {
   ) => LruMap<K, V>
 }
 
+interface Proxy {
+  forward: Forward
+}
+
 function positiveInteger(value: number, key: string): number {
   if (!Number.isInteger(value) || value < 1) throw new Error(`shortener.${key} must be a positive integer, got ${value}`)
   return value
@@ -26,7 +30,7 @@ export default definePlugin({
   name: 'shortener',
   version: '0.1.0',
   description: 'Short links: redirect or proxy to the original URL, with expiry, visit limits and batched visit counts',
-  uses: ['db', 'collections'],
+  uses: ['db', 'collections', 'proxy'],
   config: {
     /** Bearer key for creating, reading and deleting links; empty disables those routes. */
     apiKey: '',
@@ -68,6 +72,7 @@ export default definePlugin({
     timer.unref()
     counter.onFlushed = (n) => visits.inc(n)
 
+    const { forward } = ctx.use<Proxy>('proxy')
     const options = {
       shortener,
       apiKey: config.apiKey,
@@ -75,6 +80,7 @@ export default definePlugin({
       followBase: config.followBase,
       maxBodyBytes: positiveInteger(config.maxBodyBytes, 'maxBodyBytes'),
       proxyTimeoutMs: positiveInteger(config.proxyTimeoutMs, 'proxyTimeoutMs'),
+      forward,
       onError: (error: unknown) => ctx.log.error({ err: error }, 'request failed'),
     }
     ctx.http.route(managementRoutes(options))

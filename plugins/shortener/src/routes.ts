@@ -1,14 +1,21 @@
 // The HTTP surface: management at /shortener, following at /s.
-import { Readable } from 'node:stream'
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { checkApiKey } from './api-key.ts'
 import { InvalidFieldError, ShortenerError } from './errors.ts'
-import { forward } from './forwarder.ts'
 import type { Link } from './link.ts'
 import type { Shortener } from './shortener.ts'
 import { parseLinkInput } from './validation.ts'
+
+/**
+ * Proxy mode's forwarder (the proxy plugin's `forward`): streams the request to `target` and
+ * the answer into `res`, answering 502 when the target does not answer and 504 past the timeout.
+ */
+export type Forward = (req: IncomingMessage, res: ServerResponse, target: URL, options: { responseTimeoutMs: number }) => Promise<void>
+
+/** Tells the Node server the answer was written straight to the response. */
+const alreadySent = () => new Response(null, { headers: { 'x-hono-already-sent': 'true' } })
 
 export interface RouteOptions {
   shortener: Shortener
@@ -18,6 +25,7 @@ export interface RouteOptions {
   followBase: string
   maxBodyBytes: number
   proxyTimeoutMs: number
+  forward: Forward
   onError: (error: unknown) => void
 }
 
@@ -120,24 +128,12 @@ export function followRoutes(options: RouteOptions): Hono {
     const requestUrl = new URL(c.req.url)
     const target = new URL(link.url)
     for (const [key, value] of requestUrl.searchParams) target.searchParams.append(key, value)
-    const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string; encrypted?: boolean } } } | undefined)?.incoming
-    const raw = c.req.raw
-    const answer = await forward({
-      method: raw.method,
-      target,
-      headers: raw.headers.entries(),
-      body: raw.body ? Readable.fromWeb(raw.body as NodeReadableStream) : null,
-      clientAddress: incoming?.socket?.remoteAddress ?? '',
-      proto: requestUrl.protocol.replace(':', ''),
-      host: c.req.header('host'),
-      timeoutMs: options.proxyTimeoutMs,
-    })
-    const headers = new Headers()
-    for (const [key, value] of answer.headers) headers.append(key, value)
-    const empty = raw.method === 'HEAD' || answer.status === 204 || answer.status === 304
-    if (empty) answer.body.resume()
-    const body = empty ? null : (Readable.toWeb(answer.body) as unknown as ReadableStream<Uint8Array>)
-    return new Response(body, { status: answer.status, headers })
+    // The proxy plugin's forwarder works on the Node request and response: the body is still
+    // unread, and streams through both ways.
+    const { incoming, outgoing } = (c.env ?? {}) as { incoming?: IncomingMessage; outgoing?: ServerResponse }
+    if (!incoming || !outgoing) throw new Error('proxy mode needs the Node HTTP server (no incoming request in the handler environment)')
+    await options.forward(incoming, outgoing, target, { responseTimeoutMs: options.proxyTimeoutMs })
+    return alreadySent()
   })
   return app
 }

@@ -1,10 +1,9 @@
-// The domain without a kernel: slugs, validation, header rules, batched counting.
+// The domain without a kernel: slugs, validation, batched counting.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { generateSlug, isReserved } from '../src/slug.ts'
 import { parseLinkInput } from '../src/validation.ts'
 import { InvalidFieldError } from '../src/errors.ts'
-import { endToEnd } from '../src/forwarder.ts'
 import { VisitCounter } from '../src/visit-counter.ts'
 
 test('generated slugs are base62 of the asked length', () => {
@@ -37,11 +36,6 @@ test('validation names the field and applies defaults', () => {
       assert.is((error as InvalidFieldError).field, field)
     }
   }
-})
-
-test('hop-by-hop headers and those Connection names are dropped', () => {
-  const kept = endToEnd([['Connection', 'close, X-Private'], ['X-Private', '1'], ['Keep-Alive', '5'], ['Accept', '*/*']])
-  assert.equal(kept, [['accept', '*/*']])
 })
 
 test('visits are written in one batch per flush, and kept when a flush fails', async () => {

@@ -1,4 +1,4 @@
-// Wire tests: a real kernel with the db, collections and shortener plugins, on both storage backends.
+// Wire tests: a real kernel with the db, collections, proxy and shortener plugins, on both storage backends.
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -11,7 +11,7 @@ import { PGlite } from '@electric-sql/pglite'
 import { startTestKernel, waitFor, type TestKernel } from '@armature/core/testing'
 import { createTestDatabase, type TestDatabase } from '../../db/test/support.ts'
 
-const PLUGINS = ['db', 'collections', 'shortener'].map((name) => new URL(`../../${name}`, import.meta.url).pathname)
+const PLUGINS = ['db', 'collections', 'proxy', 'shortener'].map((name) => new URL(`../../${name}`, import.meta.url).pathname)
 const KEY = 'test-key-' + process.pid
 const auth = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }
 const tmp = mkdtempSync(join(tmpdir(), 'armature-shortener-test-'))

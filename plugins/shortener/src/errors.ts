@@ -44,24 +44,6 @@ export class LinkGoneError extends ShortenerError {
   }
 }
 
-/** Proxy mode: the destination did not answer (connection refused, reset, DNS). */
-export class UpstreamUnreachableError extends ShortenerError {
-  override name = 'UpstreamUnreachableError'
-  readonly status = 502
-  constructor(target: string, cause: unknown) {
-    super(`destination ${target} is unreachable: ${(cause as Error)?.message ?? cause}`, { cause })
-  }
-}
-
-/** Proxy mode: the destination did not send its response headers in time. */
-export class UpstreamTimeoutError extends ShortenerError {
-  override name = 'UpstreamTimeoutError'
-  readonly status = 504
-  constructor(target: string, timeoutMs: number) {
-    super(`destination ${target} did not answer within ${timeoutMs} ms`)
-  }
-}
-
 /** Could not find a free generated slug after several attempts (the key space is nearly full). */
 export class SlugSpaceExhaustedError extends Error {
   override name = 'SlugSpaceExhaustedError'

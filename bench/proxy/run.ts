@@ -20,13 +20,15 @@ const kernelPort = 18203
 const adminToken = 'bench-proxy-admin-token'
 const upstreamUrl = `http://127.0.0.1:${upstreamPort}`
 
-// A drop-in folder holding only the proxy plugin (its tests left out).
+// A drop-in folder holding the proxy plugin and the db plugin it uses (their tests left out).
 const onlyProxy = mkdtempSync(join(tmpdir(), 'bench-plugins-'))
-const source = join(root, 'plugins/proxy')
-cpSync(source, join(onlyProxy, 'proxy'), {
-  recursive: true,
-  filter: (path) => !/[\\/](node_modules|test)([\\/]|$)/.test(path.slice(source.length)),
-})
+for (const name of ['db', 'proxy']) {
+  const source = join(root, 'plugins', name)
+  cpSync(source, join(onlyProxy, name), {
+    recursive: true,
+    filter: (path) => !/[\\/](node_modules|test)([\\/]|$)/.test(path.slice(source.length)),
+  })
+}
 
 interface Contender {
   name: string

@@ -18,7 +18,7 @@ const destination = 'http://127.0.0.1:9/target'
 // A drop-in folder with the plugins the shortener needs, and hello beside them.
 const work = mkdtempSync(join(tmpdir(), 'bench-shortener-'))
 const pluginsDir = join(work, 'plugins')
-for (const name of ['hello', 'db', 'collections', 'shortener']) {
+for (const name of ['hello', 'db', 'collections', 'proxy', 'shortener']) {
   cpSync(join(root, 'plugins', name), join(pluginsDir, name), {
     recursive: true,
     filter: (src) => !/[\\/](node_modules|test)([\\/]|$)/.test(src.slice(join(root, 'plugins', name).length)),

@@ -609,9 +609,9 @@ export class Kernel {
       }
       if (this.amqp) {
         const amqp = this.amqp
-        const consumersCancelled = () => Promise.all(running.map(cancelConsumers))
+        // Every consumer the broker holds, of current and of retiring generations alike.
         let cancelling: Promise<unknown> | undefined
-        const cancelOnce = () => (cancelling ??= consumersCancelled())
+        const cancelOnce = () => (cancelling ??= amqp.cancelConsumers())
         entries.push({ id: 'amqp:consumers', phase: Phase.Ingress, timeoutMs: this.config.shutdown.timeoutMs, fn: cancelOnce })
         // Closing waits for the consumers, whatever order the user chose for the two entries.
         entries.push({ id: 'amqp:connection', phase: Phase.Egress, timeoutMs: this.config.shutdown.timeoutMs, fn: async () => { await cancelOnce(); await amqp.close() }, force: () => void amqp.close() })

@@ -1,6 +1,6 @@
 // One Prometheus registry per kernel: request metrics, reloads, process metrics, plugin metrics.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import { RequestMetrics, type Series } from './request-metrics.ts'
+import { RequestMetrics } from './request-metrics.ts'
 
 export interface PluginMetrics {
   counter(name: string, help: string, labelNames?: string[]): Counter<string>
@@ -23,19 +23,6 @@ export class KernelMetrics {
       labelNames: ['plugin', 'result'],
       registers: [this.registry],
     })
-  }
-
-  /** Records one finished request. */
-  observe(plugin: string, route: string, method: string, status: number, seconds: number): void {
-    this.requests.observe(plugin, route, method, status, seconds)
-  }
-
-  series(plugin: string, route: string, method: string, status: number): Series {
-    return this.requests.series(plugin, route, method, status)
-  }
-
-  record(series: Series, seconds: number): void {
-    this.requests.record(series, seconds)
   }
 
   /** Everything, in the Prometheus text format. */

@@ -29,10 +29,6 @@ export class RequestMetrics {
     return series
   }
 
-  observe(plugin: string, route: string, method: string, status: number, seconds: number): void {
-    this.record(this.series(plugin, route, method, status), seconds)
-  }
-
   record(series: Series, seconds: number): void {
     series.count++
     series.sum += seconds

@@ -67,7 +67,7 @@ export class HttpDispatcher {
   /** A request's response is out (or failed): release the generation and record the metrics. */
   landed(flight: InFlight, status: number): void {
     flight.gen.leave()
-    this.metrics.record(this.#seriesFor(flight, status), (performance.now() - flight.started) / 1000)
+    this.metrics.requests.record(this.#seriesFor(flight, status), (performance.now() - flight.started) / 1000)
   }
 
   #track(flight: InFlight, response: Response): Response {
@@ -122,7 +122,7 @@ export class HttpDispatcher {
     let series = byStatus.get(status) as Series | undefined
     if (!series) {
       const route = status === 404 ? undefined : routeOf(flight.app, method, path)
-      series = this.metrics.series(gen.name, route ?? 'unmatched', method, status)
+      series = this.metrics.requests.series(gen.name, route ?? 'unmatched', method, status)
       byStatus.set(status, series)
     }
     return series

@@ -65,10 +65,6 @@ export class HttpListener {
     })
   }
 
-  get connections(): number {
-    return this.#sockets.size
-  }
-
   /**
    * Resolves when every HTTP connection has closed; in-flight requests complete first.
    * Upgraded (WebSocket) sockets are not waited for: their gateway closes them.

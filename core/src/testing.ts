@@ -156,4 +156,4 @@ export async function spawnKernel(options: { args?: string[]; env?: Record<strin
 }
 
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts'
-export { devCertificate } from './tls.ts'
+export { devCertificate, type DevCertificate } from './tls.ts'

@@ -2,18 +2,20 @@
 // server so the kernel stops them one after another, in the order the options ask for.
 // Registered servers are kept in PostgreSQL when the db plugin runs on it, else in a file.
 // Other plugins get the forwarder through `ctx.use('proxy').forward`.
+import { readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { join } from 'node:path'
-import { definePlugin, Phase } from '@armature/core'
+import { join, resolve } from 'node:path'
+import { definePlugin, Phase, type PluginMetrics } from '@armature/core'
 import { adminRoutes } from './src/admin-routes.ts'
 import { LOOPBACK_ONLY, TargetAllowList } from './src/allow-list.ts'
 import { ProxyOptionError } from './src/errors.ts'
 import { Forwarder, type ForwardToOptions } from './src/forwarder.ts'
+import { checkPair, type PemPair } from './src/listen-tls.ts'
 import { ServerFile, type ServerStore } from './src/persistence.ts'
 import { MIGRATIONS, PgServerStore, type SqlClient } from './src/pg-store.ts'
 import { parsePortRange } from './src/port-range.ts'
 import { ServerRegistry } from './src/registry.ts'
-import type { ProxyServer } from './src/proxy-server.ts'
+import type { ProxyServer, ServerObserver } from './src/proxy-server.ts'
 import { STOP_ORDERS, SWEEP_PHASE, stopPhase, type StopOrder } from './src/stop-order.ts'
 
 /** The db plugin's API, as far as the proxy uses it. */
@@ -55,6 +57,9 @@ export default definePlugin({
     healthCooldownMs: 5000,
     /** How long DELETE and the shutdown let in-flight requests finish, per server. */
     drainTimeoutMs: 10_000,
+    /** Certificate and key files served by servers registered with `listen.tls: true`; default TLS_CERT and TLS_KEY. */
+    tlsCert: '',
+    tlsKey: '',
   },
   async setup(ctx) {
     const { config } = ctx
@@ -63,6 +68,8 @@ export default definePlugin({
       if (!Number.isInteger(config[key]) || config[key] < 1) throw new ProxyOptionError(key, config[key], 'a whole number of at least 1')
     }
     const order = config.stopOrder as StopOrder
+    const certificate = configuredCertificate(config.tlsCert || ctx.env.TLS_CERT || '', config.tlsKey || ctx.env.TLS_KEY || '')
+    const observe = serverMetrics(ctx.metrics)
     const withdraw = new Map<ProxyServer, () => void>()
     const forwarder = new Forwarder({ connectTimeoutMs: config.connectTimeoutMs, responseTimeoutMs: config.responseTimeoutMs, maxBodyBytes: config.maxBodyBytes })
 
@@ -78,7 +85,7 @@ export default definePlugin({
     }
 
     const registry: ServerRegistry = new ServerRegistry({
-      policy: { allowList: new TargetAllowList(config.allowedTargets), ports: parsePortRange(config.portRange) },
+      policy: { allowList: new TargetAllowList(config.allowedTargets), ports: parsePortRange(config.portRange), ...(certificate ? { certificate } : {}) },
       forwarder,
       store,
       cooldownMs: config.healthCooldownMs,
@@ -86,7 +93,9 @@ export default definePlugin({
       drainTimeoutMs: config.drainTimeoutMs,
       restoreRetryMs: config.drainTimeoutMs + 5000,
       log: ctx.log,
+      observe: (name) => observe.server(name),
       onStarted(server, sequence) {
+        observe.servers(registry.running().length)
         const phase = stopPhase(sequence, server.spec.priority, order)
         const remove = ctx.onStop(`server ${server.name}`, () => (server.state === 'stopped' ? undefined : registry.stop(server, config.drainTimeoutMs)), {
           phase,
@@ -100,6 +109,8 @@ export default definePlugin({
       onRemoved(server) {
         withdraw.get(server)?.()
         withdraw.delete(server)
+        observe.removed(server.name)
+        observe.servers(registry.running().length)
       },
     })
 
@@ -127,3 +138,59 @@ export default definePlugin({
     if (restored || failed) ctx.log.info(`proxy restored ${restored} stored servers${failed ? `; ${failed} could not start (see GET /proxy/servers)` : ''}`)
   },
 })
+
+/** Reads the pair `listen.tls: true` serves; both files or neither. */
+function configuredCertificate(certPath: string, keyPath: string): PemPair | undefined {
+  if (!certPath && !keyPath) return undefined
+  if (!certPath || !keyPath) throw new ProxyOptionError(certPath ? 'tlsKey' : 'tlsCert', '', 'tlsCert and tlsKey (or TLS_CERT and TLS_KEY) are set together')
+  const read = (path: string, option: string) => {
+    try {
+      return readFileSync(resolve(path), 'utf8')
+    } catch (error) {
+      throw new ProxyOptionError(option, path, `a readable PEM file (${(error as Error).message})`)
+    }
+  }
+  const pair = { cert: read(certPath, 'tlsCert'), key: read(keyPath, 'tlsKey') }
+  try {
+    checkPair(pair, 'tls')
+  } catch (error) {
+    throw new ProxyOptionError('tlsCert/tlsKey', `${certPath}, ${keyPath}`, (error as Error).message)
+  }
+  return pair
+}
+
+/**
+ * Per-server metrics, `armature_proxy_*`. Labelled children are looked up once per server and
+ * status, so a request costs two increments and no label hashing.
+ */
+function serverMetrics(metrics: PluginMetrics) {
+  const requests = metrics.counter('requests_total', 'Requests answered by proxy servers, by server and status', ['server', 'status'])
+  const duration = metrics.histogram('request_duration_seconds', 'From a proxied request to the end of its answer, by server', ['server'])
+  const connections = metrics.gauge('connections', 'Open client connections, by server', ['server'])
+  const tunnels = metrics.gauge('tunnels', 'Open WebSocket tunnels, by server', ['server'])
+  const servers = metrics.gauge('servers', 'Proxy servers listening')
+  return {
+    server(name: string): ServerObserver {
+      const byStatus = new Map<number, { inc(): void }>()
+      const timing = duration.labels(name)
+      const open = connections.labels(name)
+      const tunnelled = tunnels.labels(name)
+      return {
+        request(status, seconds) {
+          let counter = byStatus.get(status)
+          if (!counter) byStatus.set(status, (counter = requests.labels(name, String(status))))
+          counter.inc()
+          timing.observe(seconds)
+        },
+        connection: (delta) => open.inc(delta),
+        tunnel: (delta) => tunnelled.inc(delta),
+      }
+    },
+    /** A deleted server's gauges go; its counters stay, as counters do. */
+    removed(name: string) {
+      connections.remove(name)
+      tunnels.remove(name)
+    },
+    servers: (count: number) => servers.set(count),
+  }
+}

@@ -200,7 +200,7 @@ export class Forwarder {
         },
       }
 
-      const headers = upstreamRequestHeaders(req, target, false)
+      const headers = upstreamRequestHeaders(req, target)
       // The caller's `Expect: 100-continue` was answered by this server already.
       delete headers.expect
       this.#pool(target).dispatch({ origin: target.origin, method: method as Dispatcher.HttpMethod, path: match.upstreamPath(target), headers: headers as Record<string, string | string[]>, body: body as unknown as Dispatcher.DispatchOptions['body'], headersTimeout: responseTimeoutMs }, handler)
@@ -226,7 +226,7 @@ export class Forwarder {
 
   #attemptUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: URL, match: RouteMatch, onTunnel: (client: Duplex, upstream: Socket) => void): Promise<Outcome> {
     return new Promise<Outcome>((resolve) => {
-      const headers = upstreamRequestHeaders(req, target, false)
+      const headers = upstreamRequestHeaders(req, target)
       headers.connection = 'Upgrade'
       headers.upgrade = req.headers.upgrade
       const upstream = this.#request(req, target, match.upstreamPath(target), headers)

@@ -49,8 +49,12 @@ export function endToEndRaw(raw: ReadonlyArray<Buffer | string>): string[] {
   return out
 }
 
-/** What the upstream receives: end-to-end headers, its own Host, and X-Forwarded-For/-Proto/-Host. */
-export function upstreamRequestHeaders(req: IncomingMessage, target: URL, secure: boolean): OutgoingHttpHeaders {
+/**
+ * What the upstream receives: end-to-end headers, its own Host, and X-Forwarded-For/-Proto/-Host.
+ * The proto is the caller's connection: https when it came in over TLS.
+ */
+export function upstreamRequestHeaders(req: IncomingMessage, target: URL): OutgoingHttpHeaders {
+  const secure = (req.socket as { encrypted?: boolean }).encrypted === true
   const headers = endToEnd(req.headers)
   const client = req.socket.remoteAddress ?? ''
   const prior = req.headers['x-forwarded-for']

@@ -78,7 +78,8 @@ export class ServerFile implements ServerStore {
     this.#latest = undefined
     mkdirSync(dirname(this.path), { recursive: true })
     const temporary = `${this.path}.${process.pid}.tmp`
-    const fd = openSync(temporary, 'w')
+    // Readable by its owner only: a server registered with its own certificate keeps the key here.
+    const fd = openSync(temporary, 'w', 0o600)
     try {
       writeSync(fd, text)
       fsyncSync(fd)

@@ -2,12 +2,14 @@
 // without failing a request (stop accepting, close idle connections, let in-flight
 // requests finish with `Connection: close`, end tunnels, then close).
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import https from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { AddressInUseError } from './errors.ts'
 import { sendError, type Forwarder } from './forwarder.ts'
 import { RouteTable } from './route-table.ts'
 import type { TargetHealth } from './balancer.ts'
+import type { PemPair } from './listen-tls.ts'
 import type { RouteSpec, ServerSpec } from './validation.ts'
 
 export type ServerState = 'starting' | 'running' | 'draining' | 'stopped'
@@ -27,14 +29,34 @@ export interface DrainResult {
   forced: boolean
 }
 
+/** What a server reports as it works; the plugin turns it into metrics. */
+export interface ServerObserver {
+  /** A request's answer is complete (or its connection closed first). */
+  request(status: number, seconds: number): void
+  connection(delta: 1 | -1): void
+  tunnel(delta: 1 | -1): void
+}
+
+export interface ProxyServerOptions {
+  /** How long a failed target is skipped. */
+  cooldownMs: number
+  /** Serve HTTPS with this certificate and key. */
+  tls?: PemPair
+  observer?: ServerObserver
+}
+
+const IDLE_KEEP_ALIVE_MS = 5000
+
 export class ProxyServer {
   readonly name: string
   readonly spec: ServerSpec
   state: ServerState = 'starting'
   #routes: RouteTable
-  readonly #server: http.Server
+  readonly #server: http.Server | https.Server
   readonly #forwarder: Forwarder
   readonly #cooldownMs: number
+  readonly #observer: ServerObserver | undefined
+  readonly #secure: boolean
   readonly #sockets = new Set<Socket>()
   readonly #tunnels = new Set<Duplex>()
   readonly #responses = new Set<ServerResponse>()
@@ -42,17 +64,26 @@ export class ProxyServer {
   #address: AddressInfo | undefined
   #draining: Promise<DrainResult> | undefined
 
-  constructor(spec: ServerSpec, forwarder: Forwarder, cooldownMs: number) {
+  constructor(spec: ServerSpec, forwarder: Forwarder, options: ProxyServerOptions) {
     this.name = spec.name
     this.spec = spec
     this.#forwarder = forwarder
-    this.#cooldownMs = cooldownMs
-    this.#routes = new RouteTable(spec.routes, cooldownMs)
-    this.#server = http.createServer({ keepAliveTimeout: 5000 }, (req, res) => this.#handle(req, res))
+    this.#cooldownMs = options.cooldownMs
+    this.#observer = options.observer
+    this.#secure = options.tls !== undefined
+    this.#routes = new RouteTable(spec.routes, this.#cooldownMs)
+    const handle = (req: IncomingMessage, res: ServerResponse) => this.#handle(req, res)
+    this.#server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, handle) : http.createServer(handle)
+    this.#server.keepAliveTimeout = IDLE_KEEP_ALIVE_MS
     this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head))
+    // The TCP socket, also under TLS: destroying it ends the TLS session on top.
     this.#server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket)
-      socket.once('close', () => this.#sockets.delete(socket))
+      this.#observer?.connection(1)
+      socket.once('close', () => {
+        this.#sockets.delete(socket)
+        this.#observer?.connection(-1)
+      })
     })
     this.#server.on('clientError', (_error, socket: Duplex) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n')
@@ -85,7 +116,7 @@ export class ProxyServer {
   get url(): string | undefined {
     if (!this.#address) return undefined
     const host = this.#address.family === 'IPv6' ? `[${this.#address.address}]` : this.#address.address
-    return `http://${host}:${this.#address.port}`
+    return `${this.#secure ? 'https' : 'http'}://${host}:${this.#address.port}`
   }
 
   get routes(): readonly RouteSpec[] {
@@ -147,9 +178,11 @@ export class ProxyServer {
   #handle(req: IncomingMessage, res: ServerResponse): void {
     this.#requests++
     this.#responses.add(res)
+    const started = this.#observer ? performance.now() : 0
     if (this.state === 'draining') res.setHeader('connection', 'close')
     res.once('close', () => {
       this.#responses.delete(res)
+      this.#observer?.request(res.statusCode, (performance.now() - started) / 1000)
       // The head went out before the drain began, so it promised keep-alive: end the
       // connection now that its answer is complete (unless another request is using it).
       if (this.state === 'draining' && ![...this.#responses].some((other) => other.req.socket === req.socket)) req.socket.end()
@@ -172,7 +205,11 @@ export class ProxyServer {
     this.#forwarder
       .upgrade(req, socket, head, match, (client, upstream) => {
         this.#tunnels.add(client)
-        client.once('close', () => this.#tunnels.delete(client))
+        this.#observer?.tunnel(1)
+        client.once('close', () => {
+          this.#tunnels.delete(client)
+          this.#observer?.tunnel(-1)
+        })
         if (this.state !== 'running') {
           client.end()
           upstream.end()

@@ -3,7 +3,8 @@
 import { AddressInUseError, ProxyClosingError, ServerExistsError, ServerNotFoundError, TooManyServersError } from './errors.ts'
 import type { Forwarder } from './forwarder.ts'
 import type { LoadedServer, ServerStore } from './persistence.ts'
-import { ProxyServer, type DrainResult } from './proxy-server.ts'
+import { resolveListenTls, summarise, type CertificateSummary } from './listen-tls.ts'
+import { ProxyServer, type DrainResult, type ServerObserver } from './proxy-server.ts'
 import { parseName, parseRoutesPatch, parseServerSpec, type ServerSpec, type ValidationPolicy } from './validation.ts'
 
 export interface RegistryLog {
@@ -27,6 +28,8 @@ export interface RegistryOptions {
   log: RegistryLog
   /** Called once per started server with its place in the creation sequence (from 1); returns its stop phase. */
   onStarted(server: ProxyServer, sequence: number): number | undefined
+  /** Gives each started server something to report its requests, connections and tunnels to. */
+  observe?(name: string): ServerObserver
   /** Called once a deleted server has drained and closed. */
   onRemoved?(server: ProxyServer): void
 }
@@ -47,6 +50,8 @@ export interface ServerView {
   name: string
   url: string | null
   listen: { host: string; port: number }
+  /** The certificate of an HTTPS listener (never its key); null for plain HTTP. */
+  tls: CertificateSummary | null
   state: string
   created: string
   priority: number | null
@@ -205,7 +210,11 @@ export class ServerRegistry {
   }
 
   async #start(entry: Entry): Promise<void> {
-    const server = new ProxyServer(entry.spec, this.#options.forwarder, this.#options.cooldownMs)
+    const server = new ProxyServer(entry.spec, this.#options.forwarder, {
+      cooldownMs: this.#options.cooldownMs,
+      tls: resolveListenTls(entry.spec.listen.tls, this.#options.policy.certificate),
+      observer: this.#options.observe?.(entry.spec.name),
+    })
     const address = await server.start()
     // The URL is fixed at registration: a server asked for port 0 keeps the port it got.
     entry.spec.listen.port = address.port
@@ -248,12 +257,25 @@ export class ServerRegistry {
     return entry.error ? 'failed' : 'starting'
   }
 
+  #certificate(entry: Entry): CertificateSummary | null {
+    const tls = entry.spec.listen?.tls
+    if (!tls) return null
+    // A restored record today's options refuse is shown as stored; its certificate may be unreadable.
+    try {
+      const pair = resolveListenTls(tls, this.#options.policy.certificate)
+      return pair ? summarise(tls, pair) : null
+    } catch {
+      return null
+    }
+  }
+
   #view(entry: Entry): ServerView {
     const stats = entry.server?.stats() ?? { connections: 0, inFlight: 0, requests: 0, tunnels: 0 }
     return {
       name: entry.spec.name,
       url: entry.server?.url ?? null,
       listen: { host: entry.spec.listen?.host, port: entry.spec.listen?.port },
+      tls: this.#certificate(entry),
       state: this.#state(entry),
       created: entry.created,
       priority: entry.spec.priority ?? null,

@@ -3,6 +3,7 @@
 import { isIP } from 'node:net'
 import type { TargetAllowList } from './allow-list.ts'
 import { InvalidFieldError, PortNotAllowedError, TargetNotAllowedError } from './errors.ts'
+import { parseListenTls, type ListenTls, type PemPair } from './listen-tls.ts'
 import { portAllowed, type PortRange } from './port-range.ts'
 
 export interface RouteSpec {
@@ -16,7 +17,8 @@ export interface RouteSpec {
 
 export interface ServerSpec {
   name: string
-  listen: { port: number; host: string }
+  /** `tls` makes it an HTTPS listener (see listen-tls.ts). */
+  listen: { port: number; host: string; tls?: ListenTls }
   routes: RouteSpec[]
   /** 1-99: servers with a priority stop first, lowest first. */
   priority?: number
@@ -25,12 +27,14 @@ export interface ServerSpec {
 export interface ValidationPolicy {
   allowList: TargetAllowList
   ports: PortRange
+  /** The proxy's own certificate, which `listen.tls: true` serves; unset when none is configured. */
+  certificate?: PemPair
 }
 
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/
 export const LIMITS = { routes: 64, targetsPerRoute: 16, pathLength: 512, minPriority: 1, maxPriority: 99 } as const
 const SERVER_FIELDS = new Set(['name', 'listen', 'routes', 'priority'])
-const LISTEN_FIELDS = new Set(['port', 'host'])
+const LISTEN_FIELDS = new Set(['port', 'host', 'tls'])
 const ROUTE_FIELDS = new Set(['path', 'targets', 'strip'])
 
 export function parseServerSpec(body: unknown, policy: ValidationPolicy): ServerSpec {
@@ -46,7 +50,8 @@ export function parseServerSpec(body: unknown, policy: ValidationPolicy): Server
   if (typeof host !== 'string' || (isIP(host) === 0 && host !== 'localhost')) {
     throw new InvalidFieldError('listen.host', `${JSON.stringify(host)} must be an IP address (127.0.0.1, ::1, 0.0.0.0) or localhost`)
   }
-  const spec: ServerSpec = { name, listen: { port, host }, routes: parseRoutes(record.routes, policy, 'routes') }
+  const tls = parseListenTls(listen.tls, policy.certificate)
+  const spec: ServerSpec = { name, listen: { port, host, ...(tls ? { tls } : {}) }, routes: parseRoutes(record.routes, policy, 'routes') }
   if (record.priority !== undefined && record.priority !== null) {
     const p = record.priority
     if (typeof p !== 'number' || !Number.isInteger(p) || p < LIMITS.minPriority || p > LIMITS.maxPriority) {

@@ -164,6 +164,8 @@ test('bad bodies are 4xx errors that name the field', async () => {
     [{ name: 'p', routes: [{ path: '/', targets: [a.url], strip: 'yes' }] }, 400, 'routes[0].strip'],
     [{ name: 'p', routes: [{ path: '/', targets: [a.url] }], priority: 0 }, 400, 'priority'],
     [{ name: 'p', routes: [{ path: '/', targets: [a.url] }], tls: true }, 400, 'tls'],
+    [{ name: 'p', listen: { tls: true }, routes: [{ path: '/', targets: [a.url] }] }, 400, 'listen.tls'],
+    [{ name: 'p', listen: { tls: { cert: 'x', key: 'y' } }, routes: [{ path: '/', targets: [a.url] }] }, 400, 'listen.tls.cert'],
   ]
   for (const [body, status, field] of cases) {
     const answer = await admin.create(body)

@@ -114,26 +114,44 @@ export function managementRoutes(options: RouteOptions): Hono {
   return app
 }
 
+/**
+ * A redirect as a plain-object response with a string body: @hono/node-server writes that with
+ * one writeHead, where a Headers object or a null body takes its general (slower) path.
+ */
+function redirect(link: Link): Response {
+  const headers: Record<string, string> = { location: link.url }
+  // A browser keeps a cached 301/308 for good and would skip the count and the limits.
+  if (link.expiresAt !== null || link.maxVisits !== null) headers['cache-control'] = 'no-store'
+  return new Response('', { status: link.status, headers })
+}
+
+function follow(c: Context, link: Link, options: RouteOptions): Response | Promise<Response> {
+  if (link.mode === 'redirect') return redirect(link)
+  return proxyTo(c, link, options)
+}
+
+async function proxyTo(c: Context, link: Link, options: RouteOptions): Promise<Response> {
+  const requestUrl = new URL(c.req.url)
+  const target = new URL(link.url)
+  for (const [key, value] of requestUrl.searchParams) target.searchParams.append(key, value)
+  // The proxy plugin's forwarder works on the Node request and response: the body is still
+  // unread, and streams through both ways.
+  const { incoming, outgoing } = (c.env ?? {}) as { incoming?: IncomingMessage; outgoing?: ServerResponse }
+  if (!incoming || !outgoing) throw new Error('proxy mode needs the Node HTTP server (no incoming request in the handler environment)')
+  await options.forward(incoming, outgoing, target, { responseTimeoutMs: options.proxyTimeoutMs })
+  return alreadySent()
+}
+
 export function followRoutes(options: RouteOptions): Hono {
   const { shortener } = options
   const app = new Hono()
   app.onError(errorHandler(options.onError))
-  app.all('/:slug', async (c) => {
-    const link = await shortener.visit(c.req.param('slug'))
-    if (link.mode === 'redirect') {
-      // A browser keeps a cached 301/308 for good and would skip the count and the limits.
-      if (link.expiresAt !== null || link.maxVisits !== null) c.header('cache-control', 'no-store')
-      return c.redirect(link.url, link.status)
-    }
-    const requestUrl = new URL(c.req.url)
-    const target = new URL(link.url)
-    for (const [key, value] of requestUrl.searchParams) target.searchParams.append(key, value)
-    // The proxy plugin's forwarder works on the Node request and response: the body is still
-    // unread, and streams through both ways.
-    const { incoming, outgoing } = (c.env ?? {}) as { incoming?: IncomingMessage; outgoing?: ServerResponse }
-    if (!incoming || !outgoing) throw new Error('proxy mode needs the Node HTTP server (no incoming request in the handler environment)')
-    await options.forward(incoming, outgoing, target, { responseTimeoutMs: options.proxyTimeoutMs })
-    return alreadySent()
+  // Synchronous for a cached link, so the Node server writes the answer without a promise turn.
+  app.all('/:slug', (c): Response | Promise<Response> => {
+    const slug = c.req.param('slug')
+    const link = shortener.visitCached(slug)
+    if (link) return follow(c, link, options)
+    return shortener.visit(slug).then((loaded) => follow(c, loaded, options))
   })
   return app
 }

@@ -92,10 +92,24 @@ export class Shortener {
    * entry on, nothing awaits, so concurrent visits cannot both take the last allowed one.
    */
   async visit(slug: string): Promise<Link> {
-    let cached = this.#cache.get(slug)
-    if (!cached || this.#now() - cached.loadedAt > this.#ttl) cached = await this.#load(slug)
-    if (!cached) throw new LinkNotFoundError(slug)
-    const { link } = cached
+    const link = this.visitCached(slug)
+    if (link) return link
+    const loaded = await this.#load(slug)
+    if (!loaded) throw new LinkNotFoundError(slug)
+    return this.#admit(slug, loaded.link)
+  }
+
+  /**
+   * `visit` without waiting, for the hot path: the link when its cache entry is fresh, or
+   * undefined when it has to be read from the database first (then call `visit`).
+   */
+  visitCached(slug: string): Link | undefined {
+    const cached = this.#cache.get(slug)
+    if (!cached || this.#now() - cached.loadedAt > this.#ttl) return undefined
+    return this.#admit(slug, cached.link)
+  }
+
+  #admit(slug: string, link: Link): Link {
     if (link.expiresAt !== null && Date.parse(link.expiresAt) <= this.#now()) throw new LinkGoneError(slug, 'expired')
     if (link.maxVisits !== null && link.visits + this.#counter.pending(slug) >= link.maxVisits) {
       throw new LinkGoneError(slug, 'visits exhausted')

@@ -23,6 +23,8 @@ export interface KernelConfig {
   /** AMQP broker for ctx.amqp; unset, plugins that need it fail to start with a clear message. */
   amqpUrl: string | undefined
   amqpPrefetch: number
+  /** Wait before a failed message's first retry, doubling for each next one; 0 retries at once. */
+  amqpRetryDelayMs: number
   logLevel: string
   logFile: string
   pluginsDir: string
@@ -54,7 +56,7 @@ const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'
 
 const FILE_KEYS = new Set([
   'host', 'port', 'httpsPort', 'grpcPort', 'grpcsPort', 'wsMaxPayload', 'wsPingIntervalMs', 'tlsCert', 'tlsKey', 'adminToken', 'logLevel', 'logFile',
-  'pluginsDir', 'dataDir', 'amqpUrl', 'amqpPrefetch', 'shutdown', 'drainTimeoutMs', 'watch', 'plugins',
+  'pluginsDir', 'dataDir', 'amqpUrl', 'amqpPrefetch', 'amqpRetryDelayMs', 'shutdown', 'drainTimeoutMs', 'watch', 'plugins',
 ])
 
 /** Finds and parses the config file: an explicit path, else armature.config.json or .ts in cwd. */
@@ -119,6 +121,7 @@ export async function loadKernelConfig(options: {
     adminToken: pick(o.adminToken, 'ADMIN_TOKEN', 'adminToken', asString, undefined),
     amqpUrl: pick(o.amqpUrl, 'AMQP_URL', 'amqpUrl', asString, undefined),
     amqpPrefetch: pick(o.amqpPrefetch, 'AMQP_PREFETCH', 'amqpPrefetch', asPositiveInt, 10),
+    amqpRetryDelayMs: pick(o.amqpRetryDelayMs, 'AMQP_RETRY_DELAY_MS', 'amqpRetryDelayMs', asRetryDelay, 1000),
     logLevel: pick(o.logLevel, 'LOG_LEVEL', 'logLevel', asLogLevel, 'info'),
     logFile: pick(o.logFile, 'LOG_FILE', 'logFile', asPath(cwd), resolve(cwd, 'logs/armature.log')),
     pluginsDir: pick(o.pluginsDir, 'PLUGINS_DIR', 'pluginsDir', asPath(cwd), resolve(cwd, 'plugins')),
@@ -250,6 +253,13 @@ function asPort(raw: unknown, key: string): number {
 function asPositiveInt(raw: unknown, key: string): number {
   const n = typeof raw === 'number' ? raw : Number(raw)
   if (!Number.isInteger(n) || n <= 0) throw new ConfigError(key, `${JSON.stringify(raw)} is not a positive integer`)
+  return n
+}
+
+/** The AMQP retry delay: 0 (at once) up to an hour, the longest a retry waits. */
+function asRetryDelay(raw: unknown, key: string): number {
+  const n = asNonNegativeInt(raw, key)
+  if (n > 3_600_000) throw new ConfigError(key, `${JSON.stringify(raw)} is over an hour (3600000 ms), the longest a retry waits`)
   return n
 }
 

@@ -142,7 +142,7 @@ export class Kernel {
       tlsPort: config.grpcsPort,
       onCall: (plugin, method, code) => grpcCalls.inc({ plugin, method, code }),
     })
-    this.amqp = config.amqpUrl ? new AmqpBroker({ url: config.amqpUrl, log: this.log.child({ component: 'amqp' }), prefetch: config.amqpPrefetch }) : undefined
+    this.amqp = config.amqpUrl ? new AmqpBroker({ url: config.amqpUrl, log: this.log.child({ component: 'amqp' }), prefetch: config.amqpPrefetch, retryDelayMs: config.amqpRetryDelayMs }) : undefined
     this.ws = new WsGateway({ log: this.log, maxPayload: config.wsMaxPayload, pingIntervalMs: config.wsPingIntervalMs })
   }
 

@@ -29,6 +29,12 @@ export interface ConsumeOptions {
   maxRetries?: number
   /** Queue that receives messages that failed every attempt; `false` rejects them instead. Default `<queue>.dead`. */
   deadLetter?: string | false
+  /**
+   * How long the first retry waits; each further retry waits twice as long as the one before
+   * (at most an hour). The message waits in the broker, not in this process. 0 retries at once.
+   * Default `AMQP_RETRY_DELAY_MS`, 1000.
+   */
+  retryDelayMs?: number
 }
 
 export interface PublishOptions {

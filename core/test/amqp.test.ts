@@ -5,7 +5,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { connect, type Channel, type ChannelModel } from 'amqplib'
 import pino from 'pino'
-import { AmqpBroker, AmqpError, type AmqpBrokerOptions } from '../src/servers/amqp.ts'
+import { AmqpBroker, AmqpError, delayQueueName, type AmqpBrokerOptions } from '../src/servers/amqp.ts'
 import { ATTEMPT_HEADER, ERROR_HEADER, ORIGIN_HEADER, type QueueMessage } from '../src/queue.ts'
 import { startTcpProxy } from '../src/tcp-proxy.ts'
 import { waitFor } from '../src/testing.ts'
@@ -52,6 +52,16 @@ function broker(options: Partial<AmqpBrokerOptions> = {}) {
   return { broker: instance, messages }
 }
 
+/** The message a call fails with, or 'resolved'. */
+async function failure(call: () => Promise<unknown>): Promise<string> {
+  try {
+    await call()
+    return 'resolved'
+  } catch (error) {
+    return (error as Error).message
+  }
+}
+
 test.after(async () => {
   await Promise.all(brokers.map((b) => b.close()))
   const channel = await adminChannel()
@@ -87,7 +97,7 @@ test('publish resolves after the confirm; a consumer receives the message and ac
   assert.not.ok(messages().join('\n').includes('guest:guest'), 'the password never reaches the log')
 })
 
-test('a failing handler is retried maxRetries times, then dead-lettered with its error', async () => {
+test('a failing handler is retried maxRetries times, then dead-lettered with its error (retryDelayMs 0: at once)', async () => {
   const { broker: amqp } = broker()
   await amqp.start()
   const queue = uniqueQueue()
@@ -98,7 +108,7 @@ test('a failing handler is retried maxRetries times, then dead-lettered with its
       attempts.push(message.attempt)
       throw new Error(`payment declined for ${message.text()}`)
     },
-    { maxRetries: 2 },
+    { maxRetries: 2, retryDelayMs: 0 },
   )
   await amqp.publish(queue, 'order-7')
   await waitFor(async () => (await readyCount(`${queue}.dead`)) === 1, { timeoutMs: 5000, what: 'the dead-lettered message' })
@@ -113,6 +123,40 @@ test('a failing handler is retried maxRetries times, then dead-lettered with its
   assert.is(String(headers[ERROR_HEADER]), 'payment declined for order-7')
   assert.is(String(headers[ORIGIN_HEADER]), queue)
   assert.is(Number(headers[ATTEMPT_HEADER]), 3)
+})
+
+test('retries wait in a delay queue, twice as long each time, then come back to the queue', async () => {
+  const { broker: amqp, messages } = broker({ retryDelayMs: 300 })
+  await amqp.start()
+  const queue = uniqueQueue()
+  for (const ms of [300, 600]) createdQueues.add(delayQueueName(queue, ms))
+  const seen: Array<{ attempt: number; at: number }> = []
+  const consumer = await amqp.consume(queue, (message) => {
+    seen.push({ attempt: message.attempt, at: Date.now() })
+    if (message.attempt < 3) throw new Error('not yet')
+  }, { maxRetries: 3 })
+  await amqp.publish(queue, 'retry me')
+  await waitFor(() => seen.length === 3, { timeoutMs: 10_000, what: 'the third attempt' })
+  await consumer.cancel()
+  assert.equal(seen.map((s) => s.attempt), [1, 2, 3], 'it succeeded on the third attempt, and was not tried again')
+  // The broker's TTL holds each retry back at least this long (a lower bound, not a timing).
+  assert.ok(seen[1]!.at - seen[0]!.at >= 290, `first retry after ${seen[1]!.at - seen[0]!.at} ms, expected >= 300`)
+  assert.ok(seen[2]!.at - seen[1]!.at >= 590, `second retry after ${seen[2]!.at - seen[1]!.at} ms, expected >= 600`)
+  assert.is(await readyCount(delayQueueName(queue, 300)), 0)
+  assert.is(await readyCount(delayQueueName(queue, 600)), 0)
+  assert.is(await readyCount(`${queue}.dead`), 0, 'nothing was dead-lettered')
+  assert.ok(messages().some((m) => m.includes('retrying in 300 ms')), messages().join('\n'))
+  assert.ok(messages().some((m) => m.includes('retrying in 600 ms')))
+})
+
+test('retry delays are checked: negative, fractional or over an hour is refused; 0 is allowed', async () => {
+  const { broker: amqp } = broker()
+  for (const retryDelayMs of [-1, 1.5, 3_600_001]) {
+    assert.match(await failure(() => amqp.consume('armature-test-never', () => {}, { retryDelayMs })), /retryDelayMs: expected an integer from 0 to 3600000/)
+  }
+  assert.throws(() => new AmqpBroker({ url: AMQP_URL, log: pino({ level: 'silent' }), retryDelayMs: -5 }), /retryDelayMs/)
+  assert.match(await failure(() => amqp.consume('q'.repeat(250), () => {})), /too long for its retry queues/)
+  assert.match(await failure(() => amqp.consume('q'.repeat(250), () => {}, { retryDelayMs: 0 })), /^resolved$/, 'without delays the name is fine')
 })
 
 test('a malformed JSON body is dead-lettered at once; the process and the consumer carry on', async () => {

@@ -20,6 +20,8 @@ test('kernel defaults', async () => {
   assert.is(config.shutdown.timeoutMs, 10_000)
   assert.is(config.logLevel, 'info')
   assert.ok(config.logFile.endsWith('logs/armature.log'))
+  assert.is(config.amqpRetryDelayMs, 1000)
+  assert.is((await loadKernelConfig({ cwd: dir(), env: { AMQP_RETRY_DELAY_MS: '0' } })).amqpRetryDelayMs, 0, '0 retries at once')
 })
 
 test('precedence: defaults < config file < environment < overrides', async () => {
@@ -50,6 +52,8 @@ const rejects = async (fn: () => Promise<unknown>, pattern: RegExp) => {
 test('config errors name the key and the value', async () => {
   await rejects(() => loadKernelConfig({ cwd: dir(), env: { PORT: 'abc' } }), /^PORT: "abc" is not a port/)
   await rejects(() => loadKernelConfig({ cwd: dir(), env: { PORT: '70000' } }), /^PORT: "70000"/)
+  await rejects(() => loadKernelConfig({ cwd: dir(), env: { AMQP_RETRY_DELAY_MS: '-1' } }), /^AMQP_RETRY_DELAY_MS: "-1"/)
+  await rejects(() => loadKernelConfig({ cwd: dir(), env: { AMQP_RETRY_DELAY_MS: '7200000' } }), /^AMQP_RETRY_DELAY_MS: "7200000" is over an hour/)
   await rejects(() => loadKernelConfig({ cwd: dir(), env: { LOG_LEVEL: 'loud' } }), /^LOG_LEVEL: "loud" is not a log level/)
   await rejects(() => loadKernelConfig({ cwd: dir({ 'armature.config.json': '{ "port": 80, }' }), env: {} }), /armature\.config\.json: invalid JSON/)
   await rejects(() => loadKernelConfig({ cwd: dir({ 'armature.config.json': '{ "prot": 80 }' }), env: {} }), /^prot: unknown option/)

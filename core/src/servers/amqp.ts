@@ -29,6 +29,8 @@ export interface AmqpBrokerOptions {
   prefetch?: number
   /** Default bounded retries of a failing handler. Default 3. */
   maxRetries?: number
+  /** Default wait before the first retry (doubling for each next one); 0 retries at once. Default 1000 ms. */
+  retryDelayMs?: number
   /** How long a publish may wait for a connection and its confirm. Default 10 000 ms. */
   publishTimeoutMs?: number
   /** Bounds of the reconnect backoff (exponential, with jitter). Default 100 ms to 30 s. */
@@ -62,12 +64,17 @@ interface ConsumerHost {
   readonly log: Logger
   session(): Session | undefined
   declare(session: Session, queue: string): Promise<void>
-  send(queue: string, content: Buffer, properties: Options.Publish): Promise<void>
+  /** Publishes with a confirm; `declare` says how to declare the queue when it is new (default durable). */
+  send(queue: string, content: Buffer, properties: Options.Publish, declare?: Options.AssertQueue): Promise<void>
   backoff(attempt: number): number
   forget(consumer: AmqpConsumer): void
 }
 
 const MAX_PREFETCH = 65_535
+/** The longest a retry waits, however many came before it. */
+export const MAX_RETRY_DELAY_MS = 3_600_000
+/** How a queue is declared unless told otherwise: durable, so messages outlive a broker restart. */
+const DURABLE: Options.AssertQueue = { durable: true }
 
 export class AmqpBroker implements QueuePort {
   readonly #url: string
@@ -75,6 +82,7 @@ export class AmqpBroker implements QueuePort {
   readonly #log: Logger
   readonly #prefetch: number
   readonly #maxRetries: number
+  readonly #retryDelayMs: number
   readonly #publishTimeoutMs: number
   readonly #minDelayMs: number
   readonly #maxDelayMs: number
@@ -88,8 +96,8 @@ export class AmqpBroker implements QueuePort {
   #settleFirstAttempt: () => void = () => {}
   #wakeSleep: (() => void) | undefined
   #closing: Promise<void> | undefined
-  /** Every queue this client declared, asserted again on each new connection. */
-  readonly #queues = new Set<string>()
+  /** Every queue this client declared, and how, asserted again on each new connection. */
+  readonly #queues = new Map<string, Options.AssertQueue>()
   readonly #consumers = new Set<AmqpConsumer>()
   readonly #waiters = new Set<() => void>()
   readonly #pendingPublishes = new Set<Promise<void>>()
@@ -101,6 +109,7 @@ export class AmqpBroker implements QueuePort {
     this.#log = options.log
     this.#prefetch = checkPrefetch(options.prefetch ?? 10, 'prefetch')
     this.#maxRetries = checkRetries(options.maxRetries ?? 3)
+    this.#retryDelayMs = checkRetryDelay(options.retryDelayMs ?? 1000)
     this.#publishTimeoutMs = options.publishTimeoutMs ?? 10_000
     this.#minDelayMs = Math.max(1, options.reconnect?.minDelayMs ?? 100)
     this.#maxDelayMs = Math.max(this.#minDelayMs, options.reconnect?.maxDelayMs ?? 30_000)
@@ -109,7 +118,7 @@ export class AmqpBroker implements QueuePort {
       log: this.#log,
       session: () => this.#liveSession(),
       declare: (session, queue) => this.#declare(session, queue),
-      send: (queue, content, properties) => this.#send(queue, content, properties, Date.now() + this.#publishTimeoutMs),
+      send: (queue, content, properties, declare) => this.#send(queue, content, properties, Date.now() + this.#publishTimeoutMs, declare),
       backoff: (attempt) => this.#backoff(attempt),
       forget: (consumer) => this.#consumers.delete(consumer),
     }
@@ -159,11 +168,17 @@ export class AmqpBroker implements QueuePort {
       if (deadLetter === queue) throw new AmqpError(`consume('${queue}'): deadLetter must name another queue`)
     }
     if (this.#closing) throw new AmqpError(`consume('${queue}'): the AMQP client is closed`)
-    const consumer = new AmqpConsumer(this.#host, queue, handler, {
+    const resolved = {
       prefetch: checkPrefetch(options.prefetch ?? this.#prefetch, 'prefetch'),
       maxRetries: checkRetries(options.maxRetries ?? this.#maxRetries),
+      retryDelayMs: checkRetryDelay(options.retryDelayMs ?? this.#retryDelayMs),
       deadLetter,
-    })
+    }
+    if (resolved.maxRetries > 0 && resolved.retryDelayMs > 0) {
+      const longest = delayQueueName(queue, retryDelay(resolved.retryDelayMs, resolved.maxRetries))
+      if (Buffer.byteLength(longest) > 255) throw new AmqpError(`consume('${queue.slice(0, 40)}...'): the queue name is too long for its retry queues ('${longest.slice(-24)}' would pass 255 bytes); shorten it or set retryDelayMs: 0`)
+    }
+    const consumer = new AmqpConsumer(this.#host, queue, handler, resolved)
     this.#consumers.add(consumer)
     const session = this.#liveSession()
     if (session) {
@@ -281,9 +296,9 @@ export class AmqpBroker implements QueuePort {
 
   /** After a (re)connect: assert every queue declared so far, then re-attach live consumers. */
   async #restore(session: Session): Promise<void> {
-    for (const queue of this.#queues) {
+    for (const [queue, declare] of this.#queues) {
       try {
-        await this.#declare(session, queue)
+        await this.#declare(session, queue, declare)
       } catch (error) {
         if (session.closed) return
         this.#log.error(`amqp cannot re-declare queue '${queue}': ${errorMessage(error)}`)
@@ -298,14 +313,14 @@ export class AmqpBroker implements QueuePort {
     )
   }
 
-  #declare(session: Session, queue: string): Promise<void> {
+  #declare(session: Session, queue: string, options: Options.AssertQueue = DURABLE): Promise<void> {
     let declared = session.declared.get(queue)
     if (!declared) {
       // Durable and shared: messages outlive a restart and any number of consumers may attach.
       declared = this.#topology(session)
-        .then((channel) => channel.assertQueue(queue, { durable: true }))
+        .then((channel) => channel.assertQueue(queue, options))
         .then(() => {
-          this.#queues.add(queue)
+          this.#queues.set(queue, options)
         })
       session.declared.set(queue, declared)
       declared.catch(() => session.declared.delete(queue))
@@ -348,20 +363,20 @@ export class AmqpBroker implements QueuePort {
     return session.publisher
   }
 
-  #send(queue: string, content: Buffer, properties: Options.Publish, deadline: number): Promise<void> {
-    const sent = this.#sendConfirmed(queue, content, properties, deadline)
+  #send(queue: string, content: Buffer, properties: Options.Publish, deadline: number, declare?: Options.AssertQueue): Promise<void> {
+    const sent = this.#sendConfirmed(queue, content, properties, deadline, declare)
     this.#pendingPublishes.add(sent)
     const forget = () => this.#pendingPublishes.delete(sent)
     sent.then(forget, forget)
     return sent
   }
 
-  async #sendConfirmed(queue: string, content: Buffer, properties: Options.Publish, deadline: number): Promise<void> {
+  async #sendConfirmed(queue: string, content: Buffer, properties: Options.Publish, deadline: number, declare?: Options.AssertQueue): Promise<void> {
     const session = await this.#connectedSession(deadline)
     let publisher: ConfirmChannel
     try {
       // A server-named reply queue (amq.gen-...) exists already and cannot be declared by name.
-      if (!isServerNamed(queue)) await this.#declare(session, queue)
+      if (!isServerNamed(queue)) await this.#declare(session, queue, declare)
       publisher = await this.#publisher(session)
     } catch (error) {
       throw new AmqpError(`cannot publish to '${queue}': ${errorMessage(error)}`, { cause: error })
@@ -432,6 +447,7 @@ export class AmqpBroker implements QueuePort {
 interface ResolvedConsumeOptions {
   prefetch: number
   maxRetries: number
+  retryDelayMs: number
   deadLetter: string | false
 }
 
@@ -569,10 +585,13 @@ class AmqpConsumer implements Consumer {
     const retry = !(error instanceof MalformedMessageError) && attempt <= maxRetries
     const headers = { ...delivery.properties.headers }
     let target: string
+    let declare: Options.AssertQueue | undefined
     if (retry) {
-      target = this.queue
+      const delayMs = retryDelay(this.#options.retryDelayMs, attempt)
+      target = delayMs > 0 ? delayQueueName(this.queue, delayMs) : this.queue
+      declare = delayMs > 0 ? delayQueue(this.queue, delayMs) : undefined
       headers[ATTEMPT_HEADER] = attempt + 1
-      this.#host.log.warn(`amqp handler for '${this.queue}' failed (attempt ${attempt} of ${maxRetries + 1}): ${reason}; retrying`)
+      this.#host.log.warn(`amqp handler for '${this.queue}' failed (attempt ${attempt} of ${maxRetries + 1}): ${reason}; retrying ${delayMs > 0 ? `in ${delayMs} ms` : 'now'}`)
     } else if (deadLetter) {
       target = deadLetter
       headers[ATTEMPT_HEADER] = attempt
@@ -585,7 +604,7 @@ class AmqpConsumer implements Consumer {
       return
     }
     try {
-      await this.#host.send(target, delivery.content, republishProperties(delivery, headers))
+      await this.#host.send(target, delivery.content, republishProperties(delivery, headers), declare)
     } catch (sendError) {
       // Not safely copied: leave the original in the queue, to be tried again with the same count.
       this.#host.log.warn(`amqp could not move a failed message of '${this.queue}' to '${target}': ${errorMessage(sendError)}; requeued`)
@@ -686,6 +705,31 @@ function checkPrefetch(value: number, key: string): number {
     throw new AmqpError(`${key}: expected an integer from 1 to ${MAX_PREFETCH}, got ${value}`)
   }
   return value
+}
+
+function checkRetryDelay(value: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > MAX_RETRY_DELAY_MS) {
+    throw new AmqpError(`retryDelayMs: expected an integer from 0 to ${MAX_RETRY_DELAY_MS}, got ${value}`)
+  }
+  return value
+}
+
+/** The wait before retry number `attempt` (1 after the first failure): doubling, capped. */
+export function retryDelay(baseMs: number, attempt: number): number {
+  return Math.min(MAX_RETRY_DELAY_MS, baseMs * 2 ** Math.min(attempt - 1, 30))
+}
+
+/**
+ * Where a message waits before a retry: one queue per queue and delay, whose messages expire
+ * after the delay and are dead-lettered (by the broker) back to the queue's tail. Its name
+ * carries the delay because a queue's arguments cannot change once declared.
+ */
+export function delayQueueName(queue: string, delayMs: number): string {
+  return `${queue}.retry.${delayMs}ms`
+}
+
+function delayQueue(queue: string, delayMs: number): Options.AssertQueue {
+  return { durable: true, arguments: { 'x-message-ttl': delayMs, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': queue } }
 }
 
 function checkRetries(value: number): number {

@@ -131,7 +131,7 @@ test('proxy metrics count requests by server and status and show open connection
     const count = Number(/armature_proxy_requests_total\{server="inline",status="200"\} (\d+)/.exec(text)?.[1])
     assert.ok(count >= 4, `requests counted: ${count}`)
     assert.match(text, /armature_proxy_request_duration_seconds_count\{server="inline"\} \d+/)
-    assert.match(text, /armature_proxy_servers \d+/)
+    assert.match(text, /armature_proxy_servers 2\n/, 'the inline and the configured server')
   } finally {
     await keepAlive.close()
   }

@@ -159,7 +159,7 @@ const md = `# Cache benchmark
 |---|---:|---:|---:|---:|---:|---|---:|
 ${rows.map((r) => `| ${r.name} | ${fmt(r.result.rps)} | ${fmt(r.result.p50Ms)} | ${fmt(r.result.p99Ms)} | ${r.result.errors} | ${ratioOf(r).toFixed(2)}x | ${r.ratios ? r.ratios.map((x) => x.toFixed(2)).join(', ') : '-'} | ${r.result.cpuUsPerRequest.toFixed(1)} |`).join('\n')}
 
-Goals from the issue: GET >= 0.9x hello (${verdict(rows[1]!, 0.9)}), PUT with everysec >= 0.7x hello (${verdict(rows[2]!, 0.7)}).
+Goals: GET >= 0.9x hello (${verdict(rows[1]!, 0.9)}), PUT with everysec >= 0.7x hello (${verdict(rows[2]!, 0.7)}).
 Absolute numbers move with whatever else the machine runs; ratios within one kernel and one round are the comparison.
 How the GET and PUT paths got here (measured before and after each change) is in [bench/cache/history.md](/bench/cache/history.md).
 A PUT reads and parses a body, checks names and If-Match, builds the document, appends

@@ -138,7 +138,8 @@ export async function spawnKernel(options: { args?: string[]; env?: Record<strin
     }
   })
   const listening = waitFor(() => (messages().some((m) => m.startsWith('ready: ')) ? messages().find((m) => m.startsWith('http listening on '))?.slice('http listening on '.length) : undefined), {
-    timeoutMs: options.timeoutMs ?? 20_000,
+    // Generous: a child that boots embedded PGlite on a busy 2-core machine can take tens of seconds.
+    timeoutMs: options.timeoutMs ?? 60_000,
     what: 'the child kernel to listen',
   })
   const early = exited.then(({ code }) => {

@@ -41,7 +41,7 @@ export function adminRoutes(registry: ServerRegistry, options: AdminRoutesOption
   app.post('/servers', limit, async (c) => c.json(await registry.create(await jsonBody(c)), 201))
   app.get('/servers', (c) => c.json({ servers: registry.list() }))
   app.get('/servers/:name', (c) => c.json(registry.get(c.req.param('name'))))
-  app.patch('/servers/:name', limit, async (c) => c.json(await registry.replaceRoutes(c.req.param('name'), await jsonBody(c))))
+  app.patch('/servers/:name', limit, async (c) => c.json(await registry.update(c.req.param('name'), await jsonBody(c))))
   app.delete('/servers/:name', async (c) => c.json(await registry.remove(c.req.param('name'))))
 
   app.onError((error, c) => {

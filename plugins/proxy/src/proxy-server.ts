@@ -123,6 +123,12 @@ export class ProxyServer {
     return this.spec.routes
   }
 
+  /** Serves `pair` to connections from now on; open ones keep the certificate they began with. */
+  setCertificate(pair: PemPair): void {
+    if (!this.#secure) throw new Error(`proxy server '${this.name}' listens on plain HTTP`)
+    ;(this.#server as https.Server).setSecureContext({ cert: pair.cert, key: pair.key })
+  }
+
   /** Swaps the route table; requests already running keep the table they matched. */
   replaceRoutes(routes: RouteSpec[]): void {
     this.#routes = new RouteTable(routes, this.#cooldownMs, this.#routes)

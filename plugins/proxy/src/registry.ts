@@ -5,7 +5,8 @@ import type { Forwarder } from './forwarder.ts'
 import type { LoadedServer, ServerStore } from './persistence.ts'
 import { resolveListenTls, summarise, type CertificateSummary } from './listen-tls.ts'
 import { ProxyServer, type DrainResult, type ServerObserver } from './proxy-server.ts'
-import { parseName, parseRoutesPatch, parseServerSpec, type ServerSpec, type ValidationPolicy } from './validation.ts'
+import { InvalidFieldError } from './errors.ts'
+import { parseName, parsePatch, parseServerSpec, type ServerSpec, type ValidationPolicy } from './validation.ts'
 
 export interface RegistryLog {
   info(message: string): void
@@ -155,22 +156,36 @@ export class ServerRegistry {
     return this.#view(this.#find(name))
   }
 
-  /** Swaps the routes in place: open connections stay, the next request uses the new routes. */
-  async replaceRoutes(name: string, body: unknown): Promise<ServerView> {
+  /**
+   * Swaps the routes and/or the certificate in place: open connections stay; the next request
+   * uses the new routes, the next connection the new certificate.
+   */
+  async update(name: string, body: unknown): Promise<ServerView> {
     const entry = this.#find(name)
     if (entry.forgotten) throw new ServerExistsError(name, 'draining')
-    const routes = parseRoutesPatch(body, this.#options.policy)
-    const previous = entry.spec.routes
-    entry.server?.replaceRoutes(routes)
-    entry.spec.routes = routes
+    const { policy } = this.#options
+    const { routes, tls } = parsePatch(body, policy)
+    if (tls && !entry.spec.listen.tls) {
+      throw new InvalidFieldError('tls', `proxy server '${name}' listens on plain HTTP, and a server's protocol is fixed at registration; delete it and register it again with listen.tls`)
+    }
+    const previous = { routes: entry.spec.routes, tls: entry.spec.listen.tls }
+    const apply = (to: typeof previous) => {
+      entry.server?.replaceRoutes(to.routes)
+      entry.spec.routes = to.routes
+      if (to.tls) {
+        entry.server?.setCertificate(resolveListenTls(to.tls, policy.certificate)!)
+        entry.spec.listen.tls = to.tls
+      }
+    }
+    apply({ routes: routes ?? previous.routes, tls: tls ?? previous.tls })
     try {
       await this.#persist()
     } catch (error) {
-      entry.server?.replaceRoutes(previous)
-      entry.spec.routes = previous
+      apply(previous)
       throw error
     }
-    this.#options.log.info(`proxy server '${name}' routes replaced: ${routes.map((r) => r.path).join(', ')}`)
+    const changed = [routes ? `routes ${routes.map((r) => r.path).join(', ')}` : '', tls ? 'certificate' : ''].filter(Boolean).join(' and ')
+    this.#options.log.info(`proxy server '${name}' ${changed} replaced`)
     return this.#view(entry)
   }
 

@@ -62,10 +62,24 @@ export function parseServerSpec(body: unknown, policy: ValidationPolicy): Server
   return spec
 }
 
-/** PATCH accepts `{ routes }` only: the address and the stop order are fixed at registration. */
-export function parseRoutesPatch(body: unknown, policy: ValidationPolicy): RouteSpec[] {
-  const record = object(body, 'body', new Set(['routes']))
-  return parseRoutes(record.routes, policy, 'routes')
+/** What PATCH may change: the routes, and the certificate of an HTTPS server. */
+export interface ServerPatch {
+  routes?: RouteSpec[]
+  tls?: ListenTls
+}
+
+/** PATCH accepts `{ routes?, tls? }`: the address, the protocol and the stop order are fixed at registration. */
+export function parsePatch(body: unknown, policy: ValidationPolicy): ServerPatch {
+  const record = object(body, 'body', new Set(['routes', 'tls']))
+  if (record.routes === undefined && record.tls === undefined) throw new InvalidFieldError('body', 'nothing to change; send routes, tls or both')
+  const patch: ServerPatch = {}
+  if (record.routes !== undefined) patch.routes = parseRoutes(record.routes, policy, 'routes')
+  if (record.tls !== undefined) {
+    const tls = parseListenTls(record.tls, policy.certificate, 'tls')
+    if (!tls) throw new InvalidFieldError('tls', 'must be true or { "cert": "<PEM>", "key": "<PEM>" }; a server cannot drop TLS')
+    patch.tls = tls
+  }
+  return patch
 }
 
 export function parseName(value: unknown, field = 'name'): string {

@@ -4,6 +4,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import http from 'node:http'
+import tls from 'node:tls'
+import { X509Certificate } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -137,6 +139,51 @@ test('proxy metrics count requests by server and status and show open connection
   }
 })
 
+/** The SHA-256 fingerprint of the certificate a TLS server presents to a new connection. */
+function presented(url: string): Promise<string> {
+  const { hostname, port } = new URL(url)
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: hostname, port: Number(port), servername: 'localhost', rejectUnauthorized: false }, () => {
+      resolve(socket.getPeerCertificate().fingerprint256)
+      socket.end()
+    })
+    socket.on('error', reject)
+  })
+}
+
+test('PATCH swaps the certificate: new connections get it, an open one stays up; plain servers refuse', async () => {
+  const before = (await admin.get('inline')).body
+  assert.is(await presented(before.url), before.tls.fingerprint256)
+  const open = new Agent({ connect: { ca: pair.ca } })
+  let rotated = ''
+  try {
+    assert.is((await undiciFetch(`${before.url}/kept`, { dispatcher: open })).status, 200)
+    const patched = await admin.patch('inline', { tls: { cert: other.cert, key: other.key } })
+    assert.is(patched.status, 200, JSON.stringify(patched.body))
+    rotated = patched.body.tls.fingerprint256
+    assert.is.not(rotated, before.tls.fingerprint256)
+    assert.equal(patched.body.routes, before.routes, 'routes untouched')
+    assert.is(await presented(before.url), patched.body.tls.fingerprint256, 'a new connection gets the new certificate')
+    const verified = new Agent({ connect: { ca: other.ca } })
+    assert.is((await undiciFetch(`${before.url}/new`, { dispatcher: verified })).status, 200, 'and it verifies against its CA')
+    await verified.close()
+    assert.is((await undiciFetch(`${before.url}/kept`, { dispatcher: open })).status, 200, 'the open connection carries on')
+  } finally {
+    await open.close()
+  }
+
+  const plain = await admin.create({ name: 'plain', listen: { port: 0 }, routes: secureRoutes() })
+  assert.is(plain.status, 201)
+  const refused = await admin.patch('plain', { tls: true })
+  assert.is(refused.status, 400)
+  assert.is(refused.body.field, 'tls')
+  assert.match(refused.body.error, /plain HTTP/)
+  assert.is((await admin.patch('inline', { tls: { cert: pair.cert, key: other.key } })).body.field, 'tls', 'a mismatched pair is refused')
+  assert.is((await admin.patch('inline', {})).body.field, 'body', 'an empty patch names what it may hold')
+  assert.is((await admin.get('inline')).body.tls.fingerprint256, rotated, 'a refused patch changes nothing')
+  assert.is((await admin.remove('plain')).status, 200)
+})
+
 test('TLS servers come back after a restart with their certificate; the servers file is private', async () => {
   const before = (await admin.list()).body.servers.filter((s: { tls: unknown }) => s.tls)
   assert.equal(before.map((s: { name: string }) => s.name), ['inline', 'configured'])
@@ -153,7 +200,14 @@ test('TLS servers come back after a restart with their certificate; the servers 
     assert.is(restored.state, 'running')
     assert.is(restored.url, server.url, 'the same https address')
     assert.is(restored.tls.fingerprint256, server.tls.fingerprint256)
-    assert.is((await undiciFetch(`${restored.url}/again`, { dispatcher })).status, 200)
+    // Both test CAs have one name, so a client is given the one that signed this certificate.
+    const ca = server.tls.fingerprint256 === new X509Certificate(other.cert).fingerprint256 ? other.ca : pair.ca
+    const client = new Agent({ connect: { ca } })
+    try {
+      assert.is((await undiciFetch(`${restored.url}/again`, { dispatcher: client })).status, 200)
+    } finally {
+      await client.close()
+    }
   }
 })
 

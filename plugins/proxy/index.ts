@@ -109,7 +109,6 @@ export default definePlugin({
       onRemoved(server) {
         withdraw.get(server)?.()
         withdraw.delete(server)
-        observe.removed(server.name)
         observe.servers(registry.running().length)
       },
     })
@@ -161,7 +160,9 @@ function configuredCertificate(certPath: string, keyPath: string): PemPair | und
 
 /**
  * Per-server metrics, `armature_proxy_*`. Labelled children are looked up once per server and
- * status, so a request costs two increments and no label hashing.
+ * status, so a request costs two increments and no label hashing. A deleted server's series
+ * stay (its gauges fall to 0 as its connections close): removing them while a forced socket
+ * is still closing would bring the series back below zero.
  */
 function serverMetrics(metrics: PluginMetrics) {
   const requests = metrics.counter('requests_total', 'Requests answered by proxy servers, by server and status', ['server', 'status'])
@@ -185,11 +186,6 @@ function serverMetrics(metrics: PluginMetrics) {
         connection: (delta) => open.inc(delta),
         tunnel: (delta) => tunnelled.inc(delta),
       }
-    },
-    /** A deleted server's gauges go; its counters stay, as counters do. */
-    removed(name: string) {
-      connections.remove(name)
-      tunnels.remove(name)
     },
     servers: (count: number) => servers.set(count),
   }

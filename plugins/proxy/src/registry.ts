@@ -1,11 +1,10 @@
 // The registered servers: create, list, swap routes, delete with a drain, restore after a
 // restart. Every change that succeeds is written to the store before it is answered.
-import { AddressInUseError, ProxyClosingError, ServerExistsError, ServerNotFoundError, TooManyServersError } from './errors.ts'
+import { AddressInUseError, InvalidFieldError, ProxyClosingError, ServerExistsError, ServerNotFoundError, TooManyServersError } from './errors.ts'
 import type { Forwarder } from './forwarder.ts'
 import type { LoadedServer, ServerStore } from './persistence.ts'
 import { resolveListenTls, summarise, type CertificateSummary } from './listen-tls.ts'
 import { ProxyServer, type DrainResult, type ServerObserver } from './proxy-server.ts'
-import { InvalidFieldError } from './errors.ts'
 import { parseName, parsePatch, parseServerSpec, type ServerSpec, type ValidationPolicy } from './validation.ts'
 
 export interface RegistryLog {

@@ -181,7 +181,9 @@ test('PATCH swaps the certificate: new connections get it, an open one stays up;
   assert.is((await admin.patch('inline', { tls: { cert: pair.cert, key: other.key } })).body.field, 'tls', 'a mismatched pair is refused')
   assert.is((await admin.patch('inline', {})).body.field, 'body', 'an empty patch names what it may hold')
   assert.is((await admin.get('inline')).body.tls.fingerprint256, rotated, 'a refused patch changes nothing')
+  assert.match(await (await fetch(`${k.url}/metrics`)).text(), /armature_proxy_servers 3\n/)
   assert.is((await admin.remove('plain')).status, 200)
+  assert.match(await (await fetch(`${k.url}/metrics`)).text(), /armature_proxy_servers 2\n/, 'a deleted server is no longer counted')
 })
 
 test('TLS servers come back after a restart with their certificate; the servers file is private', async () => {

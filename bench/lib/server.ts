@@ -2,6 +2,7 @@
 // has a process (and an event loop) of its own.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { Agent, fetch as undiciFetch } from 'undici'
 
 export interface RunningServer {
   child: ChildProcess
@@ -9,12 +10,16 @@ export interface RunningServer {
   stop(): Promise<void>
 }
 
-export async function startServer(command: string[], url: string, env: Record<string, string> = {}, cwd?: string): Promise<RunningServer> {
+/** `ca`: the CA that signed an https `url`'s certificate, for the readiness check. */
+export async function startServer(command: string[], url: string, env: Record<string, string> = {}, cwd?: string, ca?: string): Promise<RunningServer> {
   const child = spawn(command[0]!, command.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'], ...(cwd ? { cwd } : {}) })
   const deadline = Date.now() + 30_000
+  const dispatcher = ca ? new Agent({ connect: { ca } }) : undefined
   for (;;) {
     try {
-      if ((await fetch(url)).ok) break
+      const response = await undiciFetch(url, dispatcher ? { dispatcher } : {})
+      await response.arrayBuffer()
+      if (response.ok) break
     } catch {
       // not listening yet
     }
@@ -22,6 +27,7 @@ export async function startServer(command: string[], url: string, env: Record<st
     if (Date.now() > deadline) throw new Error(`${url} did not answer within 30 s`)
     await new Promise((r) => setTimeout(r, 100))
   }
+  await dispatcher?.close()
   return {
     child,
     url,

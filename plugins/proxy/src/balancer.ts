@@ -36,6 +36,14 @@ export class Balancer {
     const now = this.#now()
     const n = this.#targets.length
     const start = this.#cursor++ % n
+    // The usual case, every target healthy: the rotation alone, without sorting.
+    let allHealthy = true
+    for (let i = 0; i < n; i++) if (this.#targets[i]!.downUntil > now) allHealthy = false
+    if (allHealthy) {
+      const order = new Array<URL>(n)
+      for (let i = 0; i < n; i++) order[i] = this.#targets[(start + i) % n]!.url
+      return order
+    }
     const rotated = Array.from({ length: n }, (_, i) => this.#targets[(start + i) % n]!)
     const healthy = rotated.filter((t) => t.downUntil <= now)
     const cooling = rotated.filter((t) => t.downUntil > now).sort((a, b) => a.downUntil - b.downUntil)

@@ -15,12 +15,28 @@ const HOP_BY_HOP = new Set([
   'http2-settings',
 ])
 
+/**
+ * The header names a `Connection` value lists beyond the standard hop-by-hop ones, or
+ * undefined for the usual `keep-alive` / `close` (so no set is built per message).
+ */
+function namedByConnection(value: string | undefined): Set<string> | undefined {
+  if (!value) return undefined
+  let named: Set<string> | undefined
+  for (const raw of value.toLowerCase().split(',')) {
+    const token = raw.trim()
+    if (token && token !== 'close' && !HOP_BY_HOP.has(token)) (named ??= new Set()).add(token)
+  }
+  return named
+}
+
 /** Headers minus hop-by-hop ones, including any the `Connection` header names. */
 export function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const named = new Set(String(headers.connection ?? '').toLowerCase().split(',').map((t) => t.trim()).filter(Boolean))
+  const connection = headers.connection
+  const named = namedByConnection(Array.isArray(connection) ? connection.join(',') : connection)
   const out: OutgoingHttpHeaders = {}
-  for (const [key, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(key) || named.has(key)) continue
+  for (const key in headers) {
+    const value = headers[key]
+    if (value === undefined || HOP_BY_HOP.has(key) || named?.has(key)) continue
     out[key] = value
   }
   return out
@@ -35,8 +51,8 @@ export function endToEndRaw(raw: ReadonlyArray<Buffer | string>): string[] {
   for (let i = 0; i < raw.length; i += 2) {
     const key = raw[i]!
     if (key.length === 10 && key.toString('latin1').toLowerCase() === 'connection') {
-      named ??= new Set()
-      for (const token of raw[i + 1]!.toString('latin1').toLowerCase().split(',')) if (token.trim()) named.add(token.trim())
+      const more = namedByConnection(raw[i + 1]!.toString('latin1'))
+      if (more) for (const token of more) (named ??= new Set()).add(token)
     }
   }
   const out: string[] = []

@@ -57,12 +57,18 @@ export class Balancer {
     state.downUntil = 0
   }
 
-  failed(url: URL, reason: string): void {
+  /** Takes the target out for the cool-down, or for `downForMs` when that is longer (an active check's interval). */
+  failed(url: URL, reason: string, downForMs = 0): void {
     const state = this.#find(url)
     if (!state) return
     state.failures++
     state.lastError = reason
-    state.downUntil = this.#now() + this.#cooldownMs
+    state.downUntil = this.#now() + Math.max(this.#cooldownMs, downForMs)
+  }
+
+  /** Every target, in configuration order. */
+  targets(): URL[] {
+    return this.#targets.map((t) => t.url)
   }
 
   health(): TargetHealth[] {

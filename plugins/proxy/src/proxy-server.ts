@@ -7,6 +7,7 @@ import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { AddressInUseError } from './errors.ts'
 import { sendError, type Forwarder } from './forwarder.ts'
+import { HealthChecker } from './health-check.ts'
 import { RouteTable } from './route-table.ts'
 import type { TargetHealth } from './balancer.ts'
 import type { PemPair } from './listen-tls.ts'
@@ -60,6 +61,7 @@ export class ProxyServer {
   readonly #sockets = new Set<Socket>()
   readonly #tunnels = new Set<Duplex>()
   readonly #responses = new Set<ServerResponse>()
+  #checkers: HealthChecker[] = []
   #requests = 0
   #address: AddressInfo | undefined
   #draining: Promise<DrainResult> | undefined
@@ -104,6 +106,7 @@ export class ProxyServer {
         this.#server.off('error', onError)
         this.#address = this.#server.address() as AddressInfo
         this.state = 'running'
+        this.#startChecks()
         resolve(this.#address)
       })
     })
@@ -133,6 +136,7 @@ export class ProxyServer {
   replaceRoutes(routes: RouteSpec[]): void {
     this.#routes = new RouteTable(routes, this.#cooldownMs, this.#routes)
     this.spec.routes = routes
+    if (this.state === 'running') this.#startChecks()
   }
 
   stats(): ServerStats {
@@ -151,6 +155,7 @@ export class ProxyServer {
 
   /** Destroys every connection at once (the stop deadline passed). */
   force(): void {
+    this.#stopChecks()
     this.#server.closeAllConnections()
     for (const socket of this.#sockets) socket.destroy()
     for (const tunnel of this.#tunnels) tunnel.destroy()
@@ -164,6 +169,7 @@ export class ProxyServer {
       return { finished: 0, durationMs: 0, forced: false }
     }
     this.state = 'draining'
+    this.#stopChecks()
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()))
     for (const res of this.#responses) if (!res.headersSent) res.setHeader('connection', 'close')
     this.#server.closeIdleConnections()
@@ -179,6 +185,22 @@ export class ProxyServer {
     }
     this.state = 'stopped'
     return { finished, durationMs: Date.now() - started, forced }
+  }
+
+  /** Active checks for the routes that ask for them, replacing those of the previous route table. */
+  #startChecks(): void {
+    this.#stopChecks()
+    for (const route of this.#routes.routes) {
+      if (!route.spec.healthCheck) continue
+      const checker = new HealthChecker(route.balancer, route.spec.healthCheck)
+      checker.start()
+      this.#checkers.push(checker)
+    }
+  }
+
+  #stopChecks(): void {
+    for (const checker of this.#checkers) checker.stop()
+    this.#checkers = []
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {

@@ -3,6 +3,7 @@
 import { isIP } from 'node:net'
 import type { TargetAllowList } from './allow-list.ts'
 import { InvalidFieldError, PortNotAllowedError, TargetNotAllowedError } from './errors.ts'
+import { HEALTH_CHECK_DEFAULTS, HEALTH_CHECK_LIMITS, type HealthCheckSpec } from './health-check.ts'
 import { parseListenTls, type ListenTls, type PemPair } from './listen-tls.ts'
 import { portAllowed, type PortRange } from './port-range.ts'
 
@@ -13,6 +14,8 @@ export interface RouteSpec {
   targets: string[]
   /** Remove `path` from the forwarded path. */
   strip: boolean
+  /** Probe every target actively; without it, targets are judged by the requests alone. */
+  healthCheck?: HealthCheckSpec
 }
 
 export interface ServerSpec {
@@ -35,7 +38,8 @@ export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/
 export const LIMITS = { routes: 64, targetsPerRoute: 16, pathLength: 512, minPriority: 1, maxPriority: 99 } as const
 const SERVER_FIELDS = new Set(['name', 'listen', 'routes', 'priority'])
 const LISTEN_FIELDS = new Set(['port', 'host', 'tls'])
-const ROUTE_FIELDS = new Set(['path', 'targets', 'strip'])
+const ROUTE_FIELDS = new Set(['path', 'targets', 'strip', 'healthCheck'])
+const HEALTH_CHECK_FIELDS = new Set(['path', 'intervalMs', 'timeoutMs'])
 
 export function parseServerSpec(body: unknown, policy: ValidationPolicy): ServerSpec {
   const record = object(body, 'body', SERVER_FIELDS)
@@ -114,12 +118,32 @@ function parseRoute(value: unknown, policy: ValidationPolicy, field: string): Ro
   }
   const strip = record.strip ?? false
   if (typeof strip !== 'boolean') throw new InvalidFieldError(`${field}.strip`, `${JSON.stringify(strip)} must be true or false`)
-  return {
+  const route: RouteSpec = {
     // A trailing slash would make `/api/` miss `/api`; the boundary check covers both.
     path: path.length > 1 ? path.replace(/\/+$/, '') || '/' : path,
     targets: targets.map((t, i) => parseTarget(t, policy, `${field}.targets[${i}]`)),
     strip,
   }
+  if (record.healthCheck !== undefined && record.healthCheck !== null) route.healthCheck = parseHealthCheck(record.healthCheck, `${field}.healthCheck`)
+  return route
+}
+
+function parseHealthCheck(value: unknown, field: string): HealthCheckSpec {
+  const record = object(value, field, HEALTH_CHECK_FIELDS)
+  const path = record.path
+  if (typeof path !== 'string' || !path.startsWith('/') || path.length > LIMITS.pathLength || /[\s#]/.test(path)) {
+    throw new InvalidFieldError(`${field}.path`, `${JSON.stringify(path)} must be a path starting with / (no spaces or #), like "/healthz"`)
+  }
+  const { minIntervalMs, maxIntervalMs, minTimeoutMs } = HEALTH_CHECK_LIMITS
+  const intervalMs = record.intervalMs ?? HEALTH_CHECK_DEFAULTS.intervalMs
+  if (typeof intervalMs !== 'number' || !Number.isInteger(intervalMs) || intervalMs < minIntervalMs || intervalMs > maxIntervalMs) {
+    throw new InvalidFieldError(`${field}.intervalMs`, `${JSON.stringify(intervalMs)} must be a whole number of milliseconds, ${minIntervalMs}-${maxIntervalMs}`)
+  }
+  const timeoutMs = record.timeoutMs ?? Math.min(HEALTH_CHECK_DEFAULTS.timeoutMs, intervalMs)
+  if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < minTimeoutMs || timeoutMs > intervalMs) {
+    throw new InvalidFieldError(`${field}.timeoutMs`, `${JSON.stringify(timeoutMs)} must be a whole number of milliseconds from ${minTimeoutMs} up to intervalMs (${intervalMs})`)
+  }
+  return { path, intervalMs, timeoutMs }
 }
 
 function parseTarget(value: unknown, policy: ValidationPolicy, field: string): string {

@@ -3,11 +3,36 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { TargetAllowList, LOOPBACK_ONLY } from '../src/allow-list.ts'
 import { Balancer } from '../src/balancer.ts'
+import { HealthChecker } from '../src/health-check.ts'
 import { ProxyOptionError } from '../src/errors.ts'
 import { parsePortRange } from '../src/port-range.ts'
 import { RouteTable } from '../src/route-table.ts'
 import { SWEEP_PHASE, stopPhase } from '../src/stop-order.ts'
 import { parseServerSpec } from '../src/validation.ts'
+
+test('a health checker marks targets down on a timeout or an error status, up on success, and stops probing when stopped', async () => {
+  const balancer = new Balancer(['http://127.0.0.1:1/base', 'http://127.0.0.1:2'], 100)
+  const probed: string[] = []
+  let answer: (url: URL) => Promise<number> = (url) => (url.port === '1' ? Promise.reject(Object.assign(new Error('timed out'), { name: 'TimeoutError' })) : Promise.resolve(500))
+  const checker = new HealthChecker(balancer, { path: '/healthz', intervalMs: 60_000, timeoutMs: 50 }, (url) => {
+    probed.push(url.href)
+    return answer(url)
+  })
+  checker.start()
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.equal(probed, ['http://127.0.0.1:1/base/healthz', 'http://127.0.0.1:2/healthz'], "the target's base path comes first")
+  const [one, two] = balancer.health()
+  assert.equal([one!.healthy, one!.lastError], [false, 'health check GET /healthz: no answer within 50 ms'])
+  assert.equal([two!.healthy, two!.lastError], [false, 'health check GET /healthz answered 500'])
+  assert.ok(Date.parse(one!.downUntil!) - Date.now() > 50_000, 'down until the next probe can tell, not just the cool-down')
+  checker.stop()
+  answer = () => Promise.resolve(200)
+  checker.start()
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.ok(balancer.health().every((h) => h.healthy), 'a passing probe brings both back')
+  checker.stop()
+  assert.is(probed.length, 4)
+})
 
 test('the balancer rotates, skips a failed target for the cool-down, and tries it last', () => {
   let now = 1000

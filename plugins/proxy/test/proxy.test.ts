@@ -74,6 +74,42 @@ test('round-robin spreads requests; a dead target is skipped and shown unhealthy
   assert.ok(deadHealth.lastError)
 })
 
+test('active health checks take a sick target out before a request fails on it, and bring it back', async () => {
+  let sick = true
+  const flaky = await startUpstream('flaky', (req, res) => {
+    if (req.url === '/health') {
+      res.statusCode = sick ? 503 : 200
+      return void res.end(sick ? 'sick' : 'ok')
+    }
+    res.setHeader('x-upstream', 'flaky')
+    res.end('{}')
+  })
+  try {
+    const url = await register(admin, {
+      name: 'checked',
+      routes: [{ path: '/', targets: [flaky.url, a.url], healthCheck: { path: '/health', intervalMs: 200, timeoutMs: 150 } }],
+    })
+    const flakyHealth = async () => (await admin.get('checked')).body.upstreams[0].targets.find((t: { url: string }) => t.url === flaky.url)
+    await waitFor(async () => (await flakyHealth()).healthy === false, { what: 'the failing check to take the target out' })
+    assert.match((await flakyHealth()).lastError, /^health check GET \/health answered 503$/)
+    const whileSick: unknown[] = []
+    for (let i = 0; i < 10; i++) {
+      const res = await request(`${url}/x`)
+      assert.is(res.status, 200)
+      whileSick.push(res.headers['x-upstream'])
+    }
+    assert.equal([...new Set(whileSick)], ['a'], 'no request went to the sick target')
+    sick = false
+    await waitFor(async () => (await flakyHealth()).healthy === true, { what: 'a passing check to bring the target back' })
+    const recovered = new Set<unknown>()
+    for (let i = 0; i < 10; i++) recovered.add((await request(`${url}/x`)).headers['x-upstream'])
+    assert.ok(recovered.has('flaky'), 'the target is back in the rotation')
+    assert.is((await admin.remove('checked')).status, 200)
+  } finally {
+    await flaky.close()
+  }
+})
+
 test('a down upstream answers 502, a slow one 504, a body over the limit 413', async () => {
   const dead = `http://127.0.0.1:${await closedPort()}`
   const url = await register(admin, { name: 'faults', routes: [{ path: '/down', targets: [dead] }, { path: '/', targets: [a.url] }] })
@@ -162,6 +198,10 @@ test('bad bodies are 4xx errors that name the field', async () => {
     [{ name: 'p', routes: [{ path: '/', targets: [a.url, 'http://example.com'] }] }, 400, 'routes[0].targets[1]'],
     [{ name: 'p', routes: [{ path: '/', targets: ['file:///etc/passwd'] }] }, 400, 'routes[0].targets[0]'],
     [{ name: 'p', routes: [{ path: '/', targets: [a.url], strip: 'yes' }] }, 400, 'routes[0].strip'],
+    [{ name: 'p', routes: [{ path: '/', targets: [a.url], healthCheck: { path: 'health' } }] }, 400, 'routes[0].healthCheck.path'],
+    [{ name: 'p', routes: [{ path: '/', targets: [a.url], healthCheck: { path: '/h', intervalMs: 10 } }] }, 400, 'routes[0].healthCheck.intervalMs'],
+    [{ name: 'p', routes: [{ path: '/', targets: [a.url], healthCheck: { path: '/h', intervalMs: 1000, timeoutMs: 5000 } }] }, 400, 'routes[0].healthCheck.timeoutMs'],
+    [{ name: 'p', routes: [{ path: '/', targets: [a.url], healthCheck: { path: '/h', every: 1 } }] }, 400, 'routes[0].healthCheck.every'],
     [{ name: 'p', routes: [{ path: '/', targets: [a.url] }], priority: 0 }, 400, 'priority'],
     [{ name: 'p', routes: [{ path: '/', targets: [a.url] }], tls: true }, 400, 'tls'],
     [{ name: 'p', listen: { tls: true }, routes: [{ path: '/', targets: [a.url] }] }, 400, 'listen.tls'],

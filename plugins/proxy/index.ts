@@ -94,6 +94,7 @@ export default definePlugin({
       restoreRetryMs: config.drainTimeoutMs + 5000,
       log: ctx.log,
       observe: (name) => observe.server(name),
+      onAccess: (entry) => ctx.log.info(entry, `${entry.method} ${entry.url} ${entry.status} ${entry.ms} ms`),
       onStarted(server, sequence) {
         observe.servers(registry.running().length)
         const phase = stopPhase(sequence, server.spec.priority, order)

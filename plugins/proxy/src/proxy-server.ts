@@ -38,12 +38,24 @@ export interface ServerObserver {
   tunnel(delta: 1 | -1): void
 }
 
+/** One answered request, for the access log. */
+export interface AccessEntry {
+  server: string
+  method: string
+  url: string
+  status: number
+  ms: number
+  client: string
+}
+
 export interface ProxyServerOptions {
   /** How long a failed target is skipped. */
   cooldownMs: number
   /** Serve HTTPS with this certificate and key. */
   tls?: PemPair
   observer?: ServerObserver
+  /** Called per request while `spec.accessLog` is on. */
+  onAccess?: (entry: AccessEntry) => void
 }
 
 const IDLE_KEEP_ALIVE_MS = 5000
@@ -57,6 +69,7 @@ export class ProxyServer {
   readonly #forwarder: Forwarder
   readonly #cooldownMs: number
   readonly #observer: ServerObserver | undefined
+  readonly #onAccess: ((entry: AccessEntry) => void) | undefined
   readonly #secure: boolean
   readonly #sockets = new Set<Socket>()
   readonly #tunnels = new Set<Duplex>()
@@ -72,6 +85,7 @@ export class ProxyServer {
     this.#forwarder = forwarder
     this.#cooldownMs = options.cooldownMs
     this.#observer = options.observer
+    this.#onAccess = options.onAccess
     this.#secure = options.tls !== undefined
     this.#routes = new RouteTable(spec.routes, this.#cooldownMs)
     const handle = (req: IncomingMessage, res: ServerResponse) => this.#handle(req, res)
@@ -206,11 +220,18 @@ export class ProxyServer {
   #handle(req: IncomingMessage, res: ServerResponse): void {
     this.#requests++
     this.#responses.add(res)
-    const started = this.#observer ? performance.now() : 0
+    const logged = this.spec.accessLog === true && this.#onAccess !== undefined
+    const started = this.#observer || logged ? performance.now() : 0
     if (this.state === 'draining') res.setHeader('connection', 'close')
     res.once('close', () => {
       this.#responses.delete(res)
-      this.#observer?.request(res.statusCode, (performance.now() - started) / 1000)
+      const elapsedMs = this.#observer || logged ? performance.now() - started : 0
+      this.#observer?.request(res.statusCode, elapsedMs / 1000)
+      if (logged) {
+        // Status 499 (nginx's convention): the client went away before its answer was complete.
+        const status = res.writableFinished ? res.statusCode : 499
+        this.#onAccess!({ server: this.name, method: req.method ?? '', url: req.url ?? '', status, ms: Math.round(elapsedMs * 10) / 10, client: req.socket.remoteAddress ?? '' })
+      }
       // The head went out before the drain began, so it promised keep-alive: end the
       // connection now that its answer is complete (unless another request is using it).
       if (this.state === 'draining' && ![...this.#responses].some((other) => other.req.socket === req.socket)) req.socket.end()

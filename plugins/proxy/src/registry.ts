@@ -4,7 +4,7 @@ import { AddressInUseError, InvalidFieldError, ProxyClosingError, ServerExistsEr
 import type { Forwarder } from './forwarder.ts'
 import type { LoadedServer, ServerStore } from './persistence.ts'
 import { resolveListenTls, summarise, type CertificateSummary } from './listen-tls.ts'
-import { ProxyServer, type DrainResult, type ServerObserver } from './proxy-server.ts'
+import { ProxyServer, type AccessEntry, type DrainResult, type ServerObserver } from './proxy-server.ts'
 import { parseName, parsePatch, parseServerSpec, type ServerSpec, type ValidationPolicy } from './validation.ts'
 
 export interface RegistryLog {
@@ -30,6 +30,8 @@ export interface RegistryOptions {
   onStarted(server: ProxyServer, sequence: number): number | undefined
   /** Gives each started server something to report its requests, connections and tunnels to. */
   observe?(name: string): ServerObserver
+  /** Writes one access-log line (servers with `accessLog: true`). */
+  onAccess?(entry: AccessEntry): void
   /** Called once a deleted server has drained and closed. */
   onRemoved?(server: ProxyServer): void
 }
@@ -55,6 +57,7 @@ export interface ServerView {
   state: string
   created: string
   priority: number | null
+  accessLog: boolean
   stopPhase: number | null
   routes: ServerSpec['routes']
   connections: number
@@ -163,7 +166,7 @@ export class ServerRegistry {
     const entry = this.#find(name)
     if (entry.forgotten) throw new ServerExistsError(name, 'draining')
     const { policy } = this.#options
-    const { routes, tls } = parsePatch(body, policy)
+    const { routes, tls, accessLog } = parsePatch(body, policy)
     if (tls && !entry.spec.listen.tls) {
       throw new InvalidFieldError('tls', `proxy server '${name}' listens on plain HTTP, and a server's protocol is fixed at registration; delete it and register it again with listen.tls`)
     }
@@ -176,15 +179,20 @@ export class ServerRegistry {
         entry.spec.listen.tls = to.tls
       }
     }
+    const previousAccessLog = entry.spec.accessLog
     apply({ routes: routes ?? previous.routes, tls: tls ?? previous.tls })
+    if (accessLog !== undefined) entry.spec.accessLog = accessLog
     try {
       await this.#persist()
     } catch (error) {
       apply(previous)
+      entry.spec.accessLog = previousAccessLog
       throw error
     }
-    const changed = [routes ? `routes ${routes.map((r) => r.path).join(', ')}` : '', tls ? 'certificate' : ''].filter(Boolean).join(' and ')
-    this.#options.log.info(`proxy server '${name}' ${changed} replaced`)
+    const changed = [routes ? `routes ${routes.map((r) => r.path).join(', ')}` : '', tls ? 'certificate' : '', accessLog !== undefined ? `access log (${accessLog ? 'on' : 'off'})` : '']
+      .filter(Boolean)
+      .join(' and ')
+    this.#options.log.info(`proxy server '${name}' updated: ${changed}`)
     return this.#view(entry)
   }
 
@@ -228,6 +236,7 @@ export class ServerRegistry {
       cooldownMs: this.#options.cooldownMs,
       tls: resolveListenTls(entry.spec.listen.tls, this.#options.policy.certificate),
       observer: this.#options.observe?.(entry.spec.name),
+      ...(this.#options.onAccess ? { onAccess: this.#options.onAccess } : {}),
     })
     const address = await server.start()
     // The URL is fixed at registration: a server asked for port 0 keeps the port it got.
@@ -293,6 +302,7 @@ export class ServerRegistry {
       state: this.#state(entry),
       created: entry.created,
       priority: entry.spec.priority ?? null,
+      accessLog: entry.spec.accessLog === true,
       stopPhase: entry.stopPhase ?? null,
       routes: entry.spec.routes,
       ...stats,

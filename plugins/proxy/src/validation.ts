@@ -25,6 +25,8 @@ export interface ServerSpec {
   routes: RouteSpec[]
   /** 1-99: servers with a priority stop first, lowest first. */
   priority?: number
+  /** One log line per request (method, path, status, duration, client). */
+  accessLog?: boolean
 }
 
 export interface ValidationPolicy {
@@ -36,7 +38,7 @@ export interface ValidationPolicy {
 
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/
 export const LIMITS = { routes: 64, targetsPerRoute: 16, pathLength: 512, minPriority: 1, maxPriority: 99 } as const
-const SERVER_FIELDS = new Set(['name', 'listen', 'routes', 'priority'])
+const SERVER_FIELDS = new Set(['name', 'listen', 'routes', 'priority', 'accessLog'])
 const LISTEN_FIELDS = new Set(['port', 'host', 'tls'])
 const ROUTE_FIELDS = new Set(['path', 'targets', 'strip', 'healthCheck'])
 const HEALTH_CHECK_FIELDS = new Set(['path', 'intervalMs', 'timeoutMs'])
@@ -63,20 +65,33 @@ export function parseServerSpec(body: unknown, policy: ValidationPolicy): Server
     }
     spec.priority = p
   }
+  const accessLog = parseAccessLog(record.accessLog)
+  if (accessLog) spec.accessLog = true
   return spec
+}
+
+function parseAccessLog(value: unknown): boolean | undefined {
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'boolean') throw new InvalidFieldError('accessLog', `${JSON.stringify(value)} must be true or false`)
+  return value
 }
 
 /** What PATCH may change: the routes, and the certificate of an HTTPS server. */
 export interface ServerPatch {
   routes?: RouteSpec[]
   tls?: ListenTls
+  accessLog?: boolean
 }
 
-/** PATCH accepts `{ routes?, tls? }`: the address, the protocol and the stop order are fixed at registration. */
+/** PATCH accepts `{ routes?, tls?, accessLog? }`: the address, the protocol and the stop order are fixed at registration. */
 export function parsePatch(body: unknown, policy: ValidationPolicy): ServerPatch {
-  const record = object(body, 'body', new Set(['routes', 'tls']))
-  if (record.routes === undefined && record.tls === undefined) throw new InvalidFieldError('body', 'nothing to change; send routes, tls or both')
+  const record = object(body, 'body', new Set(['routes', 'tls', 'accessLog']))
+  if (record.routes === undefined && record.tls === undefined && record.accessLog === undefined) {
+    throw new InvalidFieldError('body', 'nothing to change; send routes, tls, accessLog or a mix')
+  }
   const patch: ServerPatch = {}
+  const accessLog = parseAccessLog(record.accessLog)
+  if (accessLog !== undefined) patch.accessLog = accessLog
   if (record.routes !== undefined) patch.routes = parseRoutes(record.routes, policy, 'routes')
   if (record.tls !== undefined) {
     const tls = parseListenTls(record.tls, policy.certificate, 'tls')

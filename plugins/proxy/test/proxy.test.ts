@@ -2,6 +2,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import http from 'node:http'
+import { readFileSync } from 'node:fs'
 import { WebSocket, WebSocketServer } from 'ws'
 import { startTestKernel, waitFor, type TestKernel } from '@armature/core/testing'
 import { PLUGINS, TOKEN, adminClient, closedPort, register, request, startUpstream, type Upstream } from './support.ts'
@@ -108,6 +109,38 @@ test('active health checks take a sick target out before a request fails on it, 
   } finally {
     await flaky.close()
   }
+})
+
+test('accessLog writes one line per request, and PATCH turns it off', async () => {
+  const url = await register(admin, { name: 'logged', accessLog: true, routes: [{ path: '/', targets: [a.url] }] })
+  assert.is((await admin.get('logged')).body.accessLog, true)
+  const accessLines = () =>
+    readFileSync(k.logFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { server?: string; method?: string; url?: string; status?: number; ms?: number; client?: string; msg: string })
+      .filter((line) => line.server === 'logged')
+  assert.is((await request(`${url}/logged?q=1`)).status, 200)
+  assert.is((await request(`${url}/other`, { method: 'POST', body: 'x' })).status, 200)
+  await waitFor(() => accessLines().length === 2, { what: 'two access-log lines' })
+  const [first, second] = accessLines()
+  assert.equal([first!.method, first!.url, first!.status, first!.client], ['GET', '/logged?q=1', 200, '127.0.0.1'])
+  assert.ok(typeof first!.ms === 'number' && first!.ms >= 0)
+  assert.match(first!.msg, /^GET \/logged\?q=1 200 [\d.]+ ms$/)
+  assert.equal([second!.method, second!.url], ['POST', '/other'])
+
+  const off = await admin.patch('logged', { accessLog: false })
+  assert.is(off.status, 200, JSON.stringify(off.body))
+  assert.is(off.body.accessLog, false)
+  assert.is((await request(`${url}/quiet`)).status, 200)
+  assert.is((await admin.patch('logged', { accessLog: 'yes' })).body.field, 'accessLog')
+  // Lines are written in order: once a later server's line is out, a line for /quiet would be too.
+  const marker = await register(admin, { name: 'marker', accessLog: true, routes: [{ path: '/', targets: [a.url] }] })
+  assert.is((await request(`${marker}/m`)).status, 200)
+  await waitFor(() => readFileSync(k.logFile, 'utf8').includes('"server":"marker"'), { what: "the marker server's line" })
+  assert.is(accessLines().length, 2, 'no line once it is off')
+  assert.is((await admin.remove('logged')).status, 200)
+  assert.is((await admin.remove('marker')).status, 200)
 })
 
 test('a down upstream answers 502, a slow one 504, a body over the limit 413', async () => {

@@ -44,6 +44,14 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 /** Errors of a pooled connection that the upstream closed as it was reused. */
 const STALE = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE'])
 
+/** The target whose answer each response carries, set as its head is written. */
+const answering = new WeakMap<ServerResponse, URL>()
+
+/** The target that answered `res`, once its head is out; undefined when the proxy answered itself. */
+export function answeredBy(res: ServerResponse): URL | undefined {
+  return answering.get(res)
+}
+
 class AttemptTimeout extends Error {
   constructor(readonly stage: 'connect' | 'response', ms: number) {
     super(`${stage === 'connect' ? 'no connection' : 'no response'} within ${ms} ms`)
@@ -64,38 +72,42 @@ export class Forwarder {
    * caller's path is not added). Streaming, retries of a stale pooled connection, 413, and the
    * 502/504 answers are those of a route with that single target. No allow-list is applied.
    */
-  forwardTo(req: IncomingMessage, res: ServerResponse, target: URL | string, options: ForwardToOptions = {}): Promise<void> {
+  async forwardTo(req: IncomingMessage, res: ServerResponse, target: URL | string, options: ForwardToOptions = {}): Promise<void> {
     const url = new URL(target)
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`forward: ${url.protocol} targets are not supported, only http: and https:`)
     const path = (url.pathname || '/') + url.search
     const match: ForwardMatch = { route: { balancer: new Balancer([url.origin], 0) }, upstreamPath: () => path }
-    return this.forward(req, res, match, options.responseTimeoutMs)
+    await this.forward(req, res, match, options.responseTimeoutMs)
   }
 
-  async forward(req: IncomingMessage, res: ServerResponse, match: ForwardMatch, responseTimeoutMs = this.options.responseTimeoutMs): Promise<void> {
+  /** Resolves with the target whose answer is under way, or undefined when an error was answered. */
+  async forward(req: IncomingMessage, res: ServerResponse, match: ForwardMatch, responseTimeoutMs = this.options.responseTimeoutMs): Promise<URL | undefined> {
     const declared = Number(req.headers['content-length'] ?? 0)
     if (declared > this.options.maxBodyBytes) {
-      return sendError(res, 413, `request body of ${declared} bytes is larger than the limit of ${this.options.maxBodyBytes} bytes (option maxBodyBytes)`, true)
+      sendError(res, 413, `request body of ${declared} bytes is larger than the limit of ${this.options.maxBodyBytes} bytes (option maxBodyBytes)`, true)
+      return undefined
     }
     const { balancer } = match.route
     const tried: string[] = []
     let staleRetries = 2
     for (const target of balancer.plan()) {
       let outcome = await this.#attempt(req, res, target, match, responseTimeoutMs)
-      if (outcome.kind === 'answered') return balancer.succeeded(target)
-      if (outcome.kind === 'done') return
-      if (outcome.kind === 'stale' && staleRetries-- > 0) {
-        const again = await this.#attempt(req, res, target, match, responseTimeoutMs)
-        if (again.kind === 'answered') return balancer.succeeded(target)
-        if (again.kind === 'done') return
-        outcome = again
+      if (outcome.kind === 'stale' && staleRetries-- > 0) outcome = await this.#attempt(req, res, target, match, responseTimeoutMs)
+      if (outcome.kind === 'answered') {
+        balancer.succeeded(target)
+        return target
       }
+      if (outcome.kind === 'done') return undefined
       balancer.failed(target, outcome.reason)
       tried.push(`${target.origin} (${outcome.reason})`)
-      if (outcome.kind === 'timeout') return sendError(res, 504, `upstream ${target.origin} did not answer ${req.method} ${req.url}: ${outcome.reason}`)
+      if (outcome.kind === 'timeout') {
+        sendError(res, 504, `upstream ${target.origin} did not answer ${req.method} ${req.url}: ${outcome.reason}`)
+        return undefined
+      }
       if (outcome.kind === 'failed') break
     }
     sendError(res, 502, `no upstream answered ${req.method} ${req.url}; tried ${tried.join(', ')}`)
+    return undefined
   }
 
   #pool(target: URL): Pool {
@@ -170,6 +182,7 @@ export class Forwarder {
         onHeaders(statusCode, rawHeaders, resumeReading, statusText) {
           if (settled) return false
           resume = resumeReading
+          answering.set(res, target)
           res.writeHead(statusCode, statusText || undefined, endToEndRaw(rawHeaders as unknown as Buffer[]))
           finish({ kind: 'answered' })
           return true

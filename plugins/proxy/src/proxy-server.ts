@@ -6,7 +6,7 @@ import https from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { AddressInUseError } from './errors.ts'
-import { sendError, type Forwarder } from './forwarder.ts'
+import { answeredBy, sendError, type Forwarder } from './forwarder.ts'
 import { HealthChecker } from './health-check.ts'
 import { RouteTable } from './route-table.ts'
 import type { TargetHealth } from './balancer.ts'
@@ -46,6 +46,8 @@ export interface AccessEntry {
   status: number
   ms: number
   client: string
+  /** The target that answered (its origin), or null when the proxy answered itself (404, 502, 504, 413). */
+  upstream: string | null
 }
 
 export interface ProxyServerOptions {
@@ -230,7 +232,15 @@ export class ProxyServer {
       if (logged) {
         // Status 499 (nginx's convention): the client went away before its answer was complete.
         const status = res.writableFinished ? res.statusCode : 499
-        this.#onAccess!({ server: this.name, method: req.method ?? '', url: req.url ?? '', status, ms: Math.round(elapsedMs * 10) / 10, client: req.socket.remoteAddress ?? '' })
+        this.#onAccess!({
+          server: this.name,
+          method: req.method ?? '',
+          url: req.url ?? '',
+          status,
+          ms: Math.round(elapsedMs * 10) / 10,
+          client: req.socket.remoteAddress ?? '',
+          upstream: answeredBy(res)?.origin ?? null,
+        })
       }
       // The head went out before the drain began, so it promised keep-alive: end the
       // connection now that its answer is complete (unless another request is using it).

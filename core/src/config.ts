@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { resolve, extname } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { ConfigError } from './errors.ts'
+import { MAX_RETRY_DELAY_MS } from './queue.ts'
 import type { ConfigShape, ConfigValue } from './config-shape.ts'
 
 export type Env = Readonly<Record<string, string | undefined>>
@@ -259,7 +260,7 @@ function asPositiveInt(raw: unknown, key: string): number {
 /** The AMQP retry delay: 0 (at once) up to an hour, the longest a retry waits. */
 function asRetryDelay(raw: unknown, key: string): number {
   const n = asNonNegativeInt(raw, key)
-  if (n > 3_600_000) throw new ConfigError(key, `${JSON.stringify(raw)} is over an hour (3600000 ms), the longest a retry waits`)
+  if (n > MAX_RETRY_DELAY_MS) throw new ConfigError(key, `${JSON.stringify(raw)} is over an hour (${MAX_RETRY_DELAY_MS} ms), the longest a retry waits`)
   return n
 }
 

@@ -19,6 +19,9 @@ export interface QueueMessage {
   readonly attempt: number
 }
 
+/** The longest a retry waits, however many came before it. */
+export const MAX_RETRY_DELAY_MS = 3_600_000
+
 /** Resolving acknowledges the message; throwing (or rejecting) retries it, up to `maxRetries`. */
 export type MessageHandler = (message: QueueMessage) => unknown
 

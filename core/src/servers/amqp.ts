@@ -9,6 +9,7 @@ import { errorMessage } from '../errors.ts'
 import {
   ATTEMPT_HEADER,
   ERROR_HEADER,
+  MAX_RETRY_DELAY_MS,
   MalformedMessageError,
   ORIGIN_HEADER,
   attemptOf,
@@ -71,8 +72,6 @@ interface ConsumerHost {
 }
 
 const MAX_PREFETCH = 65_535
-/** The longest a retry waits, however many came before it. */
-export const MAX_RETRY_DELAY_MS = 3_600_000
 /** How a queue is declared unless told otherwise: durable, so messages outlive a broker restart. */
 const DURABLE: Options.AssertQueue = { durable: true }
 
@@ -330,36 +329,16 @@ export class AmqpBroker implements QueuePort {
 
   /** Declarations run on their own channel: a refused one closes that channel, not the publisher's. */
   #topology(session: Session): Promise<Channel> {
-    if (!session.topology) {
-      const opened = session.connection.createChannel().then((channel) => {
-        channel.on('error', () => {})
-        channel.on('close', () => {
-          if (session.topology === opened) session.topology = undefined
-        })
-        return channel
-      })
-      opened.catch(() => {
-        if (session.topology === opened) session.topology = undefined
-      })
-      session.topology = opened
-    }
+    session.topology ??= sessionChannel(session.connection.createChannel(), (opened) => {
+      if (session.topology === opened) session.topology = undefined
+    })
     return session.topology
   }
 
   #publisher(session: Session): Promise<ConfirmChannel> {
-    if (!session.publisher) {
-      const opened = session.connection.createConfirmChannel().then((channel) => {
-        channel.on('error', () => {})
-        channel.on('close', () => {
-          if (session.publisher === opened) session.publisher = undefined
-        })
-        return channel
-      })
-      opened.catch(() => {
-        if (session.publisher === opened) session.publisher = undefined
-      })
-      session.publisher = opened
-    }
+    session.publisher ??= sessionChannel(session.connection.createConfirmChannel(), (opened) => {
+      if (session.publisher === opened) session.publisher = undefined
+    })
     return session.publisher
   }
 
@@ -705,6 +684,20 @@ function checkPrefetch(value: number, key: string): number {
     throw new AmqpError(`${key}: expected an integer from 1 to ${MAX_PREFETCH}, got ${value}`)
   }
   return value
+}
+
+/**
+ * A channel a session keeps for reuse: `forget` is told when it closes or fails to open, so
+ * the next use opens a new one. Channel errors also arrive as a close.
+ */
+function sessionChannel<C extends Channel>(opening: Promise<C>, forget: (opened: Promise<C>) => void): Promise<C> {
+  const opened: Promise<C> = opening.then((channel) => {
+    channel.on('error', () => {})
+    channel.on('close', () => forget(opened))
+    return channel
+  })
+  opened.catch(() => forget(opened))
+  return opened
 }
 
 function checkRetryDelay(value: number): number {

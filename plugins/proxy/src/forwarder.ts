@@ -72,20 +72,19 @@ export class Forwarder {
    * caller's path is not added). Streaming, retries of a stale pooled connection, 413, and the
    * 502/504 answers are those of a route with that single target. No allow-list is applied.
    */
-  async forwardTo(req: IncomingMessage, res: ServerResponse, target: URL | string, options: ForwardToOptions = {}): Promise<void> {
+  forwardTo(req: IncomingMessage, res: ServerResponse, target: URL | string, options: ForwardToOptions = {}): Promise<void> {
     const url = new URL(target)
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`forward: ${url.protocol} targets are not supported, only http: and https:`)
     const path = (url.pathname || '/') + url.search
     const match: ForwardMatch = { route: { balancer: new Balancer([url.origin], 0) }, upstreamPath: () => path }
-    await this.forward(req, res, match, options.responseTimeoutMs)
+    return this.forward(req, res, match, options.responseTimeoutMs)
   }
 
-  /** Resolves with the target whose answer is under way, or undefined when an error was answered. */
-  async forward(req: IncomingMessage, res: ServerResponse, match: ForwardMatch, responseTimeoutMs = this.options.responseTimeoutMs): Promise<URL | undefined> {
+  /** Resolves once an answer is under way or an error was answered; `answeredBy(res)` names the target. */
+  async forward(req: IncomingMessage, res: ServerResponse, match: ForwardMatch, responseTimeoutMs = this.options.responseTimeoutMs): Promise<void> {
     const declared = Number(req.headers['content-length'] ?? 0)
     if (declared > this.options.maxBodyBytes) {
-      sendError(res, 413, `request body of ${declared} bytes is larger than the limit of ${this.options.maxBodyBytes} bytes (option maxBodyBytes)`, true)
-      return undefined
+      return sendError(res, 413, `request body of ${declared} bytes is larger than the limit of ${this.options.maxBodyBytes} bytes (option maxBodyBytes)`, true)
     }
     const { balancer } = match.route
     const tried: string[] = []
@@ -93,21 +92,14 @@ export class Forwarder {
     for (const target of balancer.plan()) {
       let outcome = await this.#attempt(req, res, target, match, responseTimeoutMs)
       if (outcome.kind === 'stale' && staleRetries-- > 0) outcome = await this.#attempt(req, res, target, match, responseTimeoutMs)
-      if (outcome.kind === 'answered') {
-        balancer.succeeded(target)
-        return target
-      }
-      if (outcome.kind === 'done') return undefined
+      if (outcome.kind === 'answered') return balancer.succeeded(target)
+      if (outcome.kind === 'done') return
       balancer.failed(target, outcome.reason)
       tried.push(`${target.origin} (${outcome.reason})`)
-      if (outcome.kind === 'timeout') {
-        sendError(res, 504, `upstream ${target.origin} did not answer ${req.method} ${req.url}: ${outcome.reason}`)
-        return undefined
-      }
+      if (outcome.kind === 'timeout') return sendError(res, 504, `upstream ${target.origin} did not answer ${req.method} ${req.url}: ${outcome.reason}`)
       if (outcome.kind === 'failed') break
     }
     sendError(res, 502, `no upstream answered ${req.method} ${req.url}; tried ${tried.join(', ')}`)
-    return undefined
   }
 
   #pool(target: URL): Pool {

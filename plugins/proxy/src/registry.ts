@@ -170,23 +170,24 @@ export class ServerRegistry {
     if (tls && !entry.spec.listen.tls) {
       throw new InvalidFieldError('tls', `proxy server '${name}' listens on plain HTTP, and a server's protocol is fixed at registration; delete it and register it again with listen.tls`)
     }
-    const previous = { routes: entry.spec.routes, tls: entry.spec.listen.tls }
+    const previous = { routes: entry.spec.routes, tls: entry.spec.listen.tls, accessLog: entry.spec.accessLog }
     const apply = (to: typeof previous) => {
-      entry.server?.replaceRoutes(to.routes)
-      entry.spec.routes = to.routes
+      // Only a new route table restarts the health checks and rebuilds the balancers.
+      if (to.routes !== entry.spec.routes) {
+        entry.server?.replaceRoutes(to.routes)
+        entry.spec.routes = to.routes
+      }
       if (to.tls) {
         entry.server?.setCertificate(resolveListenTls(to.tls, policy.certificate)!)
         entry.spec.listen.tls = to.tls
       }
+      entry.spec.accessLog = to.accessLog
     }
-    const previousAccessLog = entry.spec.accessLog
-    apply({ routes: routes ?? previous.routes, tls: tls ?? previous.tls })
-    if (accessLog !== undefined) entry.spec.accessLog = accessLog
+    apply({ routes: routes ?? previous.routes, tls: tls ?? previous.tls, accessLog: accessLog ?? previous.accessLog })
     try {
       await this.#persist()
     } catch (error) {
       apply(previous)
-      entry.spec.accessLog = previousAccessLog
       throw error
     }
     const changed = [routes ? `routes ${routes.map((r) => r.path).join(', ')}` : '', tls ? 'certificate' : '', accessLog !== undefined ? `access log (${accessLog ? 'on' : 'off'})` : '']

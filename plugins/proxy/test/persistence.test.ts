@@ -7,7 +7,29 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startTestKernel } from '@armature/core/testing'
 import { createTestDatabase } from '../../db/test/support.ts'
-import { PLUGINS, TOKEN, adminClient, register, request, startUpstream } from './support.ts'
+import { PLUGINS, TOKEN, adminClient, register, request, startUpstream, type Upstream } from './support.ts'
+
+/** Registers kept, second and gone, re-routes second and deletes gone; answers kept's URL. */
+async function registerPatchAndDelete(admin: ReturnType<typeof adminClient>, upstream: Upstream, priority: number): Promise<string> {
+  const kept = await register(admin, { name: 'kept', routes: [{ path: '/k', targets: [upstream.url], strip: true }], priority })
+  await register(admin, { name: 'second', routes: [{ path: '/', targets: [upstream.url] }] })
+  await register(admin, { name: 'gone', routes: [{ path: '/', targets: [upstream.url] }] })
+  assert.is((await admin.patch('second', { routes: [{ path: '/patched', targets: [upstream.url] }] })).status, 200)
+  assert.is((await admin.remove('gone')).status, 200)
+  return kept
+}
+
+/** What a restarted kernel must show after registerPatchAndDelete, and kept still forwarding. */
+async function assertRestored(kernelUrl: string, kept: string, priority: number): Promise<void> {
+  const servers = (await adminClient(kernelUrl).list()).body.servers
+  assert.equal(servers.map((s: { name: string; state: string }) => `${s.name}:${s.state}`), ['kept:running', 'second:running'])
+  assert.is(servers[0].url, kept, 'the same address as registered')
+  assert.is(servers[0].priority, priority)
+  assert.equal(servers[1].routes.map((r: { path: string }) => r.path), ['/patched'])
+  const through = await request(`${kept}/k/again`)
+  assert.is(through.status, 200)
+  assert.is(through.json().url, '/again')
+}
 
 test('a restart restores the servers, their addresses and routes; deleted ones stay gone', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'proxy-data-'))
@@ -15,12 +37,7 @@ test('a restart restores the servers, their addresses and routes; deleted ones s
   const env = { ADMIN_TOKEN: TOKEN, DATA_DIR: dataDir, DATABASE_URL: '' }
   try {
     const first = await startTestKernel({ plugins: PLUGINS, env })
-    const admin = adminClient(first.url)
-    const kept = await register(admin, { name: 'kept', routes: [{ path: '/k', targets: [upstream.url], strip: true }], priority: 3 })
-    await register(admin, { name: 'second', routes: [{ path: '/', targets: [upstream.url] }] })
-    await register(admin, { name: 'gone', routes: [{ path: '/', targets: [upstream.url] }] })
-    assert.is((await admin.patch('second', { routes: [{ path: '/patched', targets: [upstream.url] }] })).status, 200)
-    assert.is((await admin.remove('gone')).status, 200)
+    const kept = await registerPatchAndDelete(adminClient(first.url), upstream, 3)
     await first.stop()
 
     const file = join(dataDir, 'proxy', 'servers.json')
@@ -30,14 +47,7 @@ test('a restart restores the servers, their addresses and routes; deleted ones s
 
     const second = await startTestKernel({ plugins: PLUGINS, env })
     try {
-      const servers = (await adminClient(second.url).list()).body.servers
-      assert.equal(servers.map((s: { name: string; state: string }) => `${s.name}:${s.state}`), ['kept:running', 'second:running'])
-      assert.is(servers[0].url, kept, 'the same address as registered')
-      assert.is(servers[0].priority, 3)
-      assert.equal(servers[1].routes.map((r: { path: string }) => r.path), ['/patched'])
-      const through = await request(`${kept}/k/again`)
-      assert.is(through.status, 200)
-      assert.is(through.json().url, '/again')
+      await assertRestored(second.url, kept, 3)
     } finally {
       await second.stop()
     }
@@ -100,12 +110,7 @@ test('with DATABASE_URL the servers are kept in PostgreSQL and come back after a
     const first = await startTestKernel({ plugins: PLUGINS, env })
     let kept: string
     try {
-      const admin = adminClient(first.url)
-      kept = await register(admin, { name: 'kept', routes: [{ path: '/k', targets: [upstream.url], strip: true }], priority: 4 })
-      await register(admin, { name: 'second', routes: [{ path: '/', targets: [upstream.url] }] })
-      await register(admin, { name: 'gone', routes: [{ path: '/', targets: [upstream.url] }] })
-      assert.is((await admin.patch('second', { routes: [{ path: '/patched', targets: [upstream.url] }] })).status, 200)
-      assert.is((await admin.remove('gone')).status, 200)
+      kept = await registerPatchAndDelete(adminClient(first.url), upstream, 4)
     } finally {
       await first.stop()
     }
@@ -113,14 +118,7 @@ test('with DATABASE_URL the servers are kept in PostgreSQL and come back after a
 
     const second = await startTestKernel({ plugins: PLUGINS, env })
     try {
-      const servers = (await adminClient(second.url).list()).body.servers
-      assert.equal(servers.map((s: { name: string; state: string }) => `${s.name}:${s.state}`), ['kept:running', 'second:running'])
-      assert.is(servers[0].url, kept, 'the same address as registered')
-      assert.is(servers[0].priority, 4)
-      assert.equal(servers[1].routes.map((r: { path: string }) => r.path), ['/patched'])
-      const through = await request(`${kept}/k/again`)
-      assert.is(through.status, 200)
-      assert.is(through.json().url, '/again')
+      await assertRestored(second.url, kept, 4)
     } finally {
       await second.stop()
     }

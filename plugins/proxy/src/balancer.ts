@@ -6,6 +6,7 @@ export interface TargetHealth {
   healthy: boolean
   /** Failures in a row; reset by a success. */
   failures: number
+  /** When a cool-down ends; null when healthy, or while a health check holds the target out. */
   downUntil: string | null
   lastError: string | null
 }
@@ -46,7 +47,8 @@ export class Balancer {
     }
     const rotated = Array.from({ length: n }, (_, i) => this.#targets[(start + i) % n]!)
     const healthy = rotated.filter((t) => t.downUntil <= now)
-    const cooling = rotated.filter((t) => t.downUntil > now).sort((a, b) => a.downUntil - b.downUntil)
+    // Held targets (downUntil Infinity) sort last; a comparator of Infinity - Infinity would be NaN.
+    const cooling = rotated.filter((t) => t.downUntil > now).sort((a, b) => (a.downUntil === b.downUntil ? 0 : a.downUntil < b.downUntil ? -1 : 1))
     return [...healthy, ...cooling].map((t) => t.url)
   }
 
@@ -57,13 +59,21 @@ export class Balancer {
     state.downUntil = 0
   }
 
-  /** Takes the target out for the cool-down, or for `downForMs` when that is longer (an active check's interval). */
-  failed(url: URL, reason: string, downForMs = 0): void {
+  /**
+   * Takes the target out for the cool-down; with `untilSucceeded` (a failed health check) until
+   * `succeeded` is called. A failure never shortens a longer hold already in place.
+   */
+  failed(url: URL, reason: string, { untilSucceeded = false } = {}): void {
     const state = this.#find(url)
     if (!state) return
     state.failures++
     state.lastError = reason
-    state.downUntil = this.#now() + Math.max(this.#cooldownMs, downForMs)
+    state.downUntil = Math.max(state.downUntil, untilSucceeded ? Infinity : this.#now() + this.#cooldownMs)
+  }
+
+  /** Ends the holds of health checks (the route no longer has them); cool-downs run on. */
+  releaseHolds(): void {
+    for (const t of this.#targets) if (t.downUntil === Infinity) t.downUntil = 0
   }
 
   /** Every target, in configuration order. */
@@ -77,7 +87,7 @@ export class Balancer {
       url: t.url.href.replace(/\/$/, ''),
       healthy: t.downUntil <= now,
       failures: t.failures,
-      downUntil: t.downUntil > now ? new Date(t.downUntil).toISOString() : null,
+      downUntil: t.downUntil > now && Number.isFinite(t.downUntil) ? new Date(t.downUntil).toISOString() : null,
       lastError: t.lastError,
     }))
   }

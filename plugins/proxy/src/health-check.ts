@@ -63,18 +63,18 @@ export class HealthChecker {
 
   async #check(target: URL): Promise<void> {
     const url = new URL(target.pathname.replace(/\/$/, '') + this.#spec.path, target)
-    // Until the next probe can say otherwise.
-    const downForMs = this.#spec.intervalMs + this.#spec.timeoutMs
+    // Held out until a probe passes, however late the next probe runs on a busy process.
+    const hold = { untilSucceeded: true }
     let status: number
     try {
       status = await this.#probe(url, this.#spec.timeoutMs)
     } catch (error) {
       if (!this.#timer) return
       const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${this.#spec.timeoutMs} ms` : ((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message)
-      return this.#balancer.failed(target, `health check GET ${this.#spec.path}: ${reason}`, downForMs)
+      return this.#balancer.failed(target, `health check GET ${this.#spec.path}: ${reason}`, hold)
     }
     if (!this.#timer) return
-    if (status >= 400) this.#balancer.failed(target, `health check GET ${this.#spec.path} answered ${status}`, downForMs)
+    if (status >= 400) this.#balancer.failed(target, `health check GET ${this.#spec.path} answered ${status}`, hold)
     else this.#balancer.succeeded(target)
   }
 }

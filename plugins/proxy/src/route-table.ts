@@ -19,7 +19,12 @@ export class RouteTable {
 
   constructor(specs: readonly RouteSpec[], cooldownMs: number, previous?: RouteTable) {
     this.routes = specs
-      .map((spec) => ({ spec, balancer: new Balancer(spec.targets, cooldownMs, Date.now, previous?.routes.find((r) => r.spec.path === spec.path)?.balancer) }))
+      .map((spec) => {
+        const balancer = new Balancer(spec.targets, cooldownMs, Date.now, previous?.routes.find((r) => r.spec.path === spec.path)?.balancer)
+        // A target held out by a health check the route no longer has would never come back.
+        if (!spec.healthCheck) balancer.releaseHolds()
+        return { spec, balancer }
+      })
       .sort((a, b) => b.spec.path.length - a.spec.path.length)
   }
 

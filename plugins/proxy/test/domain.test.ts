@@ -24,7 +24,9 @@ test('a health checker marks targets down on a timeout or an error status, up on
   const [one, two] = balancer.health()
   assert.equal([one!.healthy, one!.lastError], [false, 'health check GET /healthz: no answer within 50 ms'])
   assert.equal([two!.healthy, two!.lastError], [false, 'health check GET /healthz answered 500'])
-  assert.ok(Date.parse(one!.downUntil!) - Date.now() > 50_000, 'down until the next probe can tell, not just the cool-down')
+  assert.is(one!.downUntil, null, 'held until a probe passes, not for a cool-down')
+  balancer.failed(balancer.targets()[0]!, 'a request failed too')
+  assert.is(balancer.health()[0]!.healthy, false, 'a passive failure does not shorten the hold')
   checker.stop()
   answer = () => Promise.resolve(200)
   checker.start()
@@ -32,6 +34,15 @@ test('a health checker marks targets down on a timeout or an error status, up on
   assert.ok(balancer.health().every((h) => h.healthy), 'a passing probe brings both back')
   checker.stop()
   assert.is(probed.length, 4)
+})
+
+test('a route table without a health check releases the holds of the one it replaces', () => {
+  const target = 'http://127.0.0.1:1'
+  const checked = new RouteTable([{ path: '/', targets: [target], strip: false, healthCheck: { path: '/h', intervalMs: 1000, timeoutMs: 100 } }], 100)
+  const balancer = checked.routes[0]!.balancer
+  balancer.failed(balancer.targets()[0]!, 'health check GET /h answered 503', { untilSucceeded: true })
+  assert.is(new RouteTable([{ path: '/', targets: [target], strip: false, healthCheck: { path: '/h', intervalMs: 1000, timeoutMs: 100 } }], 100, checked).routes[0]!.balancer.health()[0]!.healthy, false, 'still checked: still held')
+  assert.is(new RouteTable([{ path: '/', targets: [target], strip: false }], 100, checked).routes[0]!.balancer.health()[0]!.healthy, true, 'no longer checked: released')
 })
 
 test('the balancer rotates, skips a failed target for the cool-down, and tries it last', () => {

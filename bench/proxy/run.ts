@@ -9,7 +9,7 @@ import { cpuSeconds, startServer, type RunningServer } from '../lib/server.ts'
 import { median } from '../lib/stats.ts'
 import pino from 'pino'
 import { Agent, fetch as undiciFetch } from 'undici'
-import { devCertificate } from '@armature/core/testing'
+import { devCertificate } from '@armature/testing'
 
 const root = join(import.meta.dirname, '../..')
 const duration = Number(process.env.BENCH_DURATION ?? 5)

@@ -5,7 +5,6 @@ import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { ConfigError, errorMessage } from './errors.ts'
 import { startKernel, type Kernel } from './kernel.ts'
-import { runTests } from './test-runner.ts'
 
 const HELP: Record<string, string> = {
   main: `Usage: armature <command> [options]
@@ -59,6 +58,8 @@ async function main(argv: string[]): Promise<number> {
     case 'plugins':
       return listPlugins(rest)
     case 'test': {
+      const runTests = await testRunner()
+      if (!runTests) return 2
       const result = await runTests({
         root: process.cwd(),
         filter: rest,
@@ -69,6 +70,17 @@ async function main(argv: string[]): Promise<number> {
     }
     default:
       return pluginCommand(command, rest)
+  }
+}
+
+/** The runner lives in @armature/testing, a dev dependency: a production install has none. */
+async function testRunner(): Promise<((options: { root: string; filter?: string[]; concurrency?: number; fileTimeoutMs?: number }) => Promise<{ files: number; failed: number }>) | undefined> {
+  try {
+    return (await import('@armature/testing' as string)).runTests
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND' || !String((error as Error).message).includes('@armature/testing')) throw error
+    console.error('armature test needs @armature/testing: install it with npm install --save-dev @armature/testing')
+    return undefined
   }
 }
 

@@ -7,8 +7,8 @@ import { connect, type Channel, type ChannelModel } from 'amqplib'
 import pino from 'pino'
 import { AmqpBroker, AmqpError, delayQueueName, type AmqpBrokerOptions } from '../src/servers/amqp.ts'
 import { ATTEMPT_HEADER, ERROR_HEADER, ORIGIN_HEADER, type QueueMessage } from '../src/queue.ts'
-import { startTcpProxy } from '../src/tcp-proxy.ts'
-import { waitFor } from '../src/testing.ts'
+import { startTcpProxy } from '@armature/testing'
+import { waitFor } from '@armature/testing'
 
 const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672'
 const brokerAddress = new URL(AMQP_URL)

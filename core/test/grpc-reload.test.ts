@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as grpc from '@grpc/grpc-js'
 import { loadSync } from '@grpc/proto-loader'
-import { startTestKernel, waitFor } from '../src/testing.ts'
+import { startTestKernel, waitFor } from '@armature/testing'
 import { pluginsFolder } from './support.ts'
 
 const proto = (methods: string[]) => `syntax = "proto3";

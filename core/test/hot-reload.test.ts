@@ -3,7 +3,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { startTestKernel, waitFor, type TestKernel } from '../src/testing.ts'
+import { startTestKernel, waitFor, type TestKernel } from '@armature/testing'
 import { pluginsFolder, textPlugin, writePlugin } from './support.ts'
 
 const dir = pluginsFolder()

@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { join } from 'node:path'
-import { startTestKernel, type TestKernel } from '../src/testing.ts'
+import { startTestKernel, type TestKernel } from '@armature/testing'
 import { pluginsFolder, textPlugin, writePlugin } from './support.ts'
 
 const HELLO = join(import.meta.dirname, '../../plugins/hello')

@@ -6,7 +6,7 @@ import { connect, type Socket } from 'node:net'
 import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ARMATURE_BIN, spawnKernel, waitFor } from '../src/testing.ts'
+import { ARMATURE_BIN, spawnKernel, waitFor } from '@armature/testing'
 import { pluginsFolder, writePlugin } from './support.ts'
 
 const dir = pluginsFolder()

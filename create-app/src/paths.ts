@@ -5,6 +5,7 @@ import { join } from 'node:path'
 
 export const REPO_DIR = fileURLToPath(new URL('../../', import.meta.url))
 export const CORE_DIR = join(REPO_DIR, 'core')
+export const TESTING_DIR = join(REPO_DIR, 'testing')
 export const PLUGINS_DIR = join(REPO_DIR, 'plugins')
 export const APP_TEMPLATE_DIR = join(REPO_DIR, 'templates', 'app')
 export const PLUGIN_TEMPLATE_DIR = join(REPO_DIR, 'templates', 'plugin')

@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ALWAYS_SKIPPED, copyTree, fillPlaceholders } from './copy.ts'
 import { mergeDependencies, sortKeys, type DependencyConflict } from './dependencies.ts'
-import { vendorCore } from './core-package.ts'
+import { vendorCore, vendorTesting } from './core-package.ts'
 import { prepareTarget } from './target.ts'
 import { APP_TEMPLATE_DIR } from './paths.ts'
 import type { CataloguePlugin, DependencyMap } from './catalogue.ts'
@@ -27,6 +27,7 @@ interface AppManifest {
 }
 
 export const CORE_PACKAGE = '@armature/core'
+export const TESTING_PACKAGE = '@armature/testing'
 
 export async function scaffoldApp(plan: AppPlan, progress: Progress): Promise<{ conflicts: DependencyConflict[] }> {
   prepareTarget(plan.dir, plan.force)
@@ -45,14 +46,14 @@ export async function scaffoldApp(plan: AppPlan, progress: Progress): Promise<{ 
   for (const plugin of plan.plugins) pluginFiles += copyTree(plugin.dir, join(plan.dir, 'plugins', plugin.name))
   progress.done(`${pluginFiles} files`)
 
-  progress.step(`packing ${CORE_PACKAGE} into vendor/`)
-  const core = await vendorCore(plan.dir)
-  progress.done(core.file)
+  progress.step(`packing ${CORE_PACKAGE} and ${TESTING_PACKAGE} into vendor/`)
+  const [core, testing] = await Promise.all([vendorCore(plan.dir), vendorTesting(plan.dir)])
+  progress.done(`${core.file}, ${testing.file}`)
 
   const conflicts: DependencyConflict[] = []
   const manifest = JSON.parse(fillPlaceholders(readFileSync(join(APP_TEMPLATE_DIR, 'package.json'), 'utf8'), placeholders)) as AppManifest
   let dependencies: DependencyMap = { ...manifest.dependencies, [CORE_PACKAGE]: core.spec }
-  let devDependencies = manifest.devDependencies ?? {}
+  let devDependencies: DependencyMap = { ...manifest.devDependencies, [TESTING_PACKAGE]: testing.spec }
   for (const plugin of plan.plugins) {
     dependencies = mergeDependencies(dependencies, plugin.dependencies, conflicts)
     devDependencies = mergeDependencies(devDependencies, plugin.devDependencies, conflicts)

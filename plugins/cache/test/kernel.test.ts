@@ -2,7 +2,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { fileURLToPath } from 'node:url'
-import { startTestKernel } from '@armature/core/testing'
+import { startTestKernel } from '@armature/testing'
 import { RedisDump } from '../src/redis-dump.ts'
 import { recover } from '../src/data-dir.ts'
 import { crudScenario } from './support/crud-scenario.ts'

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startTestKernel } from '@armature/core/testing'
+import { startTestKernel } from '@armature/testing'
 
 test('a plugin that uses collections gets its classes and serves from a TreeMap', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'collections-user-'))

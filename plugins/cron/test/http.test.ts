@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startTestKernel, waitFor } from '@armature/core/testing'
+import { startTestKernel, waitFor } from '@armature/testing'
 
 const CRON_DIR = fileURLToPath(new URL('..', import.meta.url))
 const auth = { authorization: 'Bearer secret' }

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert'
 import { randomUUID } from 'node:crypto'
 import * as grpc from '@grpc/grpc-js'
 import amqp from 'amqplib'
-import { startTcpProxy, startTestKernel, waitFor } from '@armature/core/testing'
+import { startTcpProxy, startTestKernel, waitFor } from '@armature/testing'
 import { ECHO_DIR, echoClient, serverStream, unary } from './support.ts'
 
 const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672'

@@ -5,7 +5,7 @@ import { request, Agent } from 'node:http'
 import { connect, type Socket } from 'node:net'
 import WebSocket from 'ws'
 import amqp from 'amqplib'
-import { waitFor } from '@armature/core/testing'
+import { waitFor } from '@armature/testing'
 import { echoClient, serverStream } from './support.ts'
 
 export interface MixedLoadOptions {

@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js'
 import WebSocket from 'ws'
 import { Agent, fetch as undiciFetch } from 'undici'
 import pino from 'pino'
-import { devCertificate, startTestKernel, waitFor, type TestKernel } from '@armature/core/testing'
+import { devCertificate, startTestKernel, waitFor, type TestKernel } from '@armature/testing'
 import { ECHO_DIR, echoClient, healthCheck, healthClient, serverStream, unary } from './support.ts'
 
 const tlsDir = mkdtempSync(join(tmpdir(), 'echo-tls-'))

@@ -2,7 +2,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import WebSocket from 'ws'
-import { startTestKernel, waitFor, type TestKernel } from '@armature/core/testing'
+import { startTestKernel, waitFor, type TestKernel } from '@armature/testing'
 import { ECHO_DIR, echoClient, unary } from './support.ts'
 
 let k: TestKernel

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import * as grpc from '@grpc/grpc-js'
-import { spawnKernel, waitFor } from '@armature/core/testing'
+import { spawnKernel, waitFor } from '@armature/testing'
 import { ECHO_DIR } from './support.ts'
 import { startMixedLoad } from './mixed-load.ts'
 

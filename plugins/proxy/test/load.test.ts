@@ -2,7 +2,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import http from 'node:http'
-import { startTestKernel } from '@armature/core/testing'
+import { startTestKernel } from '@armature/testing'
 import { PLUGINS, TOKEN, adminClient, register, request, startUpstream } from './support.ts'
 
 test('50 servers registered and deleted under load: 0 failed requests to the existing ones', async () => {

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startTestKernel } from '@armature/core/testing'
+import { startTestKernel } from '@armature/testing'
 import { createTestDatabase } from '../../db/test/support.ts'
 import { PLUGINS, TOKEN, adminClient, register, request, startUpstream, type Upstream } from './support.ts'
 

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert'
 import http from 'node:http'
 import { readFileSync } from 'node:fs'
 import { WebSocket, WebSocketServer } from 'ws'
-import { startTestKernel, waitFor, type TestKernel } from '@armature/core/testing'
+import { startTestKernel, waitFor, type TestKernel } from '@armature/testing'
 import { PLUGINS, TOKEN, adminClient, closedPort, register, request, startUpstream, type Upstream } from './support.ts'
 
 let k: TestKernel

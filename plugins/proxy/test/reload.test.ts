@@ -1,7 +1,7 @@
 // A hot reload of the plugin hands its servers to the new generation at the same addresses.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { startTestKernel, waitFor } from '@armature/core/testing'
+import { startTestKernel, waitFor } from '@armature/testing'
 import { PLUGINS, TOKEN, adminClient, register, request, startUpstream } from './support.ts'
 
 test('after a reload the registered servers answer again at their addresses', async () => {

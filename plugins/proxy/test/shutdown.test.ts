@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert'
 import { cpSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { spawnKernel, waitFor } from '@armature/core/testing'
+import { spawnKernel, waitFor } from '@armature/testing'
 import { DB_DIR, PROXY_DIR, TOKEN, adminClient, register, request, startUpstream, type Upstream } from './support.ts'
 
 const pluginsDir = mkdtempSync(join(tmpdir(), 'proxy-plugins-'))

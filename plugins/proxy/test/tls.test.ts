@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import pino from 'pino'
 import { Agent, fetch as undiciFetch } from 'undici'
 import { WebSocket, WebSocketServer } from 'ws'
-import { devCertificate, startTestKernel, waitFor, type DevCertificate, type TestKernel } from '@armature/core/testing'
+import { devCertificate, startTestKernel, waitFor, type DevCertificate, type TestKernel } from '@armature/testing'
 import { PLUGINS, TOKEN, adminClient, startUpstream, type Upstream } from './support.ts'
 
 const work = mkdtempSync(join(tmpdir(), 'proxy-tls-'))

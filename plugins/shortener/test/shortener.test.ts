@@ -8,7 +8,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import pg from 'pg'
 import { PGlite } from '@electric-sql/pglite'
-import { startTestKernel, waitFor, type TestKernel } from '@armature/core/testing'
+import { startTestKernel, waitFor, type TestKernel } from '@armature/testing'
 import { createTestDatabase, type TestDatabase } from '../../db/test/support.ts'
 
 const PLUGINS = ['db', 'collections', 'proxy', 'shortener'].map((name) => new URL(`../../${name}`, import.meta.url).pathname)

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert'
 import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startTestKernel } from '@armature/core/testing'
+import { startTestKernel } from '@armature/testing'
 
 const APP_DIR = fileURLToPath(new URL('..', import.meta.url))
 const PLUGINS_DIR = join(APP_DIR, 'plugins')

@@ -2,7 +2,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { fileURLToPath } from 'node:url'
-import { startTestKernel } from '@armature/core/testing'
+import { startTestKernel } from '@armature/testing'
 import { HitCounter } from '../src/hit-counter.ts'
 
 const PLUGIN_DIR = fileURLToPath(new URL('..', import.meta.url))

@@ -1,5 +1,5 @@
 // The fault-test TCP proxy of the core, with the Redis URL that reaches through it.
-import { startTcpProxy as startCoreTcpProxy, type TcpProxy as CoreTcpProxy } from '@armature/core/testing'
+import { startTcpProxy as startCoreTcpProxy, type TcpProxy as CoreTcpProxy } from '@armature/testing'
 
 export interface TcpProxy extends CoreTcpProxy {
   /** `redis://` URL of the proxy. */

@@ -3,15 +3,12 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startKernel, type Kernel, type KernelOptions } from './kernel.ts'
-import type { KernelOverrides } from './config.ts'
-import type { StopReport } from './shutdown.ts'
+import { startKernel, type Kernel, type KernelOptions, type KernelOverrides, type StopReport } from '@armature/core'
 
-const CORE_DIR = resolve(fileURLToPath(new URL('..', import.meta.url)))
-const REPO_DIR = resolve(CORE_DIR, '..')
-export const ARMATURE_BIN = join(CORE_DIR, 'bin/armature.mjs')
+/** The `armature` command of the @armature/core this package resolves (the app's own, in an app). */
+export const ARMATURE_BIN = join(dirname(fileURLToPath(import.meta.resolve('@armature/core/package.json'))), 'bin/armature.mjs')
 
 export interface TestKernelOptions {
   /** Plugin folders or `<name>.ts` files to load. */
@@ -22,6 +19,7 @@ export interface TestKernelOptions {
   env?: Record<string, string | undefined>
   overrides?: KernelOverrides
   configFile?: string
+  /** Where the kernel runs: its config file, build folder and relative paths. Default: the current folder. */
   cwd?: string
   /** Also print kernel logs to the terminal at this level (default: warn). */
   terminalLogLevel?: string
@@ -48,7 +46,7 @@ export async function startTestKernel(options: TestKernelOptions = {}): Promise<
     ...options.env,
   }
   const kernelOptions: KernelOptions = {
-    cwd: options.cwd ?? REPO_DIR,
+    cwd: options.cwd ?? process.cwd(),
     env,
     pluginPaths: options.plugins ?? [],
     scanPluginsDir: options.pluginsDir !== undefined,
@@ -110,7 +108,7 @@ export interface ChildKernel {
 export async function spawnKernel(options: { args?: string[]; env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<ChildKernel> {
   const dir = mkdtempSync(join(tmpdir(), 'armature-child-'))
   const child = spawn(process.execPath, [ARMATURE_BIN, 'start', ...(options.args ?? [])], {
-    cwd: options.cwd ?? REPO_DIR,
+    cwd: options.cwd ?? process.cwd(),
     env: { ...process.env, PORT: '0', HTTPS_PORT: '0', HOST: '127.0.0.1', LOG_FILE: join(dir, 'armature.log'), DATA_DIR: join(dir, 'data'), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -156,5 +154,3 @@ export async function spawnKernel(options: { args?: string[]; env?: Record<strin
   return { child, url, lines, stderr: () => stderr, messages, exited }
 }
 
-export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts'
-export { devCertificate, type DevCertificate } from './tls.ts'

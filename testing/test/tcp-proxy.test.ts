@@ -4,7 +4,7 @@ import { once } from 'node:events'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { startTcpProxy } from '../src/tcp-proxy.ts'
-import { waitFor } from '../src/testing.ts'
+import { waitFor } from '../src/kernel.ts'
 
 /** An echo server standing in for a real one. */
 async function echoServer(): Promise<{ server: Server; port: number }> {

@@ -11,9 +11,7 @@ export function kernelRoutes(kernel: Kernel): Hono {
   app.get('/healthz', (c) => c.text('ok'))
 
   app.get('/readyz', (c) => {
-    const failed = [...kernel.slots.values()].filter((s) => !s.current && s.status === 'failed').map((s) => s.name)
-    const ready = kernel.ready && !kernel.stopping && failed.length === 0
-    const reason = kernel.stopping ? 'shutting down' : !kernel.ready ? 'starting' : failed.length ? `failed plugins: ${failed.join(', ')}` : 'ready'
+    const { ready, reason } = kernel.readiness()
     return c.json({ ready, reason }, ready ? 200 : 503)
   })
 

@@ -18,6 +18,8 @@ export interface KernelConfig {
   wsMaxPayload: number
   /** Ping interval; a peer that misses one pong is terminated. */
   wsPingIntervalMs: number
+  /** Slow-client bounds of the kernel's HTTP and HTTPS listeners. */
+  http: HttpLimits
   tlsCert: string | undefined
   tlsKey: string | undefined
   adminToken: string | undefined
@@ -40,6 +42,8 @@ export interface KernelConfig {
   }
   /** How long a retired generation may take to finish its in-flight requests. */
   drainTimeoutMs: number
+  /** A plugin whose setup failed is tried again after retryMs, doubling up to retryMaxMs, retryAttempts times (0 ms: never). */
+  setup: { retryMs: number; retryMaxMs: number; retryAttempts: number }
   watch: boolean
   dev: boolean
   /** Per-plugin options from the config file, checked when the plugin loads. */
@@ -48,7 +52,20 @@ export interface KernelConfig {
   configFile: string | undefined
 }
 
-export type KernelOverrides = Partial<Omit<KernelConfig, 'shutdown' | 'plugins'>> & {
+export interface HttpLimits {
+  /** Time a client has to send the whole header block (408 after). */
+  headersTimeoutMs: number
+  /** Time a client has to send the whole request, body included (408 after). */
+  requestTimeoutMs: number
+  /** How long an idle keep-alive connection stays open. */
+  keepAliveTimeoutMs: number
+  /** Open connections per listener; past it, new ones are dropped. */
+  maxConnections: number
+}
+
+export type KernelOverrides = Partial<Omit<KernelConfig, 'shutdown' | 'plugins' | 'http' | 'setup'>> & {
+  http?: Partial<HttpLimits>
+  setup?: Partial<KernelConfig['setup']>
   shutdown?: Partial<KernelConfig['shutdown']>
   plugins?: KernelConfig['plugins']
 }
@@ -57,7 +74,7 @@ const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'
 
 const FILE_KEYS = new Set([
   'host', 'port', 'httpsPort', 'grpcPort', 'grpcsPort', 'wsMaxPayload', 'wsPingIntervalMs', 'tlsCert', 'tlsKey', 'adminToken', 'logLevel', 'logFile',
-  'pluginsDir', 'dataDir', 'amqpUrl', 'amqpPrefetch', 'amqpRetryDelayMs', 'shutdown', 'drainTimeoutMs', 'watch', 'plugins',
+  'pluginsDir', 'dataDir', 'amqpUrl', 'amqpPrefetch', 'amqpRetryDelayMs', 'shutdown', 'drainTimeoutMs', 'watch', 'plugins', 'http', 'setup',
 ])
 
 /** Finds and parses the config file: an explicit path, else armature.config.json or .ts in cwd. */
@@ -100,6 +117,10 @@ export async function loadKernelConfig(options: {
   const o = options.overrides ?? {}
   const fileShutdown = (data.shutdown ?? {}) as Record<string, unknown>
   if (!isPlainObject(fileShutdown)) throw new ConfigError('shutdown', 'must be an object like { "timeoutMs": 10000, "order": { "http": 10 } }')
+  const fileSetup = (data.setup ?? {}) as Record<string, unknown>
+  if (!isPlainObject(fileSetup)) throw new ConfigError('setup', 'must be an object like { "retryMs": 1000, "retryMaxMs": 30000, "retryAttempts": 20 }')
+  const fileHttp = (data.http ?? {}) as Record<string, unknown>
+  if (!isPlainObject(fileHttp)) throw new ConfigError('http', 'must be an object like { "headersTimeoutMs": 30000, "maxConnections": 10000 }')
 
   const pick = <T>(override: T | undefined, envName: string, fileKey: string, parse: (raw: unknown, key: string) => T, fallback: T, fileValue = data[fileKey]): T => {
     if (override !== undefined) return override
@@ -110,13 +131,20 @@ export async function loadKernelConfig(options: {
   }
 
   const config: KernelConfig = {
-    host: pick(o.host, 'HOST', 'host', asString, '0.0.0.0'),
+    // `dev` is for one developer's machine: loopback unless HOST says otherwise.
+    host: pick(o.host, 'HOST', 'host', asString, o.dev ? '127.0.0.1' : '0.0.0.0'),
     port: pick(o.port, 'PORT', 'port', asPort, 8080),
     httpsPort: pick(o.httpsPort, 'HTTPS_PORT', 'httpsPort', asPort, 8443),
     grpcPort: pick(o.grpcPort, 'GRPC_PORT', 'grpcPort', asPort, 50051),
     grpcsPort: pick(o.grpcsPort, 'GRPCS_PORT', 'grpcsPort', asPort, 50052),
     wsMaxPayload: pick(o.wsMaxPayload, 'WS_MAX_PAYLOAD', 'wsMaxPayload', asPositiveInt, 1024 * 1024),
     wsPingIntervalMs: pick(o.wsPingIntervalMs, 'WS_PING_INTERVAL_MS', 'wsPingIntervalMs', asPositiveInt, 30_000),
+    http: {
+      headersTimeoutMs: pick(o.http?.headersTimeoutMs, 'HTTP_HEADERS_TIMEOUT_MS', 'http.headersTimeoutMs', asPositiveInt, 30_000, fileHttp.headersTimeoutMs),
+      requestTimeoutMs: pick(o.http?.requestTimeoutMs, 'HTTP_REQUEST_TIMEOUT_MS', 'http.requestTimeoutMs', asPositiveInt, 60_000, fileHttp.requestTimeoutMs),
+      keepAliveTimeoutMs: pick(o.http?.keepAliveTimeoutMs, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 'http.keepAliveTimeoutMs', asPositiveInt, 5_000, fileHttp.keepAliveTimeoutMs),
+      maxConnections: pick(o.http?.maxConnections, 'HTTP_MAX_CONNECTIONS', 'http.maxConnections', asPositiveInt, 10_000, fileHttp.maxConnections),
+    },
     tlsCert: pick(o.tlsCert, 'TLS_CERT', 'tlsCert', asPath(cwd), undefined),
     tlsKey: pick(o.tlsKey, 'TLS_KEY', 'tlsKey', asPath(cwd), undefined),
     adminToken: pick(o.adminToken, 'ADMIN_TOKEN', 'adminToken', asString, undefined),
@@ -134,10 +162,21 @@ export async function loadKernelConfig(options: {
       order: o.shutdown?.order ?? asOrder(fileShutdown.order),
     },
     drainTimeoutMs: pick(o.drainTimeoutMs, 'DRAIN_TIMEOUT_MS', 'drainTimeoutMs', asPositiveInt, 10_000),
+    setup: {
+      retryMs: pick(o.setup?.retryMs, 'SETUP_RETRY_MS', 'setup.retryMs', asNonNegativeInt, 1_000, fileSetup.retryMs),
+      retryMaxMs: pick(o.setup?.retryMaxMs, 'SETUP_RETRY_MAX_MS', 'setup.retryMaxMs', asPositiveInt, 30_000, fileSetup.retryMaxMs),
+      retryAttempts: pick(o.setup?.retryAttempts, 'SETUP_RETRY_ATTEMPTS', 'setup.retryAttempts', asNonNegativeInt, 20, fileSetup.retryAttempts),
+    },
     watch: pick(o.watch, 'WATCH', 'watch', asBoolean, false),
     dev: o.dev ?? false,
     plugins: o.plugins ?? asPluginSection(data.plugins),
     configFile: file,
+  }
+  for (const key of Object.keys(fileHttp)) {
+    if (!(key in config.http)) throw new ConfigError(`http.${key}`, `unknown option (known: ${Object.keys(config.http).join(', ')})`)
+  }
+  if (config.http.headersTimeoutMs > config.http.requestTimeoutMs) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS', `${config.http.headersTimeoutMs} is longer than HTTP_REQUEST_TIMEOUT_MS (${config.http.requestTimeoutMs}); the headers are part of the request`)
   }
   if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) {
     throw new ConfigError(config.tlsCert ? 'TLS_KEY' : 'TLS_CERT', 'TLS_CERT and TLS_KEY must be set together')

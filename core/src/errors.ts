@@ -23,6 +23,11 @@ export class PluginError extends Error {
   }
 }
 
+/** A plugin's setup threw: the kind of failure an outage of what it needs causes, so it is retried. */
+export class SetupError extends PluginError {
+  override name = 'SetupError'
+}
+
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }

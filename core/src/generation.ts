@@ -3,7 +3,7 @@
 import { Hono } from 'hono'
 import type { Logger } from 'pino'
 import type { Bundle } from './loader.ts'
-import type { PluginContext, PluginDefinition, StopOptions } from './plugin.ts'
+import type { HealthStatus, PluginContext, PluginDefinition, StopOptions } from './plugin.ts'
 import { Phase } from './plugin.ts'
 import type { StopEntry } from './shutdown.ts'
 import type { PluginMetrics } from './metrics.ts'
@@ -50,6 +50,8 @@ export class Generation {
    * three lookups of strings it already has. Bounded: cleared when it grows past ROUTE_MEMO_SIZE.
    */
   readonly seriesMemo = new Map<string, Map<string, Map<number, unknown>>>()
+  /** Dependency health this generation reported, by component. */
+  readonly health = new Map<string, HealthStatus & { since: Date }>()
   /** AMQP consumers this generation attached; cancelled when it stops. */
   readonly consumers = new Set<Consumer>()
   api: unknown
@@ -124,6 +126,19 @@ export class Generation {
           const base = normalizeBase(options.base ?? `/${gen.name}`, gen.name)
           if (gen.apps.has(base)) throw new PluginError(gen.name, `routes already mounted at ${base}`)
           gen.apps.set(base, mount(base, app, gen))
+        },
+      },
+      health: {
+        report(component, status) {
+          if (typeof component !== 'string' || !component) throw new PluginError(gen.name, 'ctx.health.report: component must be a non-empty string')
+          const ok = Boolean(status?.ok)
+          const reason = ok ? undefined : String(status?.reason ?? 'not ok')
+          const before = gen.health.get(component)
+          if (before && before.ok === ok && before.reason === reason) return
+          gen.health.set(component, { ok, ...(reason ? { reason } : {}), since: new Date() })
+          // One line per change, not per failing request.
+          if (!ok) gen.log.warn(`${component} is not ok: ${reason}`)
+          else if (before) gen.log.info(`${component} is ok again`)
         },
       },
       dir: deps.dir,

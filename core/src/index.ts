@@ -1,6 +1,6 @@
 // The public face of @armature/core.
 export { definePlugin, Phase, PLUGIN_NAME } from './plugin.ts'
-export type { PluginContext, PluginDefinition, PluginHttp, HttpRouteOptions, StopOptions } from './plugin.ts'
+export type { PluginContext, PluginDefinition, PluginHttp, PluginHealth, HealthStatus, HttpRouteOptions, StopOptions } from './plugin.ts'
 export type { ConfigShape, ConfigValue, ResolvedConfig } from './config-shape.ts'
 export type { PluginMetrics } from './metrics.ts'
 export { ConfigError, PluginError } from './errors.ts'

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
 import type { Logger } from 'pino'
 import { loadKernelConfig, resolvePluginConfig, type Env, type KernelConfig, type KernelOverrides } from './config.ts'
-import { ConfigError, PluginError, errorMessage } from './errors.ts'
+import { ConfigError, PluginError, SetupError, errorMessage } from './errors.ts'
 import { Generation, cancelConsumers } from './generation.ts'
 import { HttpDispatcher, type RequestEnv } from './servers/dispatch.ts'
 import { AmqpBroker } from './servers/amqp.ts'
@@ -47,6 +47,10 @@ export interface PluginSlot {
   lastError: string | undefined
   /** Highest generation number handed out. */
   generations: number
+  /** What the last prepared definition uses, so a failed plugin can follow its dependencies back up. */
+  uses: string[]
+  /** A setup that failed is tried again with backoff (an outage of what it needs may end). */
+  retry: { attempt: number; timer: NodeJS.Timeout | undefined } | undefined
 }
 
 export interface ReloadResult {
@@ -189,23 +193,25 @@ export class Kernel {
         this.log.info(`plugin ${name} ${p.definition.version ?? ''} started (generation ${gen.id})${gen.routes.length ? ` at ${gen.routes.join(', ')}` : ''}`.replace('  ', ' '))
       } catch (error) {
         this.#fail(slot, error)
+        if (error instanceof SetupError) this.#scheduleRetry(slot)
       }
     }
     this.#rebuildMounts()
   }
 
   async listen(): Promise<void> {
-    const listener = getRequestListener(this.fetch)
+    // An HTTP/1.0 request may come without Host; it is served as if for localhost.
+    const listener = getRequestListener(this.fetch, { hostname: 'localhost' })
     const tls = await this.#tlsFiles()
     if (tls) this.grpc.options.tls = tls
-    const http = new HttpListener('http', listener)
+    const http = new HttpListener('http', listener, this.config.http)
     http.onUpgrade(this.ws.upgrade)
     this.addresses.http = await http.listen(this.config.port, this.config.host)
     this.#listeners.push(http)
     this.log.info(`http listening on http://${hostForUrl(this.addresses.http)}`)
 
     if (tls) {
-      const https = new HttpListener('https', listener, tls)
+      const https = new HttpListener('https', listener, this.config.http, tls)
       https.onUpgrade(this.ws.upgrade)
       this.addresses.https = await https.listen(this.config.httpsPort, this.config.host)
       this.#listeners.push(https)
@@ -341,7 +347,7 @@ export class Kernel {
   #slot(name: string, source?: PluginSource): PluginSlot {
     let slot = this.slots.get(name)
     if (!slot) {
-      slot = { name, source, current: undefined, status: 'stopped', lastError: undefined, generations: 0 }
+      slot = { name, source, current: undefined, status: 'stopped', lastError: undefined, generations: 0, uses: [], retry: undefined }
       this.slots.set(name, slot)
     }
     if (source) slot.source = source
@@ -366,6 +372,7 @@ export class Kernel {
       removeBundle(built.file)
       throw new PluginError(source.name, `definePlugin name '${definition.name}' does not match its folder or file name '${source.name}'`)
     }
+    this.#slot(source.name).uses = definition.uses ?? []
     return { source, bundle: built, definition }
   }
 
@@ -403,7 +410,8 @@ export class Kernel {
     } catch (error) {
       // Whatever the failed setup registered is released, so a retry starts clean.
       await this.#stopGeneration(gen, 'setup failed')
-      throw error instanceof PluginError || error instanceof ConfigError ? error : new PluginError(slot.name, `setup failed: ${errorMessage(error)}`, { cause: error })
+      if (error instanceof ConfigError) throw error
+      throw new SetupError(slot.name, error instanceof PluginError ? error.message.replace(`plugin '${slot.name}': `, '') : `setup failed: ${errorMessage(error)}`, { cause: error })
     }
   }
 
@@ -446,6 +454,8 @@ export class Kernel {
     try {
       prepared = await this.#prepare(source, slot.generations + 1)
       if (!force && slot.current && prepared.bundle.hash === slot.current.bundle?.hash) {
+        // Back to the code that serves (a broken edit undone): its error is no longer news.
+        slot.lastError = undefined
         return { name, status: 'unchanged', generation: slot.current.id }
       }
       config = this.#pluginConfig(name, prepared.definition)
@@ -489,7 +499,43 @@ export class Kernel {
     this.metrics.reloads.inc({ plugin: name, result: 'ok' })
     const ms = Math.round(performance.now() - started)
     this.log.info(`plugin ${name} generation ${fresh[0]!.id} swapped in (${reason}, ${ms} ms)${chain.length > 1 ? `; also renewed ${chain.slice(1).join(', ')}` : ''}`)
+    for (const member of chain) this.#cancelRetry(this.slots.get(member)!)
+    this.#startFailedDependents(chain)
     return { name, status: 'swapped', generation: fresh[0]!.id }
+  }
+
+  /** Plugins that failed because something they use was down get set up once it runs. */
+  #startFailedDependents(started: string[]): void {
+    for (const slot of this.slots.values()) {
+      if (slot.current || slot.status !== 'failed' || !slot.uses.some((dep) => started.includes(dep))) continue
+      if (slot.uses.every((dep) => this.slots.get(dep)?.current)) void this.reload(slot.name, { reason: `'${slot.uses.join("', '")}' running` })
+    }
+  }
+
+  /** Tries a failed setup again after a growing delay, a bounded number of times. */
+  #scheduleRetry(slot: PluginSlot): void {
+    const { retryMs, retryMaxMs, retryAttempts } = this.config.setup
+    if (retryMs === 0 || this.stopping || slot.current) return
+    const attempt = (slot.retry?.attempt ?? 0) + 1
+    if (attempt > retryAttempts) {
+      this.log.error(`plugin ${slot.name}: giving up after ${retryAttempts} setup attempts; reload it to try again`)
+      slot.retry = undefined
+      return
+    }
+    const wait = Math.min(retryMaxMs, retryMs * 2 ** (attempt - 1))
+    this.log.warn(`plugin ${slot.name}: setup attempt ${attempt + 1} of ${retryAttempts + 1} in ${wait} ms`)
+    const timer = setTimeout(() => {
+      void this.reload(slot.name, { reason: `setup attempt ${attempt + 1}` }).then((result) => {
+        if (result.status === 'failed' && this.slots.get(slot.name) === slot && !slot.current) this.#scheduleRetry(slot)
+      })
+    }, wait)
+    timer.unref()
+    slot.retry = { attempt, timer }
+  }
+
+  #cancelRetry(slot: PluginSlot): void {
+    if (slot.retry?.timer) clearTimeout(slot.retry.timer)
+    slot.retry = undefined
   }
 
   #reloadFailed(slot: PluginSlot, error: unknown): ReloadResult {
@@ -586,6 +632,7 @@ export class Kernel {
     if (this.#stopped) return this.#stopped
     this.stopping = true
     this.ready = false
+    for (const slot of this.slots.values()) this.#cancelRetry(slot)
     this.#stopped = (async () => {
       this.log.info('shutdown started')
       this.grpc.notServing()
@@ -645,6 +692,17 @@ export class Kernel {
     return this.#stopped
   }
 
+  /** What `/readyz` answers: not while starting or stopping, nor with a failed plugin or an unhealthy dependency. */
+  readiness(): { ready: boolean; reason: string } {
+    if (this.stopping) return { ready: false, reason: 'shutting down' }
+    if (!this.ready) return { ready: false, reason: 'starting' }
+    const failed = [...this.slots.values()].filter((s) => !s.current && s.status === 'failed').map((s) => s.name)
+    if (failed.length) return { ready: false, reason: `failed plugins: ${failed.join(', ')}` }
+    const unhealthy = this.#current().flatMap((g) => [...g.health].filter(([, h]) => !h.ok).map(([component, h]) => `${g.name} ${component}: ${h.reason}`))
+    if (unhealthy.length) return { ready: false, reason: `not healthy: ${unhealthy.join('; ')}` }
+    return { ready: true, reason: 'ready' }
+  }
+
   /** A snapshot for /_armature/plugins and the CLI. */
   describe() {
     return {
@@ -659,7 +717,8 @@ export class Kernel {
         routes: slot.current?.routes ?? [],
         websockets: [...(slot.current?.wsRoutes.keys() ?? [])],
         grpc: (slot.current?.grpc.services ?? []).flatMap(({ definition }) => Object.values(definition).map((m) => m.path)),
-        uses: slot.current?.definition.uses ?? [],
+        uses: slot.current?.definition.uses ?? slot.uses,
+        health: Object.fromEntries([...(slot.current?.health ?? [])].map(([component, h]) => [component, { ok: h.ok, reason: h.reason ?? null, since: h.since.toISOString() }])),
       })),
       rejected: this.rejected,
     }
@@ -682,8 +741,9 @@ export async function startKernel(options: KernelOptions = {}): Promise<Kernel> 
   return kernel
 }
 
+/** The address as bound (0.0.0.0 means every interface, and the log says so). */
 function hostForUrl(address: AddressInfo): string {
-  const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address
+  const host = address.address
   return `${host.includes(':') ? `[${host}]` : host}:${address.port}`
 }
 

@@ -48,6 +48,20 @@ export interface PluginWs {
   route(path: string, onConnection: WsHandler, options?: { base?: string }): void
 }
 
+/** A dependency's state as the plugin sees it; `reason` says what is wrong when not ok. */
+export interface HealthStatus {
+  ok: boolean
+  reason?: string
+}
+
+export interface PluginHealth {
+  /**
+   * Reports a dependency's health (`'database'`, `'redis'`, ...). While any reported component
+   * is not ok, `/readyz` answers 503 naming it; each change is logged once.
+   */
+  report(component: string, status: HealthStatus): void
+}
+
 /** The queue port over AMQP; `enabled` is false when no AMQP_URL is configured. */
 export interface PluginAmqp extends QueuePort {
   readonly enabled: boolean
@@ -76,6 +90,8 @@ export interface PluginContext<C extends ConfigShape = ConfigShape> {
   /** The environment the kernel was started with (process.env, or a test's own). */
   readonly env: Readonly<Record<string, string | undefined>>
   readonly http: PluginHttp
+  /** Tells the kernel (and `/readyz`) how this plugin's dependencies are doing. */
+  readonly health: PluginHealth
   readonly grpc: PluginGrpc
   readonly ws: PluginWs
   /** Publish (after the confirm) and consume (ack, bounded retry, dead letter); throws a clear error without AMQP_URL. */

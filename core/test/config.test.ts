@@ -24,6 +24,17 @@ test('kernel defaults', async () => {
   assert.is((await loadKernelConfig({ cwd: dir(), env: { AMQP_RETRY_DELAY_MS: '0' } })).amqpRetryDelayMs, 0, '0 retries at once')
 })
 
+test('dev binds to loopback unless HOST says otherwise; start binds every interface', async () => {
+  assert.is((await loadKernelConfig({ cwd: dir(), env: {} })).host, '0.0.0.0')
+  assert.is((await loadKernelConfig({ cwd: dir(), env: {}, overrides: { dev: true } })).host, '127.0.0.1')
+  assert.is((await loadKernelConfig({ cwd: dir(), env: { HOST: '0.0.0.0' }, overrides: { dev: true } })).host, '0.0.0.0')
+})
+
+test('setup retries: defaults, environment, a file section', async () => {
+  assert.equal((await loadKernelConfig({ cwd: dir(), env: {} })).setup, { retryMs: 1000, retryMaxMs: 30_000, retryAttempts: 20 })
+  assert.equal((await loadKernelConfig({ cwd: dir({ 'armature.config.json': '{"setup":{"retryAttempts":3}}' }), env: { SETUP_RETRY_MS: '0' } })).setup, { retryMs: 0, retryMaxMs: 30_000, retryAttempts: 3 })
+})
+
 test('precedence: defaults < config file < environment < overrides', async () => {
   const cwd = dir({ 'armature.config.json': JSON.stringify({ port: 9000, logLevel: 'debug', shutdown: { timeoutMs: 3000, order: { http: 30 } } }) })
   const fromFile = await loadKernelConfig({ cwd, env: {} })

@@ -31,6 +31,13 @@ test('kernel routes: healthz, readyz, metrics, plugin list', async () => {
   assert.is((await fetch(`${k.url}/nowhere`)).status, 404)
 })
 
+test('the start-up log names the address as bound', async () => {
+  const k = await boot({ plugins: [HELLO], env: { HOST: '0.0.0.0' } })
+  const { readFileSync } = await import('node:fs')
+  const lines = readFileSync(k.logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).msg as string)
+  assert.ok(lines.includes(`http listening on http://0.0.0.0:${k.kernel.addresses.http!.port}`), lines.join('\n'))
+})
+
 test('plugin options come from the environment, typed by defaults', async () => {
   const k = await boot({ plugins: [HELLO], env: { HELLO_GREETING: 'bonjour' } })
   assert.is(await (await fetch(`${k.url}/hello`)).text(), 'bonjour from generation 1\n')

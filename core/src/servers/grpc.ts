@@ -76,11 +76,11 @@ export class GrpcGateway {
     this.#started = true
     const { host, port, tlsPort, tls } = this.options
     this.addresses.grpc = await bind(this.server, `${hostPort(host, port)}`, grpc.ServerCredentials.createInsecure())
-    this.options.log.info(`grpc listening on ${hostPort(displayHost(host), this.addresses.grpc)}`)
+    this.options.log.info(`grpc listening on ${hostPort(host, this.addresses.grpc)}`)
     if (tls) {
       const credentials = grpc.ServerCredentials.createSsl(null, [{ cert_chain: tls.cert, private_key: tls.key }], false)
       this.addresses.grpcs = await bind(this.server, hostPort(host, tlsPort), credentials)
-      this.options.log.info(`grpcs listening on ${hostPort(displayHost(host), this.addresses.grpcs)}`)
+      this.options.log.info(`grpcs listening on ${hostPort(host, this.addresses.grpcs)}`)
     }
   }
 
@@ -250,10 +250,6 @@ function bind(server: grpc.Server, address: string, credentials: grpc.ServerCred
 
 function hostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
-}
-
-function displayHost(host: string): string {
-  return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
 }
 
 /** Loads .proto files into a package definition and the grpc object a plugin indexes. */

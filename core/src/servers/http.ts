@@ -5,6 +5,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
+import type { HttpLimits } from '../config.ts'
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void
 type HttpSocket = Socket & { _httpMessage?: ServerResponse | null }
@@ -23,6 +24,7 @@ export class HttpListener {
   constructor(
     readonly name: 'http' | 'https',
     listener: Listener,
+    limits: HttpLimits,
     tls?: TlsFiles,
   ) {
     // Nothing is tracked per request (the hot path): a stop inspects the sockets instead.
@@ -30,7 +32,18 @@ export class HttpListener {
       if (this.#stopping) this.#closeAfter(res)
       listener(req, res)
     }
-    this.server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handle) : createHttpServer(handle)
+    const options = {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // Node checks the two timeouts on this interval (30 s by default, which let a trickling
+      // client hold a socket for far longer than the limits say).
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+      // HTTP/1.0 requests may omit Host; the kernel routes by path alone.
+      requireHostHeader: false,
+    }
+    this.server = tls ? createHttpsServer({ ...options, cert: tls.cert, key: tls.key }, handle) : createHttpServer(options, handle)
+    this.server.maxConnections = limits.maxConnections
     // Over TLS the request's socket is the TLSSocket, so that is the one to track.
     this.server.on(tls ? 'secureConnection' : 'connection', (socket: HttpSocket) => {
       this.#sockets.add(socket)
@@ -39,9 +52,10 @@ export class HttpListener {
         if (this.#sockets.size === 0) this.#onEmpty?.()
       })
     })
-    // A client error (bad request line, TLS garbage) answers 400 and never reaches a plugin.
-    this.server.on('clientError', (_error, socket: Socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+    // A client error (bad request line, oversized headers, a timeout, TLS garbage) answers
+    // with its own status and never reaches a plugin.
+    this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+      if (socket.writable && !(socket as HttpSocket)._httpMessage?.headersSent) socket.end(clientErrorResponse(error.code))
       else socket.destroy()
     })
   }
@@ -96,4 +110,15 @@ export class HttpListener {
     if (!res.headersSent) res.shouldKeepAlive = false
     else res.once('finish', () => res.socket?.end())
   }
+}
+
+const CLIENT_ERRORS: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
+  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
+  HPE_HEADERS_TIMEOUT: '408 Request Timeout',
+  ERR_HTTP_HEADERS_TIMEOUT: '408 Request Timeout',
+}
+
+function clientErrorResponse(code: string | undefined): string {
+  return `HTTP/1.1 ${CLIENT_ERRORS[code ?? ''] ?? '400 Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`
 }

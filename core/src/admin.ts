@@ -4,6 +4,7 @@ import { timingSafeEqual } from 'node:crypto'
 import { Hono, type Context, type Next } from 'hono'
 import { PLUGIN_NAME } from './plugin.ts'
 import type { Kernel } from './kernel.ts'
+import { consoleRoutes } from './console/routes.ts'
 
 export function kernelRoutes(kernel: Kernel): Hono {
   const app = new Hono()
@@ -30,6 +31,8 @@ export function kernelRoutes(kernel: Kernel): Hono {
     if (result.status === 'failed') return c.json(result, 422)
     return c.json(result)
   })
+
+  app.route('/', consoleRoutes(kernel))
 
   app.all('*', (c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404))
 

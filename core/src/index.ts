@@ -5,7 +5,7 @@ export type { ConfigShape, ConfigValue, ResolvedConfig } from './config-shape.ts
 export type { PluginMetrics } from './metrics.ts'
 export { ConfigError, PluginError } from './errors.ts'
 export { startKernel, Kernel } from './kernel.ts'
-export type { KernelOptions, ReloadResult } from './kernel.ts'
+export type { KernelOptions, ReloadResult, StopPlan } from './kernel.ts'
 export type { KernelConfig, KernelOverrides } from './config.ts'
 export type { StopReport } from './shutdown.ts'
 export * as grpc from '@grpc/grpc-js'

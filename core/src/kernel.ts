@@ -15,7 +15,7 @@ import { createLog, type KernelLog } from './log.ts'
 import { KernelMetrics } from './metrics.ts'
 import { Phase, type PluginDefinition } from './plugin.ts'
 import { orderByUses } from './dependencies.ts'
-import { runStop, type StopEntry, type StopReport } from './shutdown.ts'
+import { phaseLabel, planStop, runStop, type StopEntry, type StopReport } from './shutdown.ts'
 import { HttpListener } from './servers/http.ts'
 import { GrpcGateway, endGenerationCalls } from './servers/grpc.ts'
 import { WsGateway } from './servers/ws.ts'
@@ -58,6 +58,11 @@ export interface ReloadResult {
   status: 'swapped' | 'unchanged' | 'failed' | 'unloaded' | 'missing'
   generation?: number
   error?: string
+}
+
+export interface StopPlan {
+  deadlineMs: number
+  phases: Array<{ phase: number; label: string; entries: Array<{ id: string; timeoutMs: number }> }>
 }
 
 interface Prepared {
@@ -701,6 +706,27 @@ export class Kernel {
     const unhealthy = this.#current().flatMap((g) => [...g.health].filter(([, h]) => !h.ok).map(([component, h]) => `${g.name} ${component}: ${h.reason}`))
     if (unhealthy.length) return { ready: false, reason: `not healthy: ${unhealthy.join('; ')}` }
     return { ready: true, reason: 'ready' }
+  }
+
+  /**
+   * The stop a shutdown begun now would run: its phases in order with their entries, and the
+   * global deadline. Lists the same entries as stop() (the console test compares the two).
+   */
+  stopPlan(): StopPlan {
+    const { timeoutMs, readyDelayMs, order } = this.config.shutdown
+    const running = this.#current()
+    const entries: Array<Pick<StopEntry, 'id' | 'phase' | 'timeoutMs'>> = [
+      { id: 'readiness', phase: Phase.Ready, timeoutMs: readyDelayMs + 1000 },
+      ...this.#listeners.map((l) => ({ id: l.name, phase: Phase.Ingress, timeoutMs })),
+    ]
+    if (this.#retiring.size) entries.push({ id: 'retiring generations', phase: Phase.Ingress, timeoutMs: this.config.drainTimeoutMs })
+    if (this.grpc.started) entries.push({ id: 'grpc', phase: Phase.Ingress, timeoutMs })
+    if (this.ws.clients > 0 || running.some((g) => g.wsRoutes.size > 0)) entries.push({ id: 'ws', phase: Phase.Ingress, timeoutMs })
+    if (this.amqp) entries.push({ id: 'amqp:consumers', phase: Phase.Ingress, timeoutMs }, { id: 'amqp:connection', phase: Phase.Egress, timeoutMs })
+    for (const gen of running) entries.push(...gen.stops)
+    entries.push({ id: 'log', phase: Phase.Final, timeoutMs: 1000 })
+    const phases = planStop(entries, order).map(({ phase, entries }) => ({ phase, label: phaseLabel(phase), entries: entries.map(({ id, timeoutMs }) => ({ id, timeoutMs })) }))
+    return { deadlineMs: timeoutMs, phases }
   }
 
   /** A snapshot for /_armature/plugins and the CLI. */

@@ -38,8 +38,8 @@ export function effectivePhase(entry: Pick<StopEntry, 'id' | 'phase'>, order: Re
   return entry.phase
 }
 
-export function planStop(entries: StopEntry[], order: Record<string, number>): Array<{ phase: number; entries: StopEntry[] }> {
-  const byPhase = new Map<number, StopEntry[]>()
+export function planStop<E extends Pick<StopEntry, 'id' | 'phase'>>(entries: E[], order: Record<string, number>): Array<{ phase: number; entries: E[] }> {
+  const byPhase = new Map<number, E[]>()
   for (const entry of entries) {
     const phase = effectivePhase(entry, order)
     const list = byPhase.get(phase) ?? []

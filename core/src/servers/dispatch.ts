@@ -6,6 +6,7 @@ import type { Hono } from 'hono'
 import { routeOf, type Generation } from '../generation.ts'
 import type { KernelMetrics } from '../metrics.ts'
 import type { Series } from '../request-metrics.ts'
+import { CONSOLE_PATH } from '../console/routes.ts'
 
 export type RequestEnv = { outgoing?: ServerResponse }
 
@@ -50,7 +51,11 @@ export class HttpDispatcher {
     const mount = this.#mountFor(path)
     const gen = mount?.slot.current
     const app = gen?.apps.get(mount!.base)
-    if (!gen || !app) return Response.json({ error: `no route for ${request.method} ${path}` }, { status: 404 })
+    if (!gen || !app) {
+      // With no plugin claiming '/', the root leads a browser to the console page.
+      if (!mount && path === '/' && (request.method === 'GET' || request.method === 'HEAD')) return new Response(null, { status: 302, headers: { location: CONSOLE_PATH } })
+      return Response.json({ error: `no route for ${request.method} ${path}` }, { status: 404 })
+    }
     gen.enter()
     const flight: InFlight = { dispatcher: this, gen, app, method: request.method, path, started: performance.now(), env }
     let result: Response | Promise<Response>

@@ -19,7 +19,13 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 const CHROMIUM = chromiumPath()
 
 const dir = pluginsFolder()
-writePlugin(dir, 'alpha', textPlugin('alpha', 'a', "ctx.onStop('drain jobs', () => undefined, { phase: 20 }); ctx.onStop('flush counts', () => undefined); ctx.ws.route('/live', () => undefined)"))
+const alphaWiring = `
+    ctx.onStop('drain jobs', () => undefined, { phase: 20 })
+    ctx.onStop('flush counts', () => undefined)
+    ctx.ws.route('/live', () => undefined)
+    ctx.health.report('database', { ok: true })
+    ctx.health.report('redis', { ok: false, reason: 'connection refused' })`
+writePlugin(dir, 'alpha', textPlugin('alpha', 'a', alphaWiring))
 writePlugin(dir, 'beta', textPlugin('beta', 'b', "ctx.onStop('close pool', () => undefined)"))
 // Fails at boot with markup in its error: the page must show it as text.
 writePlugin(dir, 'gamma', textPlugin('gamma', 'g', `throw new Error('<img src=x id=injected onerror="document.title=1"> is not wiring')`))
@@ -91,6 +97,8 @@ test('the page lists the plugins with generation, status, routes and errors as t
   }
   assert.equal(await cell('alpha', 'routes').locator('li').allTextContents(), ['/alpha', 'ws /alpha/live'])
   assert.equal(await cell('beta', 'routes').locator('li').allTextContents(), ['/beta'])
+  assert.equal(await cell('alpha', 'health').locator('li').allTextContents(), ['✓ database', '✗ redis: connection refused'])
+  assert.is(await cell('beta', 'health').textContent(), '—')
   assert.is(await cell('gamma', 'status').textContent(), 'failed')
   assert.is(await cell('gamma', 'generation').textContent(), '—')
   assert.match((await cell('gamma', 'error').textContent())!, /setup failed: <img src=x id=injected onerror="document.title=1"> is not wiring/)

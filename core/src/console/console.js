@@ -202,19 +202,16 @@ function fillRow({ tr, cells }, plugin) {
   const health = healthComponents(plugin.health)
   update(cells.health, health, () =>
     health.length
-      ? [el('ul', { class: 'plain' }, ...health.map(([component, state]) => el('li', { class: state.ok ? 'ok-text' : 'error-text', text: `${state.ok ? '✓' : '✗'} ${component}${state.reason ? `: ${state.reason}` : ''}` })))]
+      ? [el('ul', { class: 'plain' }, ...health.map(([component, state]) => el('li', { class: state.ok ? 'ok-text' : 'error-text', text: `${state.ok ? '✓' : '✗'} ${component}${state.reason ? `: ${state.reason}` : ''}`, title: state.since ? `since ${state.since}` : '' })))]
       : ['—'],
   )
   update(cells.error, lastError, () => (lastError ? [el('pre', { class: 'error-text', text: lastError })] : []))
   tr.classList.toggle('has-error', Boolean(lastError))
 }
 
-/** Health as [component, { ok, reason }] pairs, from a component -> state map or a list of states. */
+/** The reported components as [component, { ok, reason, since }] pairs. */
 function healthComponents(health) {
-  if (!health || typeof health !== 'object') return []
-  if (Array.isArray(health)) return health.map((state) => [String(state.component ?? state.name ?? '?'), state])
-  if (health.components) return healthComponents(health.components)
-  return Object.entries(health).filter(([, state]) => state && typeof state === 'object')
+  return health && typeof health === 'object' ? Object.entries(health).filter(([, state]) => state && typeof state === 'object') : []
 }
 
 function renderPlan({ deadlineMs, phases = [] }) {

@@ -4,7 +4,7 @@ import { resolve, extname } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { ConfigError } from './errors.ts'
 import { MAX_RETRY_DELAY_MS } from './queue.ts'
-import type { ConfigShape, ConfigValue } from './config-shape.ts'
+import { isOptionSpec, type ConfigShape, type ConfigValue } from './config-shape.ts'
 
 export type Env = Readonly<Record<string, string | undefined>>
 
@@ -196,30 +196,59 @@ export function pluginEnvName(plugin: string, key: string): string {
   return `${plugin.replace(/-/g, '_')}_${snake}`.toUpperCase()
 }
 
-/** Checks the defaults' types, then layers file values and environment variables over them. */
+/**
+ * Checks the defaults' types, then layers file values and environment variables over them;
+ * a declared option's limits are checked on the value that wins, naming where it came from.
+ */
 export function resolvePluginConfig(plugin: string, defaults: ConfigShape | undefined, fromFile: Record<string, unknown> | undefined, env: Env): Record<string, ConfigValue> {
   const shape = defaults ?? {}
   const result: Record<string, ConfigValue> = {}
-  for (const [key, value] of Object.entries(shape)) {
-    const kind = kindOf(value)
-    if (kind === undefined) {
+  const examples: Record<string, ConfigValue> = {}
+  for (const [key, declared] of Object.entries(shape)) {
+    const value: ConfigValue = isOptionSpec(declared) ? declared.default : declared
+    if (kindOf(value) === undefined) {
       throw new ConfigError(`${plugin}.config.${key}`, `unsupported option type ${typeof value} (use string, number, boolean, null, array or object)`)
     }
+    examples[key] = value
     result[key] = value
   }
   if (fromFile !== undefined && !isPlainObject(fromFile)) throw new ConfigError(`plugins.${plugin}`, 'must be an object')
+  const source: Record<string, string> = {}
   for (const [key, value] of Object.entries(fromFile ?? {})) {
     if (!(key in shape)) {
       throw new ConfigError(`plugins.${plugin}.${key}`, `unknown option (known: ${Object.keys(shape).join(', ') || 'none'})`)
     }
-    result[key] = coerce(value, shape[key]!, `plugins.${plugin}.${key}`, false)
+    result[key] = read(value, shape[key]!, examples[key]!, `plugins.${plugin}.${key}`, false)
+    source[key] = `plugins.${plugin}.${key}=${shown(value)}`
   }
   for (const key of Object.keys(shape)) {
     const name = pluginEnvName(plugin, key)
     const raw = env[name]
-    if (raw !== undefined) result[key] = coerce(raw, shape[key]!, name, true)
+    if (raw === undefined) continue
+    result[key] = read(raw, shape[key]!, examples[key]!, name, true)
+    source[key] = `${name}=${shown(raw)}`
+  }
+  for (const [key, declared] of Object.entries(shape)) {
+    if (!isOptionSpec(declared)) continue
+    const invalid = declared.check(result[key] as never)
+    if (invalid) throw new ConfigError(source[key] ?? `${plugin}.config.${key}`, invalid)
   }
   return result
+}
+
+/** A value for a message: a URL's password is never shown. */
+function shown(value: unknown): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value)
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1***@')
+}
+
+function read(value: unknown, declared: ConfigShape[string], example: ConfigValue, key: string, fromEnv: boolean): ConfigValue {
+  if (isOptionSpec(declared) && declared.parse && typeof value === 'string') {
+    const parsed = declared.parse(value)
+    if (parsed === undefined) throw new ConfigError(key, `${shown(value)} is not ${declared.accepts}`)
+    return parsed
+  }
+  return coerce(value, example, key, fromEnv)
 }
 
 type Kind = 'string' | 'number' | 'boolean' | 'null' | 'array' | 'object'

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadKernelConfig, pluginEnvName, resolvePluginConfig } from '../src/config.ts'
 import { ConfigError } from '../src/errors.ts'
+import { option } from '../src/options.ts'
 import { orderByUses } from '../src/dependencies.ts'
 
 const dir = (files: Record<string, string> = {}) => {
@@ -90,6 +91,34 @@ test('plugin option errors name the key', () => {
   throws(() => resolvePluginConfig('cache', { every: 1 }, { every: 'soon' }, {}), /^plugins\.cache\.every: expected number, got string/)
   throws(() => resolvePluginConfig('cache', { every: 1 }, { evry: 2 }, {}), /^plugins\.cache\.evry: unknown option \(known: every\)/)
   throws(() => resolvePluginConfig('cache', { fn: (() => 1) as never }, undefined, {}), /^cache\.config\.fn: unsupported option type function/)
+})
+
+test('declared options: limits checked on the winning value, naming the variable the user set', () => {
+  const shape = {
+    poolSize: option.int(10, { min: 1, max: 100 }),
+    fsync: option.enum(['always', 'everysec', 'no'], 'everysec'),
+    url: option.url('', { protocols: ['postgres:'] }),
+    every: option.duration(60_000, { min: 1 }),
+    plain: 5,
+  }
+  const resolved = resolvePluginConfig('db', shape, { fsync: 'always' }, { DB_EVERY: '30s', DB_POOL_SIZE: '4' })
+  assert.equal(resolved, { poolSize: 4, fsync: 'always', url: '', every: 30_000, plain: 5 })
+  const error = (fromFile: Record<string, unknown>, env: Record<string, string>) => {
+    try {
+      resolvePluginConfig('db', shape, fromFile, env)
+    } catch (e) {
+      assert.instance(e, ConfigError)
+      return (e as Error).message
+    }
+    return assert.unreachable('no ConfigError')
+  }
+  assert.is(error({}, { DB_POOL_SIZE: '0' }), 'DB_POOL_SIZE=0: must be >= 1')
+  assert.is(error({}, { DB_POOL_SIZE: '2.5' }), 'DB_POOL_SIZE=2.5: must be an integer')
+  assert.is(error({ fsync: 'bogus' }, {}), 'plugins.db.fsync=bogus: must be one of always, everysec, no')
+  assert.is(error({}, { DB_FSYNC: 'bogus' }), 'DB_FSYNC=bogus: must be one of always, everysec, no')
+  assert.is(error({}, { DB_URL: 'mysql://root:hunter2@db/x' }), 'DB_URL=mysql://root:***@db/x: must be a postgres: URL or empty (got mysql:)')
+  assert.is(error({}, { DB_EVERY: 'soon' }), 'DB_EVERY: soon is not a duration in ms (or 500ms, 30s, 5m, 1h) >= 1')
+  assert.throws(() => option.int(0, { min: 1 }), /option default 0: must be >= 1/)
 })
 
 test('dependency order: each plugin after what it uses', () => {

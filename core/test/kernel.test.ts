@@ -38,6 +38,23 @@ test('the start-up log names the address as bound', async () => {
   assert.ok(lines.includes(`http listening on http://0.0.0.0:${k.kernel.addresses.http!.port}`), lines.join('\n'))
 })
 
+test('an option outside its declared limits stops the boot with one line naming the variable', async () => {
+  const CACHE = join(import.meta.dirname, '../../plugins/cache')
+  const DB = join(import.meta.dirname, '../../plugins/db')
+  for (const [plugins, env, message] of [
+    [[CACHE], { CACHE_FSYNC: 'bogus' }, 'CACHE_FSYNC=bogus: must be one of always, everysec, no'],
+    [[DB], { DB_POOL_SIZE: '0' }, 'DB_POOL_SIZE=0: must be >= 1'],
+  ] as const) {
+    try {
+      await boot({ plugins: [...plugins], env })
+      assert.unreachable(`${JSON.stringify(env)} booted`)
+    } catch (error) {
+      assert.is((error as Error).name, 'ConfigError')
+      assert.is((error as Error).message, message)
+    }
+  }
+})
+
 test('plugin options come from the environment, typed by defaults', async () => {
   const k = await boot({ plugins: [HELLO], env: { HELLO_GREETING: 'bonjour' } })
   assert.is(await (await fetch(`${k.url}/hello`)).text(), 'bonjour from generation 1\n')

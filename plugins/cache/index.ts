@@ -1,8 +1,8 @@
 // The cache plugin: config, routes, stop hooks. Everything else lives in src/.
-import { definePlugin, Phase } from '@armature/core'
+import { definePlugin, option, Phase } from '@armature/core'
 import { Cache } from './src/cache.ts'
 import { createApp } from './src/controllers/app.ts'
-import { parseFsyncPolicy } from './src/fsync-policy.ts'
+import { FSYNC_POLICIES } from './src/fsync-policy.ts'
 import { leaseCache } from './src/shared-cache.ts'
 
 export default definePlugin({
@@ -13,19 +13,16 @@ export default definePlugin({
     /** Empty: REDIS_URL, and when that is empty too, the file alone. */
     redisUrl: '',
     redisPrefix: 'armature:cache',
-    fsync: 'everysec',
-    snapshotEveryMs: 60_000,
-    dumpEveryMs: 30_000,
-    maxBodyBytes: 1_048_576,
+    fsync: option.enum(FSYNC_POLICIES, 'everysec'),
+    snapshotEveryMs: option.duration(60_000, { min: 1 }),
+    dumpEveryMs: option.duration(30_000, { min: 1 }),
+    maxBodyBytes: option.int(1_048_576, { min: 1 }),
     /** Keep each read document's GET body until it is replaced or deleted (about its JSON size again in memory). */
     cacheDocumentBodies: true,
   },
   async setup(ctx) {
     const { config } = ctx
-    const fsync = parseFsyncPolicy(config.fsync, 'cache.fsync')
-    if (!Number.isInteger(config.maxBodyBytes) || config.maxBodyBytes < 1) {
-      throw new Error(`cache.maxBodyBytes must be a positive integer, got ${config.maxBodyBytes}`)
-    }
+    const fsync = config.fsync
     const redisUrl = config.redisUrl || ctx.env.REDIS_URL || ''
     const dataDir = ctx.kernel.dataDir
 

@@ -1,5 +1,5 @@
 // The cron plugin: config, routes, the scheduler as a service, and its stop entry.
-import { definePlugin, Phase } from '@armature/core'
+import { definePlugin, option, Phase } from '@armature/core'
 import { Scheduler } from './src/scheduler.ts'
 import { cronRoutes } from './src/routes.ts'
 
@@ -9,7 +9,7 @@ export default definePlugin({
   description: 'Interval and cron scheduling with timezones, a DST policy, overrun control and graceful stop',
   config: {
     /** How long running jobs get to finish at shutdown before their signal aborts. */
-    shutdownTimeoutMs: 5000,
+    shutdownTimeoutMs: option.duration(5000, { min: 1 }),
   },
   setup(ctx) {
     const scheduler = new Scheduler({

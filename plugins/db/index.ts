@@ -1,5 +1,5 @@
 // The db plugin: one PostgreSQL client for every plugin, reached with `ctx.use('db')`.
-import { definePlugin, Phase } from '@armature/core'
+import { definePlugin, option, Phase } from '@armature/core'
 import { openDatabase } from './src/open.ts'
 import { redact } from './src/postgres.ts'
 
@@ -9,16 +9,12 @@ export default definePlugin({
   description: 'One PostgreSQL client for every plugin: a pg pool with DATABASE_URL, embedded PGlite otherwise, with per-plugin migrations',
   config: {
     /** Empty: DATABASE_URL, and when that is empty too, embedded PGlite in the plugin's data folder. */
-    url: '',
-    poolSize: 10,
-    connectTimeoutMs: 5000,
+    url: option.url('', { protocols: ['postgres:', 'postgresql:'] }),
+    poolSize: option.int(10, { min: 1, max: 1000 }),
+    connectTimeoutMs: option.duration(5000, { min: 1 }),
   },
   async setup(ctx) {
     const { config } = ctx
-    if (!Number.isInteger(config.poolSize) || config.poolSize < 1) throw new Error(`db.poolSize must be a positive integer, got ${config.poolSize}`)
-    if (!Number.isInteger(config.connectTimeoutMs) || config.connectTimeoutMs < 1) {
-      throw new Error(`db.connectTimeoutMs must be a positive integer, got ${config.connectTimeoutMs}`)
-    }
     const url = config.url || ctx.env.DATABASE_URL || ''
     const dataDir = url ? '' : ctx.kernel.dataDir
     const started = Date.now()

@@ -1,5 +1,5 @@
 // The echo plugin: one echo served over HTTP, gRPC, WebSocket and an AMQP request queue.
-import { definePlugin, grpc } from '@armature/core'
+import { definePlugin, grpc, option } from '@armature/core'
 import { Hono } from 'hono'
 import { EchoInputError, echo, pause } from './src/echo.ts'
 
@@ -11,9 +11,9 @@ export default definePlugin({
     /** Queue the AMQP echo consumes when AMQP_URL is set; replies go to each message's replyTo. */
     requestQueue: 'armature.echo.requests',
     /** Simulated work per AMQP message, in ms. */
-    workMs: 0,
+    workMs: option.duration(0, { max: 60_000 }),
     /** Longest wait GET /echo/slow accepts, in ms. */
-    maxSlowMs: 60_000,
+    maxSlowMs: option.duration(60_000, { min: 1 }),
   },
   async setup(ctx) {
     const { generation } = ctx

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join, resolve } from 'node:path'
-import { definePlugin, Phase, type PluginMetrics } from '@armature/core'
+import { definePlugin, option, Phase, type PluginMetrics } from '@armature/core'
 import { adminRoutes } from './src/admin-routes.ts'
 import { LOOPBACK_ONLY, TargetAllowList } from './src/allow-list.ts'
 import { ProxyOptionError } from './src/errors.ts'
@@ -41,33 +41,29 @@ export default definePlugin({
   uses: ['db'],
   config: {
     /** Who stops first at shutdown among servers without a priority: `reverse` (last created first) or `creation`. */
-    stopOrder: 'reverse',
+    stopOrder: option.enum(STOP_ORDERS, 'reverse'),
     /** Upstream hosts routes may point at: IP addresses, CIDR networks, exact host names, or `*` for any. */
     allowedTargets: [...LOOPBACK_ONLY] as string[],
     /** Ports a server may listen on; 0 (any free port) is always accepted. */
     portRange: '1024-65535',
-    maxServers: 100,
+    maxServers: option.int(100, { min: 1 }),
     /** Largest admin request body, in bytes. */
-    maxAdminBodyBytes: 64 * 1024,
+    maxAdminBodyBytes: option.int(64 * 1024, { min: 1 }),
     /** Largest proxied request body, in bytes. */
-    maxBodyBytes: 10 * 1024 * 1024,
-    connectTimeoutMs: 2000,
-    responseTimeoutMs: 30_000,
+    maxBodyBytes: option.int(10 * 1024 * 1024, { min: 1 }),
+    connectTimeoutMs: option.duration(2000, { min: 1 }),
+    responseTimeoutMs: option.duration(30_000, { min: 1 }),
     /** How long a target that failed is skipped. */
-    healthCooldownMs: 5000,
+    healthCooldownMs: option.duration(5000, { min: 1 }),
     /** How long DELETE and the shutdown let in-flight requests finish, per server. */
-    drainTimeoutMs: 10_000,
+    drainTimeoutMs: option.duration(10_000, { min: 1 }),
     /** Certificate and key files served by servers registered with `listen.tls: true`; default TLS_CERT and TLS_KEY. */
     tlsCert: '',
     tlsKey: '',
   },
   async setup(ctx) {
     const { config } = ctx
-    if (!STOP_ORDERS.includes(config.stopOrder as StopOrder)) throw new ProxyOptionError('stopOrder', config.stopOrder, `one of ${STOP_ORDERS.join(', ')}`)
-    for (const key of ['maxServers', 'maxAdminBodyBytes', 'maxBodyBytes', 'connectTimeoutMs', 'responseTimeoutMs', 'healthCooldownMs', 'drainTimeoutMs'] as const) {
-      if (!Number.isInteger(config[key]) || config[key] < 1) throw new ProxyOptionError(key, config[key], 'a whole number of at least 1')
-    }
-    const order = config.stopOrder as StopOrder
+    const order = config.stopOrder
     const certificate = configuredCertificate(config.tlsCert || ctx.env.TLS_CERT || '', config.tlsKey || ctx.env.TLS_KEY || '')
     const observe = serverMetrics(ctx.metrics)
     const withdraw = new Map<ProxyServer, () => void>()
@@ -143,11 +139,11 @@ export default definePlugin({
 function configuredCertificate(certPath: string, keyPath: string): PemPair | undefined {
   if (!certPath && !keyPath) return undefined
   if (!certPath || !keyPath) throw new ProxyOptionError(certPath ? 'tlsKey' : 'tlsCert', '', 'tlsCert and tlsKey (or TLS_CERT and TLS_KEY) are set together')
-  const read = (path: string, option: string) => {
+  const read = (path: string, key: string) => {
     try {
       return readFileSync(resolve(path), 'utf8')
     } catch (error) {
-      throw new ProxyOptionError(option, path, `a readable PEM file (${(error as Error).message})`)
+      throw new ProxyOptionError(key, path, `a readable PEM file (${(error as Error).message})`)
     }
   }
   const pair = { cert: read(certPath, 'tlsCert'), key: read(keyPath, 'tlsKey') }

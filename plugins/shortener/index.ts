@@ -1,5 +1,5 @@
 // The shortener plugin: links stored through the db plugin, served from an LRU of the collections plugin.
-import { definePlugin, Phase } from '@armature/core'
+import { definePlugin, option, Phase } from '@armature/core'
 import { LinkStore, MIGRATIONS, type SqlClient } from './src/link-store.ts'
 import { followRoutes, managementRoutes, type Forward } from './src/routes.ts'
 import { Shortener, type CachedLink, type LruMap } from './src/shortener.ts'
@@ -21,11 +21,6 @@ interface Proxy {
   forward: Forward
 }
 
-function positiveInteger(value: number, key: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new Error(`shortener.${key} must be a positive integer, got ${value}`)
-  return value
-}
-
 export default definePlugin({
   name: 'shortener',
   version: '0.1.0',
@@ -36,19 +31,17 @@ export default definePlugin({
     apiKey: '',
     /** Where short URLs point, e.g. `https://sho.rt`; empty: the origin a create request came to. */
     publicUrl: '',
-    followBase: '/s',
-    slugLength: 7,
-    cacheSize: 10_000,
-    cacheTtlMs: 60_000,
-    flushIntervalMs: 1000,
-    proxyTimeoutMs: 10_000,
-    maxBodyBytes: 8192,
+    followBase: option.string('/s', { pattern: /^\/[a-z0-9_-]+$/i }),
+    slugLength: option.int(7, { min: 4, max: 64 }),
+    cacheSize: option.int(10_000, { min: 1 }),
+    cacheTtlMs: option.duration(60_000, { min: 1 }),
+    flushIntervalMs: option.duration(1000, { min: 1 }),
+    proxyTimeoutMs: option.duration(10_000, { min: 1 }),
+    maxBodyBytes: option.int(8192, { min: 1 }),
   },
   async setup(ctx) {
     const { config } = ctx
-    const slugLength = positiveInteger(config.slugLength, 'slugLength')
-    const cacheSize = positiveInteger(config.cacheSize, 'cacheSize')
-    if (!/^\/[a-z0-9_-]+$/i.test(config.followBase)) throw new Error(`shortener.followBase must look like /s, got ${JSON.stringify(config.followBase)}`)
+    const { slugLength, cacheSize } = config
 
     const db = ctx.use<Database>('db')
     const applied = await db.migrate('shortener', MIGRATIONS)
@@ -58,7 +51,7 @@ export default definePlugin({
     const cache = new LinkedHashMap<string, CachedLink>(null, { accessOrder: true, removeEldestEntry: (_, map) => map.size() > cacheSize })
     const store = new LinkStore(db)
     const counter = new VisitCounter(store)
-    const shortener = new Shortener({ store, counter, cache, slugLength, cacheTtlMs: positiveInteger(config.cacheTtlMs, 'cacheTtlMs') })
+    const shortener = new Shortener({ store, counter, cache, slugLength, cacheTtlMs: config.cacheTtlMs })
 
     const visits = ctx.metrics.counter('visits_flushed_total', 'Visits written to the database')
     const flush = async () => {
@@ -68,7 +61,7 @@ export default definePlugin({
         ctx.log.warn({ err: error }, 'visit flush failed; the counts are kept for the next one')
       }
     }
-    const timer = setInterval(flush, positiveInteger(config.flushIntervalMs, 'flushIntervalMs'))
+    const timer = setInterval(flush, config.flushIntervalMs)
     timer.unref()
     counter.onFlushed = (n) => visits.inc(n)
 
@@ -78,8 +71,8 @@ export default definePlugin({
       apiKey: config.apiKey,
       publicUrl: config.publicUrl,
       followBase: config.followBase,
-      maxBodyBytes: positiveInteger(config.maxBodyBytes, 'maxBodyBytes'),
-      proxyTimeoutMs: positiveInteger(config.proxyTimeoutMs, 'proxyTimeoutMs'),
+      maxBodyBytes: config.maxBodyBytes,
+      proxyTimeoutMs: config.proxyTimeoutMs,
       forward,
       onError: (error: unknown) => ctx.log.error({ err: error }, 'request failed'),
     }

@@ -7,8 +7,8 @@ import { CacheConfigError } from './errors.ts'
  *   nothing, a power loss up to about a second.
  * - no: acknowledged after write(2); the OS syncs when it likes.
  */
-export type FsyncPolicy = 'always' | 'everysec' | 'no'
-export const FSYNC_POLICIES: readonly FsyncPolicy[] = ['always', 'everysec', 'no']
+export const FSYNC_POLICIES = ['always', 'everysec', 'no'] as const
+export type FsyncPolicy = (typeof FSYNC_POLICIES)[number]
 
 export function parseFsyncPolicy(value: unknown, key = 'fsync'): FsyncPolicy {
   if (typeof value === 'string' && (FSYNC_POLICIES as readonly string[]).includes(value)) return value as FsyncPolicy

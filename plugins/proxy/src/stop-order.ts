@@ -10,7 +10,7 @@
 //   10.999         anything still open (a server started while the stop began)
 
 export type StopOrder = 'creation' | 'reverse'
-export const STOP_ORDERS: readonly StopOrder[] = ['creation', 'reverse']
+export const STOP_ORDERS = ['creation', 'reverse'] as const satisfies readonly StopOrder[]
 
 const FIRST_UNPRIORITISED = 100
 const LAST_UNPRIORITISED = 998

@@ -14,8 +14,10 @@ export default definePlugin({
     redisUrl: '',
     redisPrefix: 'armature:cache',
     fsync: option.enum(FSYNC_POLICIES, 'everysec'),
-    snapshotEveryMs: option.duration(60_000, { min: 1 }),
-    dumpEveryMs: option.duration(30_000, { min: 1 }),
+    /** 0 turns periodic snapshots off. */
+    snapshotEveryMs: option.duration(60_000),
+    /** 0 turns the periodic Redis dump off (the final dump still runs). */
+    dumpEveryMs: option.duration(30_000),
     maxBodyBytes: option.int(1_048_576, { min: 1 }),
     /** Keep each read document's GET body until it is replaced or deleted (about its JSON size again in memory). */
     cacheDocumentBodies: true,

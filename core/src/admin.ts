@@ -1,7 +1,7 @@
 // The kernel's own routes on the root app: health, readiness, metrics, plugin admin.
 // Kernel.fetch sends every other path to the plugin dispatcher.
-import { timingSafeEqual } from 'node:crypto'
-import { Hono, type Context, type Next } from 'hono'
+import { Hono, type MiddlewareHandler } from 'hono'
+import { requireBearer } from './http/bearer.ts'
 import { PLUGIN_NAME } from './plugin.ts'
 import type { Kernel } from './kernel.ts'
 import { consoleRoutes } from './console/routes.ts'
@@ -44,19 +44,8 @@ export function kernelRoutes(kernel: Kernel): Hono {
 }
 
 /** State-changing admin routes need `Authorization: Bearer $ADMIN_TOKEN`. */
-export function requireAdmin(kernel: Kernel) {
-  return async (c: Context, next: Next) => {
-    const token = kernel.config.adminToken
-    if (!token) return c.json({ error: 'admin routes are disabled: set ADMIN_TOKEN to enable them' }, 403)
-    const header = c.req.header('authorization') ?? ''
-    const given = header.startsWith('Bearer ') ? header.slice(7) : ''
-    if (!safeEqual(given, token)) return c.json({ error: 'missing or wrong bearer token' }, 401, { 'www-authenticate': 'Bearer' })
-    await next()
-  }
-}
-
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a)
-  const y = Buffer.from(b)
-  return x.length === y.length && timingSafeEqual(x, y)
+export function requireAdmin(kernel: Kernel): MiddlewareHandler {
+  // Built on first use: these routes are made before the kernel's config is set.
+  let check: MiddlewareHandler | undefined
+  return (c, next) => (check ??= requireBearer(kernel.config.adminToken, { disabled: 'admin routes are disabled: set ADMIN_TOKEN to enable them' }))(c, next)
 }

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url'
 import { ConfigError } from './errors.ts'
 import { MAX_RETRY_DELAY_MS } from './queue.ts'
 import { isOptionSpec, type ConfigShape, type ConfigValue } from './config-shape.ts'
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_DEPTH, MAX_BODY_BYTES, MAX_JSON_DEPTH } from './http/body.ts'
 
 export type Env = Readonly<Record<string, string | undefined>>
 
@@ -61,6 +62,10 @@ export interface HttpLimits {
   keepAliveTimeoutMs: number
   /** Open connections per listener; past it, new ones are dropped. */
   maxConnections: number
+  /** Largest request body ctx.http.readJson/readBody accept unless a route says otherwise, in bytes. */
+  maxBodyBytes: number
+  /** Deepest JSON nesting ctx.http.readJson accepts unless a route says otherwise. */
+  maxJsonDepth: number
 }
 
 export type KernelOverrides = Partial<Omit<KernelConfig, 'shutdown' | 'plugins' | 'http' | 'setup'>> & {
@@ -144,6 +149,8 @@ export async function loadKernelConfig(options: {
       requestTimeoutMs: pick(o.http?.requestTimeoutMs, 'HTTP_REQUEST_TIMEOUT_MS', 'http.requestTimeoutMs', asPositiveInt, 60_000, fileHttp.requestTimeoutMs),
       keepAliveTimeoutMs: pick(o.http?.keepAliveTimeoutMs, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 'http.keepAliveTimeoutMs', asPositiveInt, 5_000, fileHttp.keepAliveTimeoutMs),
       maxConnections: pick(o.http?.maxConnections, 'HTTP_MAX_CONNECTIONS', 'http.maxConnections', asPositiveInt, 10_000, fileHttp.maxConnections),
+      maxBodyBytes: pick(o.http?.maxBodyBytes, 'HTTP_MAX_BODY_BYTES', 'http.maxBodyBytes', asIntUpTo(MAX_BODY_BYTES, 'the longest text a string can hold'), DEFAULT_MAX_BODY_BYTES, fileHttp.maxBodyBytes),
+      maxJsonDepth: pick(o.http?.maxJsonDepth, 'HTTP_MAX_JSON_DEPTH', 'http.maxJsonDepth', asIntUpTo(MAX_JSON_DEPTH, 'deeper documents overflow JSON.stringify'), DEFAULT_MAX_JSON_DEPTH, fileHttp.maxJsonDepth),
     },
     tlsCert: pick(o.tlsCert, 'TLS_CERT', 'tlsCert', asPath(cwd), undefined),
     tlsKey: pick(o.tlsKey, 'TLS_KEY', 'tlsKey', asPath(cwd), undefined),
@@ -323,6 +330,15 @@ function asPositiveInt(raw: unknown, key: string): number {
   const n = typeof raw === 'number' ? raw : Number(raw)
   if (!Number.isInteger(n) || n <= 0) throw new ConfigError(key, `${JSON.stringify(raw)} is not a positive integer`)
   return n
+}
+
+/** A positive integer up to `max`; `why` says what lies past it. */
+function asIntUpTo(max: number, why: string) {
+  return (raw: unknown, key: string): number => {
+    const n = asPositiveInt(raw, key)
+    if (n > max) throw new ConfigError(key, `${JSON.stringify(raw)} is over ${max} (${why})`)
+    return n
+  }
 }
 
 /** The AMQP retry delay: 0 (at once) up to an hour, the longest a retry waits. */

@@ -8,7 +8,8 @@ import { Phase } from './plugin.ts'
 import type { StopEntry } from './shutdown.ts'
 import type { PluginMetrics } from './metrics.ts'
 import type { Env } from './config.ts'
-import { PluginError } from './errors.ts'
+import { isErrorStatus, PluginError } from './errors.ts'
+import { bodyReaders, type BodyLimits } from './http/body.ts'
 import { loadProto, type ActiveCall, type GrpcRegistration } from './servers/grpc.ts'
 import type { WsHandler } from './servers/ws.ts'
 import type { WebSocket } from 'ws'
@@ -27,6 +28,8 @@ export interface GenerationDeps {
   dir: string
   /** The kernel's AMQP broker, when AMQP_URL is configured. */
   amqp?: QueuePort
+  /** HTTP_MAX_BODY_BYTES and HTTP_MAX_JSON_DEPTH: the defaults of ctx.http.readJson/readBody. */
+  bodyLimits: BodyLimits
   /** The API of a plugin this one uses, from the generation being set up beside it or the current one. */
   lookup(name: string): { found: boolean; api: unknown }
   /** Protocol surfaces beyond HTTP, attached by the kernel's servers. */
@@ -127,6 +130,7 @@ export class Generation {
           if (gen.apps.has(base)) throw new PluginError(gen.name, `routes already mounted at ${base}`)
           gen.apps.set(base, mount(base, app, gen))
         },
+        ...bodyReaders(deps.bodyLimits),
       },
       health: {
         report(component, status) {
@@ -260,10 +264,24 @@ function mount(base: string, app: Hono<any, any, any>, gen: Generation): Hono {
   const wrapper = new Hono()
   wrapper.route(base, app)
   wrapper.onError((error, c) => {
-    const withResponse = error as Error & { getResponse?: () => Response }
+    const withResponse = error as Error & { getResponse?: () => Response; status?: unknown; field?: unknown; headers?: unknown }
     if (typeof withResponse.getResponse === 'function') return withResponse.getResponse()
+    // HttpError, or any error that says which status it means: answered as JSON with its headers.
+    if (isErrorStatus(withResponse.status)) {
+      const status = withResponse.status
+      if (status >= 500) gen.log.error({ err: error, path: c.req.path }, `${status} in ${c.req.method} ${c.req.path}: ${error.message}`)
+      const field = typeof withResponse.field === 'string' ? { field: withResponse.field } : {}
+      return c.json({ error: error.message, ...field }, status as 400, headersOf(withResponse.headers))
+    }
     gen.log.error({ err: error, path: c.req.path }, `unhandled error in ${c.req.method} ${c.req.path}: ${error.message}`)
     return c.json({ error: 'internal error' }, 500)
   })
   return wrapper
+}
+
+/** An error's own response headers, when it carries a plain object of strings. */
+function headersOf(headers: unknown): Record<string, string> | undefined {
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return undefined
+  const entries = Object.entries(headers).filter((entry): entry is [string, string] => typeof entry[1] === 'string')
+  return entries.length ? Object.fromEntries(entries) : undefined
 }

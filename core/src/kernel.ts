@@ -398,6 +398,7 @@ export class Kernel {
         env: this.#env,
         dir: slot.source?.root ?? this.config.pluginsDir,
         ...(this.amqp ? { amqp: this.amqp } : {}),
+        bodyLimits: { maxBytes: this.config.http.maxBodyBytes, maxDepth: this.config.http.maxJsonDepth },
         kernel: {
           adminToken: this.config.adminToken,
           get dataDir() {

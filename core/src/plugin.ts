@@ -1,5 +1,6 @@
 // The plugin contract: what a plugin declares and the context it receives.
 import type { Hono } from 'hono'
+import type { BodyReader, JsonReader } from './http/body.ts'
 import type { Logger } from 'pino'
 import type { ConfigShape, ResolvedConfig } from './config-shape.ts'
 import type { PluginMetrics } from './metrics.ts'
@@ -34,6 +35,10 @@ export interface HttpRouteOptions {
 export interface PluginHttp {
   /** Mounts a Hono app under the plugin's base path. */
   route(app: Hono<any, any, any>, options?: HttpRouteOptions): void
+  /** The request body parsed as JSON, with HTTP_MAX_BODY_BYTES and HTTP_MAX_JSON_DEPTH as the default limits; throws HttpError (413, 415, 400). */
+  readJson: JsonReader
+  /** The request body as bytes, at most HTTP_MAX_BODY_BYTES unless `maxBytes` says otherwise; throws HttpError (413, 400). */
+  readBody: BodyReader
 }
 
 export interface PluginGrpc {

@@ -1,7 +1,7 @@
 // The cron plugin: config, routes, the scheduler as a service, and its stop entry.
-import { definePlugin, option, Phase } from '@armature/core'
+import { definePlugin, option, Phase, requireBearer } from '@armature/core'
 import { Scheduler } from './src/scheduler.ts'
-import { cronRoutes } from './src/routes.ts'
+import { cronRoutes, JOB_CONTROL_DISABLED } from './src/routes.ts'
 
 export default definePlugin({
   name: 'cron',
@@ -22,7 +22,8 @@ export default definePlugin({
         duration: ctx.metrics.histogram('duration_seconds', 'Job run duration', ['job']),
       },
     })
-    ctx.http.route(cronRoutes(scheduler, { adminToken: ctx.kernel.adminToken }))
+    const requireAdmin = requireBearer(ctx.kernel.adminToken, { disabled: JOB_CONTROL_DISABLED })
+    ctx.http.route(cronRoutes(scheduler, { requireAdmin }))
     ctx.onStop('scheduler', () => scheduler.stop(ctx.config.shutdownTimeoutMs), {
       phase: Phase.Work,
       timeoutMs: ctx.config.shutdownTimeoutMs + 1000,

@@ -1,5 +1,5 @@
 // The echo plugin: one echo served over HTTP, gRPC, WebSocket and an AMQP request queue.
-import { definePlugin, grpc, option } from '@armature/core'
+import { definePlugin, grpc, HttpError, option } from '@armature/core'
 import { Hono } from 'hono'
 import { EchoInputError, echo, pause } from './src/echo.ts'
 
@@ -22,8 +22,8 @@ export default definePlugin({
     const app = new Hono()
       .get('/', (c) => answer(() => echo(c.req.query('message') ?? '', generation, ++sequence)))
       .post('/', async (c) => {
-        const body = await c.req.json().catch(() => undefined)
-        if (!body || typeof body !== 'object') return c.json({ error: 'body must be JSON like {"message":"hi"}' }, 400)
+        const body = await ctx.http.readJson(c)
+        if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'body must be a JSON object like {"message":"hi"}')
         return answer(() => echo((body as { message?: unknown }).message, generation, ++sequence))
       })
       .get('/slow', async (c) => {

@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join, resolve } from 'node:path'
-import { definePlugin, option, Phase, type PluginMetrics } from '@armature/core'
-import { adminRoutes } from './src/admin-routes.ts'
+import { definePlugin, option, Phase, requireBearer, type PluginMetrics } from '@armature/core'
+import { ADMIN_API_DISABLED, adminRoutes } from './src/admin-routes.ts'
 import { LOOPBACK_ONLY, TargetAllowList } from './src/allow-list.ts'
 import { ProxyOptionError } from './src/errors.ts'
 import { Forwarder, type ForwardToOptions } from './src/forwarder.ts'
@@ -123,7 +123,7 @@ export default definePlugin({
 
     ctx.http.route(
       adminRoutes(registry, {
-        adminToken: ctx.kernel.adminToken,
+        requireAdmin: requireBearer(ctx.kernel.adminToken, { disabled: ADMIN_API_DISABLED }),
         maxBodyBytes: config.maxAdminBodyBytes,
         onInternalError: (error) => ctx.log.error({ err: error }, `proxy admin error: ${error.message}`),
       }),

@@ -1,5 +1,5 @@
 // The shortener plugin: links stored through the db plugin, served from an LRU of the collections plugin.
-import { definePlugin, option, Phase } from '@armature/core'
+import { definePlugin, option, Phase, requireBearer } from '@armature/core'
 import { LinkStore, MIGRATIONS, type SqlClient } from './src/link-store.ts'
 import { followRoutes, managementRoutes, type Forward } from './src/routes.ts'
 import { Shortener, type CachedLink, type LruMap } from './src/shortener.ts'
@@ -69,6 +69,7 @@ export default definePlugin({
     const options = {
       shortener,
       apiKey: config.apiKey,
+      requireBearer,
       publicUrl: config.publicUrl,
       followBase: config.followBase,
       maxBodyBytes: config.maxBodyBytes,

@@ -1,20 +1,16 @@
 // The HTTP face of a scheduler: list jobs, and (with the admin token) trigger, pause, resume.
-import { timingSafeEqual } from 'node:crypto'
-import { Hono, type Context, type Next } from 'hono'
+import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import type { Scheduler } from './scheduler.ts'
 
 export interface CronRoutesOptions {
-  /** Bearer token for the state-changing routes; when unset they answer 403. */
-  adminToken?: string | undefined
+  /** Guards the state-changing routes (the kernel's bearer check on the admin token). */
+  requireAdmin: MiddlewareHandler
 }
 
 const MAX_NEXT_RUNS = 100
 
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a)
-  const y = Buffer.from(b)
-  return x.length === y.length && timingSafeEqual(x, y)
-}
+/** The 403 message while no admin token is configured. */
+export const JOB_CONTROL_DISABLED = 'job control is disabled: set ADMIN_TOKEN to enable it'
 
 /**
  * GET  /jobs                     every job: name, spec, timezone, status, nextRun, lastRun, durationMs, runs, failures...
@@ -23,17 +19,9 @@ function safeEqual(a: string, b: string): boolean {
  * POST /jobs/:name/pause         (Bearer admin token)
  * POST /jobs/:name/resume        (Bearer admin token)
  */
-export function cronRoutes(scheduler: Scheduler, options: CronRoutesOptions = {}): Hono {
+export function cronRoutes(scheduler: Scheduler, options: CronRoutesOptions): Hono {
   const app = new Hono()
-  const token = options.adminToken
-
-  const requireAdmin = async (c: Context, next: Next) => {
-    if (!token) return c.json({ error: 'job control is disabled: set ADMIN_TOKEN to enable it' }, 403)
-    const header = c.req.header('authorization') ?? ''
-    const given = header.startsWith('Bearer ') ? header.slice(7) : ''
-    if (!safeEqual(given, token)) return c.json({ error: 'missing or wrong bearer token' }, 401, { 'www-authenticate': 'Bearer' })
-    await next()
-  }
+  const { requireAdmin } = options
   const unknown = (c: Context, name: string) => c.json({ error: `no job named ${JSON.stringify(name)}` }, 404)
 
   app.get('/jobs', (c) => c.json({ jobs: scheduler.list() }))

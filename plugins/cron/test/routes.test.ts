@@ -1,7 +1,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { VirtualClock } from '../src/clock.ts'
-import { cronRoutes } from '../src/routes.ts'
+import { requireBearer } from '@armature/core'
+import { cronRoutes, JOB_CONTROL_DISABLED } from '../src/routes.ts'
 import { Scheduler } from '../src/scheduler.ts'
 
 const T0 = Date.parse('2024-01-15T10:00:00Z')
@@ -13,7 +14,8 @@ function setup(options: { adminToken?: string } = { adminToken: 'secret' }) {
   let release: (() => void) | undefined
   scheduler.schedule('report', '0 6 * * MON-FRI', () => new Promise<void>((r) => (release = r)), { timezone: 'Europe/Berlin' })
   scheduler.schedule('tick', '30s', () => {})
-  return { clock, scheduler, app: cronRoutes(scheduler, options), release: () => release?.() }
+  const requireAdmin = requireBearer(options.adminToken, { disabled: JOB_CONTROL_DISABLED })
+  return { clock, scheduler, app: cronRoutes(scheduler, { requireAdmin }), release: () => release?.() }
 }
 
 test('GET /jobs lists every job with its state', async () => {
@@ -47,7 +49,11 @@ test('control routes need the bearer token', async () => {
     assert.is(missing.headers.get('www-authenticate'), 'Bearer')
     const wrong = await app.request(`/jobs/report/${action}`, { method: 'POST', headers: { authorization: 'Bearer nope' } })
     assert.is(wrong.status, 401, action)
+    const longer = await app.request(`/jobs/report/${action}`, { method: 'POST', headers: { authorization: 'Bearer secret-and-more' } })
+    assert.is(longer.status, 401, action)
   }
+  // The scheme is case-insensitive (RFC 9110 11.1).
+  assert.is((await app.request('/jobs/report/pause', { method: 'POST', headers: { authorization: 'bearer secret' } })).status, 200)
   // Unknown jobs are not revealed without the token.
   assert.is((await app.request('/jobs/nope/trigger', { method: 'POST' })).status, 401)
   assert.is((await app.request('/jobs/nope/trigger', { method: 'POST', headers: auth })).status, 404)

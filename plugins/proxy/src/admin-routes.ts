@@ -1,14 +1,16 @@
 // The admin API, mounted at /proxy: register, list, inspect, re-route and delete servers.
 // Every route needs the admin bearer token: the list reveals internal upstream addresses.
-import { timingSafeEqual } from 'node:crypto'
-import { Hono, type Context } from 'hono'
+import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { BodyTooLargeError, ProxyError } from './errors.ts'
 import type { ServerRegistry } from './registry.ts'
 
+/** The 403 message while no admin token is configured. */
+export const ADMIN_API_DISABLED = 'the proxy admin API is disabled: set ADMIN_TOKEN to enable it'
+
 export interface AdminRoutesOptions {
-  /** When unset every route answers 403. */
-  adminToken: string | undefined
+  /** Guards every route (the kernel's bearer check on the admin token). */
+  requireAdmin: MiddlewareHandler
   /** Largest admin request body. */
   maxBodyBytes: number
   /** Logs errors that are the proxy's fault (5xx). */
@@ -25,14 +27,7 @@ export interface AdminRoutesOptions {
 export function adminRoutes(registry: ServerRegistry, options: AdminRoutesOptions): Hono {
   const app = new Hono()
 
-  app.use('*', async (c, next) => {
-    const token = options.adminToken
-    if (!token) return c.json({ error: 'the proxy admin API is disabled: set ADMIN_TOKEN to enable it' }, 403)
-    const header = c.req.header('authorization') ?? ''
-    const given = header.startsWith('Bearer ') ? header.slice(7) : ''
-    if (!safeEqual(given, token)) return c.json({ error: 'missing or wrong bearer token' }, 401, { 'www-authenticate': 'Bearer' })
-    await next()
-  })
+  app.use('*', options.requireAdmin)
   const limit = bodyLimit({
     maxSize: options.maxBodyBytes,
     onError: (c) => c.json({ error: new BodyTooLargeError(options.maxBodyBytes).message }, 413),
@@ -64,10 +59,4 @@ async function jsonBody(c: Context): Promise<unknown> {
   } catch (error) {
     throw new ProxyError(`body is not valid JSON: ${(error as Error).message}`, 400)
   }
-}
-
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a)
-  const y = Buffer.from(b)
-  return x.length === y.length && timingSafeEqual(x, y)
 }

@@ -270,6 +270,11 @@ test('the admin API needs the bearer token', async () => {
   const wrong = await adminClient(k.url, 'wrong').create({ name: 'x', routes: [{ path: '/', targets: [a.url] }] })
   assert.is(wrong.status, 401)
   assert.is((await admin.get('x')).status, 404, 'nothing was created')
+  const longer = await fetch(`${k.url}/proxy/servers`, { headers: { authorization: `Bearer ${TOKEN}x` } })
+  assert.is(longer.status, 401)
+  assert.is(longer.headers.get('www-authenticate'), 'Bearer')
+  // The scheme is case-insensitive (RFC 9110 11.1).
+  assert.is((await fetch(`${k.url}/proxy/servers`, { headers: { authorization: `bearer ${TOKEN}` } })).status, 200)
 })
 
 test('without ADMIN_TOKEN the admin API answers 403 and says how to enable it', async () => {

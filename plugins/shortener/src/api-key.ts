@@ -1,14 +1,17 @@
-// Bearer API key check for the management routes, in constant time.
-import { createHash, timingSafeEqual } from 'node:crypto'
+// The bearer check the management routes are given: the kernel's `requireBearer` (constant
+// time, the scheme in any case, 401 with WWW-Authenticate), passed in so src/ stays free of
+// kernel imports.
+import type { MiddlewareHandler } from 'hono'
 
-export type KeyCheck = 'ok' | 'disabled' | 'missing' | 'wrong'
+export type RequireBearer = (token: string | undefined, options: { disabled: string }) => MiddlewareHandler
 
-const digest = (value: string): Buffer => createHash('sha256').update(value).digest()
+const ENABLE = 'set SHORTENER_API_KEY (or plugins.shortener.apiKey) to enable it'
 
-export function checkApiKey(configured: string, authorization: string | undefined): KeyCheck {
-  if (!configured) return 'disabled'
-  const match = /^Bearer\s+(.+)$/i.exec(authorization ?? '')
-  if (!match) return 'missing'
-  // Comparing digests keeps the comparison constant-time whatever the lengths.
-  return timingSafeEqual(digest(match[1]!.trim()), digest(configured)) ? 'ok' : 'wrong'
+/** Guards for the management routes: one for managing links, one for creating them. */
+export function apiKeyGuards(requireBearer: RequireBearer, apiKey: string): { manage: MiddlewareHandler; create: MiddlewareHandler } {
+  const key = apiKey || undefined
+  return {
+    manage: requireBearer(key, { disabled: `managing links is disabled: ${ENABLE}` }),
+    create: requireBearer(key, { disabled: `creating links is disabled: ${ENABLE}` }),
+  }
 }

@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { checkApiKey } from './api-key.ts'
+import { apiKeyGuards, type RequireBearer } from './api-key.ts'
 import { InvalidFieldError, ShortenerError } from './errors.ts'
 import type { Link } from './link.ts'
 import type { Shortener } from './shortener.ts'
@@ -20,6 +20,8 @@ const alreadySent = () => new Response(null, { headers: { 'x-hono-already-sent':
 export interface RouteOptions {
   shortener: Shortener
   apiKey: string
+  /** The kernel's bearer check. */
+  requireBearer: RequireBearer
   /** Origin (and optional path) short URLs start with; empty: the origin the request came to. */
   publicUrl: string
   followBase: string
@@ -54,24 +56,13 @@ export function managementRoutes(options: RouteOptions): Hono {
   const app = new Hono()
   app.onError(errorHandler(options.onError))
 
+  const guard = apiKeyGuards(options.requireBearer, options.apiKey)
   app.use('/links/*', async (c, next) => {
     // Stats are public: they show counts, not the destination.
     if (c.req.method === 'GET' && c.req.path.endsWith('/stats')) return next()
-    const check = checkApiKey(options.apiKey, c.req.header('authorization'))
-    if (check === 'disabled') {
-      return c.json({ error: 'managing links is disabled: set SHORTENER_API_KEY (or plugins.shortener.apiKey) to enable it' }, 403)
-    }
-    if (check !== 'ok') return c.json({ error: `${check} API key: send Authorization: Bearer <key>` }, 401)
-    return next()
+    return guard.manage(c, next)
   })
-  app.use('/links', async (c, next) => {
-    const check = checkApiKey(options.apiKey, c.req.header('authorization'))
-    if (check === 'disabled') {
-      return c.json({ error: 'creating links is disabled: set SHORTENER_API_KEY (or plugins.shortener.apiKey) to enable it' }, 403)
-    }
-    if (check !== 'ok') return c.json({ error: `${check} API key: send Authorization: Bearer <key>` }, 401)
-    return next()
-  })
+  app.use('/links', guard.create)
 
   app.post(
     '/links',

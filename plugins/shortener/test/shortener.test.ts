@@ -147,7 +147,9 @@ for (const backend of backends) {
       assert.is((await create(k, { url: 'https://example.com/', status: 200 })).status, 400)
       assert.is((await create(k, { url: 'https://example.com/', maxVisits: 0 })).status, 400)
       assert.is((await create(k, { url: 'https://example.com/', expiresAt: '2001-01-01T00:00:00Z' })).status, 400)
-      assert.is((await create(k, { url: 'https://example.com/' }, { ...auth, authorization: 'Bearer nope' })).status, 401)
+      const wrongKey = await create(k, { url: 'https://example.com/' }, { ...auth, authorization: 'Bearer nope' })
+      assert.is(wrongKey.status, 401)
+      assert.is(wrongKey.headers.get('www-authenticate'), 'Bearer')
       const badJson = await fetch(`${k.url}/shortener/links`, { method: 'POST', headers: auth, body: '{' })
       assert.is(badJson.status, 400)
 

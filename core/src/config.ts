@@ -6,6 +6,7 @@ import { ConfigError } from './errors.ts'
 import { MAX_RETRY_DELAY_MS } from './queue.ts'
 import { isOptionSpec, type ConfigShape, type ConfigValue } from './config-shape.ts'
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_DEPTH, MAX_BODY_BYTES, MAX_JSON_DEPTH } from './http/body.ts'
+import { readTracingConfig, type TracingConfig } from './tracing/config.ts'
 
 export type Env = Readonly<Record<string, string | undefined>>
 
@@ -47,6 +48,8 @@ export interface KernelConfig {
   setup: { retryMs: number; retryMaxMs: number; retryAttempts: number }
   watch: boolean
   dev: boolean
+  /** Span export (OTLP), from the OpenTelemetry SDK's OTEL_* variables; undefined: no spans at all. */
+  tracing: TracingConfig | undefined
   /** Per-plugin options from the config file, checked when the plugin loads. */
   plugins: Record<string, Record<string, unknown>>
   /** Where the config came from, for the start-up log. */
@@ -176,6 +179,7 @@ export async function loadKernelConfig(options: {
     },
     watch: pick(o.watch, 'WATCH', 'watch', asBoolean, false),
     dev: o.dev ?? false,
+    tracing: o.tracing ?? readTracingConfig(env),
     plugins: o.plugins ?? asPluginSection(data.plugins),
     configFile: file,
   }
@@ -326,7 +330,7 @@ function asPort(raw: unknown, key: string): number {
   return n
 }
 
-function asPositiveInt(raw: unknown, key: string): number {
+export function asPositiveInt(raw: unknown, key: string): number {
   const n = typeof raw === 'number' ? raw : Number(raw)
   if (!Number.isInteger(n) || n <= 0) throw new ConfigError(key, `${JSON.stringify(raw)} is not a positive integer`)
   return n
@@ -348,13 +352,13 @@ function asRetryDelay(raw: unknown, key: string): number {
   return n
 }
 
-function asNonNegativeInt(raw: unknown, key: string): number {
+export function asNonNegativeInt(raw: unknown, key: string): number {
   const n = typeof raw === 'number' ? raw : Number(raw)
   if (!Number.isInteger(n) || n < 0) throw new ConfigError(key, `${JSON.stringify(raw)} is not a non-negative integer`)
   return n
 }
 
-function asBoolean(raw: unknown, key: string): boolean {
+export function asBoolean(raw: unknown, key: string): boolean {
   if (typeof raw === 'boolean') return raw
   const s = String(raw).toLowerCase()
   if (['1', 'true', 'yes', 'on'].includes(s)) return true

@@ -2,6 +2,7 @@
 // A reload builds a new generation beside the old; the old one drains, then stops.
 import { Hono } from 'hono'
 import type { Logger } from 'pino'
+import type { Tracer } from '@opentelemetry/api'
 import type { Bundle } from './loader.ts'
 import type { HealthStatus, PluginContext, PluginDefinition, StopOptions } from './plugin.ts'
 import { Phase } from './plugin.ts'
@@ -21,6 +22,7 @@ import { dirname, join } from 'node:path'
 export interface GenerationDeps {
   log: Logger
   metrics: PluginMetrics
+  tracer: Tracer
   config: Record<string, unknown>
   env: Env
   kernel: PluginContext['kernel']
@@ -121,6 +123,7 @@ export class Generation {
       log: this.log,
       signal: this.abort.signal,
       metrics: deps.metrics,
+      tracer: deps.tracer,
       kernel: deps.kernel,
       env: deps.env,
       http: {

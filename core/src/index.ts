@@ -4,6 +4,7 @@ export type { PluginContext, PluginDefinition, PluginHttp, PluginHealth, HealthS
 export type { ConfigShape, ConfigValue, ResolvedConfig, OptionSpec } from './config-shape.ts'
 export { option } from './options.ts'
 export type { PluginMetrics } from './metrics.ts'
+export type { Tracer, Span } from '@opentelemetry/api'
 export { ConfigError, HttpError, PluginError } from './errors.ts'
 export type { HttpErrorOptions } from './errors.ts'
 export { readBody, readJson, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_DEPTH } from './http/body.ts'

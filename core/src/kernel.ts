@@ -22,6 +22,9 @@ import { WsGateway } from './servers/ws.ts'
 import { Counter, Gauge } from 'prom-client'
 import { devCertificate } from './tls.ts'
 import { kernelRoutes } from './admin.ts'
+import { startTracing, type Tracing } from './tracing/provider.ts'
+import { HttpTracing } from './tracing/http.ts'
+import { traceGrpcHandler } from './tracing/grpc.ts'
 
 export interface KernelOptions {
   cwd?: string
@@ -73,6 +76,8 @@ interface Prepared {
 
 
 let kernelCount = 0
+/** The longest the Final phase waits for buffered spans to be exported. */
+const TRACING_STOP_MS = 5000
 
 export class Kernel {
   readonly config: KernelConfig
@@ -84,6 +89,8 @@ export class Kernel {
   readonly grpc: GrpcGateway
   readonly ws: WsGateway
   readonly amqp: AmqpBroker | undefined
+  /** Spans per request, call and message, exported by OTLP; a no-op when no endpoint is configured. */
+  readonly tracing: Tracing
   /** The CA that signed the dev certificate, when the kernel made one. */
   devCa: string | undefined
   ready = false
@@ -113,7 +120,9 @@ export class Kernel {
       ...(options.terminalLogLevel ? { terminalLevel: options.terminalLogLevel } : {}),
     })
     this.log = this.#logSink.log
-    this.#http = new HttpDispatcher(this.metrics)
+    this.tracing = startTracing(config.tracing, this.log)
+    const tracer = this.tracing.enabled ? this.tracing.tracer('armature') : undefined
+    this.#http = new HttpDispatcher(this.metrics, tracer && new HttpTracing(tracer))
     // Each kernel bundles into its own folder, so parallel kernels never share a file.
     this.#buildDir = join(config.buildDir, `${process.pid}-${++kernelCount}`)
     const grpcCalls = new Counter({
@@ -150,6 +159,7 @@ export class Kernel {
       port: config.grpcPort,
       tlsPort: config.grpcsPort,
       onCall: (plugin, method, code) => grpcCalls.inc({ plugin, method, code }),
+      ...(tracer ? { wrapHandler: (path, type, handler) => traceGrpcHandler(tracer, path, type, handler) } : {}),
     })
     this.amqp = config.amqpUrl ? new AmqpBroker({ url: config.amqpUrl, log: this.log.child({ component: 'amqp' }), prefetch: config.amqpPrefetch, retryDelayMs: config.amqpRetryDelayMs }) : undefined
     this.ws = new WsGateway({ log: this.log, maxPayload: config.wsMaxPayload, pingIntervalMs: config.wsPingIntervalMs })
@@ -394,6 +404,7 @@ export class Kernel {
       await gen.setup({
         log,
         metrics: this.metrics.forPlugin(slot.name),
+        tracer: this.tracing.tracer(slot.name, definition.version),
         config,
         env: this.#env,
         dir: slot.source?.root ?? this.config.pluginsDir,
@@ -670,6 +681,8 @@ export class Kernel {
         entries.push({ id: 'amqp:connection', phase: Phase.Egress, timeoutMs: this.config.shutdown.timeoutMs, fn: async () => { await cancelOnce(); await amqp.close() }, force: () => void amqp.close() })
       }
       for (const gen of running) entries.push(...gen.stops)
+      // Spans of the last requests are exported before the process goes; an unreachable receiver may hold the stop this long at most.
+      if (this.tracing.enabled) entries.push({ id: 'tracing', phase: Phase.Final, timeoutMs: Math.min(this.config.tracing?.timeoutMs ?? TRACING_STOP_MS, TRACING_STOP_MS), fn: () => this.tracing.shutdown() })
       entries.push({ id: 'log', phase: Phase.Final, timeoutMs: 1000, fn: () => this.#logSink.flush() })
       let aborted = false
       const report = await runStop(entries, {

@@ -2,6 +2,7 @@
 import type { Hono } from 'hono'
 import type { BodyReader, JsonReader } from './http/body.ts'
 import type { Logger } from 'pino'
+import type { Tracer } from '@opentelemetry/api'
 import type { ConfigShape, ResolvedConfig } from './config-shape.ts'
 import type { PluginMetrics } from './metrics.ts'
 import type { GrpcObject, ServiceDefinition } from '@grpc/grpc-js'
@@ -85,6 +86,12 @@ export interface PluginContext<C extends ConfigShape = ConfigShape> {
   readonly signal: AbortSignal
   /** Prometheus metrics named `armature_<plugin>_<name>`, kept across generations. */
   readonly metrics: PluginMetrics
+  /**
+   * OpenTelemetry tracer named after the plugin. Inside a request, call or message handler the
+   * kernel's span is active, so spans started here are its children. Without an exporter
+   * configured it is a no-op tracer (nothing is recorded).
+   */
+  readonly tracer: Tracer
   /** Kernel facts a plugin may need (read-only). */
   readonly kernel: {
     readonly adminToken: string | undefined

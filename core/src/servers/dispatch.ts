@@ -1,14 +1,16 @@
 // HTTP dispatch to plugin generations: the mount table, the in-flight count a retiring
 // generation drains, and one metric observation per request. This is the hot path: no
 // closure, listener or string key is made per request unless a response is still streaming.
-import type { ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Span } from '@opentelemetry/api'
 import type { Hono } from 'hono'
 import { routeOf, type Generation } from '../generation.ts'
 import type { KernelMetrics } from '../metrics.ts'
 import type { Series } from '../request-metrics.ts'
 import { CONSOLE_PATH } from '../console/routes.ts'
+import type { HttpTracing } from '../tracing/http.ts'
 
-export type RequestEnv = { outgoing?: ServerResponse }
+export type RequestEnv = { incoming?: IncomingMessage; outgoing?: ServerResponse }
 
 /** A base path and the slot whose current generation serves it. */
 export interface Mount {
@@ -24,6 +26,8 @@ interface InFlight {
   path: string
   started: number
   env: RequestEnv | undefined
+  /** The request's server span; only when tracing is on. */
+  span: Span | undefined
 }
 
 /** Paths remembered per generation for metric series; past this many, the memo starts over. */
@@ -35,8 +39,12 @@ const streaming = new WeakMap<ServerResponse, InFlight>()
 export class HttpDispatcher {
   #mounts: Mount[] = []
   #unsettled: InFlight[] = []
+  /** Undefined unless spans are exported: then a request costs this one check and no more. */
+  readonly #tracing: HttpTracing | undefined
 
-  constructor(readonly metrics: KernelMetrics) {}
+  constructor(readonly metrics: KernelMetrics, tracing?: HttpTracing) {
+    this.#tracing = tracing
+  }
 
   /** Replaces the mount table; longest base first, so /a/b wins over /a and '/' comes last. */
   mount(mounts: Mount[]): void {
@@ -57,10 +65,10 @@ export class HttpDispatcher {
       return Response.json({ error: `no route for ${request.method} ${path}` }, { status: 404 })
     }
     gen.enter()
-    const flight: InFlight = { dispatcher: this, gen, app, method: request.method, path, started: performance.now(), env }
+    const flight: InFlight = { dispatcher: this, gen, app, method: request.method, path, started: performance.now(), env, span: undefined }
     let result: Response | Promise<Response>
     try {
-      result = app.fetch(request, env)
+      result = this.#tracing === undefined ? app.fetch(request, env) : this.#tracing.serve(flight, request, env)
     } catch (error) {
       this.landed(flight, 500)
       throw error
@@ -72,6 +80,7 @@ export class HttpDispatcher {
   /** A request's response is out (or failed): release the generation and record the metrics. */
   landed(flight: InFlight, status: number): void {
     flight.gen.leave()
+    if (flight.span !== undefined) this.#tracing!.end(flight, status)
     this.metrics.requests.record(this.#seriesFor(flight, status), (performance.now() - flight.started) / 1000)
   }
 

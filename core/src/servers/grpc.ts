@@ -45,6 +45,8 @@ export interface GrpcGatewayOptions {
   tlsPort: number
   tls?: { cert: Buffer; key: Buffer }
   onCall?: (plugin: string, method: string, code: grpc.status) => void
+  /** Wraps each method's stable handler once, at registration (tracing puts a span around every call). */
+  wrapHandler?: (path: string, type: MethodType, handler: grpc.UntypedHandleCall) => grpc.UntypedHandleCall
 }
 
 export class GrpcGateway {
@@ -98,7 +100,8 @@ export class GrpcGateway {
           next.set(method.path, { owner, handler: implementation[methodName]!, service })
           // (Re)register with this generation's codecs: calls already running keep theirs.
           this.server.unregister(method.path)
-          this.server.register(method.path, this.#dispatcher(method.path, methodType(method)), method.responseSerialize, method.requestDeserialize, methodType(method))
+          const handler = this.#dispatcher(method.path, methodType(method))
+          this.server.register(method.path, this.options.wrapHandler?.(method.path, methodType(method), handler) ?? handler, method.responseSerialize, method.requestDeserialize, methodType(method))
           this.#registered.add(method.path)
         }
       }

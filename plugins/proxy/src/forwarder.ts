@@ -6,6 +6,7 @@ import http, { type ClientRequest, type IncomingMessage, type ServerResponse } f
 import https from 'node:https'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
+import { context, propagation, trace, type Context } from '@opentelemetry/api'
 import { Pool, type Dispatcher } from 'undici'
 import { Balancer } from './balancer.ts'
 import { endToEndRaw, upstreamRequestHeaders } from './headers.ts'
@@ -77,11 +78,16 @@ export class Forwarder {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`forward: ${url.protocol} targets are not supported, only http: and https:`)
     const path = (url.pathname || '/') + url.search
     const match: ForwardMatch = { route: { balancer: new Balancer([url.origin], 0) }, upstreamPath: () => path }
-    return this.forward(req, res, match, options.responseTimeoutMs)
+    // Called from a plugin's handler: the span active there (a kernel request span, when tracing is on) becomes the upstream's parent.
+    return this.forward(req, res, match, options.responseTimeoutMs, context.active())
   }
 
-  /** Resolves once an answer is under way or an error was answered; `answeredBy(res)` names the target. */
-  async forward(req: IncomingMessage, res: ServerResponse, match: ForwardMatch, responseTimeoutMs = this.options.responseTimeoutMs): Promise<void> {
+  /**
+   * Resolves once an answer is under way or an error was answered; `answeredBy(res)` names the target.
+   * With a `parent` context holding a span, the upstream gets that span's `traceparent`; otherwise the
+   * caller's own trace headers go through as they came.
+   */
+  async forward(req: IncomingMessage, res: ServerResponse, match: ForwardMatch, responseTimeoutMs = this.options.responseTimeoutMs, parent?: Context): Promise<void> {
     const declared = Number(req.headers['content-length'] ?? 0)
     if (declared > this.options.maxBodyBytes) {
       return sendError(res, 413, `request body of ${declared} bytes is larger than the limit of ${this.options.maxBodyBytes} bytes (option maxBodyBytes)`, true)
@@ -90,8 +96,8 @@ export class Forwarder {
     const tried: string[] = []
     let staleRetries = 2
     for (const target of balancer.plan()) {
-      let outcome = await this.#attempt(req, res, target, match, responseTimeoutMs)
-      if (outcome.kind === 'stale' && staleRetries-- > 0) outcome = await this.#attempt(req, res, target, match, responseTimeoutMs)
+      let outcome = await this.#attempt(req, res, target, match, responseTimeoutMs, parent)
+      if (outcome.kind === 'stale' && staleRetries-- > 0) outcome = await this.#attempt(req, res, target, match, responseTimeoutMs, parent)
       if (outcome.kind === 'answered') return balancer.succeeded(target)
       if (outcome.kind === 'done') return
       balancer.failed(target, outcome.reason)
@@ -119,7 +125,7 @@ export class Forwarder {
     return pool
   }
 
-  #attempt(req: IncomingMessage, res: ServerResponse, target: URL, match: ForwardMatch, responseTimeoutMs: number): Promise<Outcome> {
+  #attempt(req: IncomingMessage, res: ServerResponse, target: URL, match: ForwardMatch, responseTimeoutMs: number, parent: Context | undefined): Promise<Outcome> {
     const { connectTimeoutMs, maxBodyBytes } = this.options
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined
     const method = req.method ?? 'GET'
@@ -208,6 +214,7 @@ export class Forwarder {
       const headers = upstreamRequestHeaders(req, target)
       // The caller's `Expect: 100-continue` was answered by this server already.
       delete headers.expect
+      if (parent !== undefined && trace.getSpanContext(parent) !== undefined) propagation.inject(parent, headers)
       this.#pool(target).dispatch({ origin: target.origin, method: method as Dispatcher.HttpMethod, path: match.upstreamPath(target), headers: headers as Record<string, string | string[]>, body: body as unknown as Dispatcher.DispatchOptions['body'], headersTimeout: responseTimeoutMs }, handler)
     })
   }

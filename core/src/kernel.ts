@@ -682,7 +682,7 @@ export class Kernel {
       }
       for (const gen of running) entries.push(...gen.stops)
       // Spans of the last requests are exported before the process goes; an unreachable receiver may hold the stop this long at most.
-      if (this.tracing.enabled) entries.push({ id: 'tracing', phase: Phase.Final, timeoutMs: Math.min(this.config.tracing?.timeoutMs ?? TRACING_STOP_MS, TRACING_STOP_MS), fn: () => this.tracing.shutdown() })
+      if (this.tracing.enabled) entries.push({ id: 'tracing', phase: Phase.Final, timeoutMs: this.#tracingStopMs(), fn: () => this.tracing.shutdown() })
       entries.push({ id: 'log', phase: Phase.Final, timeoutMs: 1000, fn: () => this.#logSink.flush() })
       let aborted = false
       const report = await runStop(entries, {
@@ -722,6 +722,10 @@ export class Kernel {
     return { ready: true, reason: 'ready' }
   }
 
+  #tracingStopMs(): number {
+    return Math.min(this.config.tracing?.timeoutMs ?? TRACING_STOP_MS, TRACING_STOP_MS)
+  }
+
   /**
    * The stop a shutdown begun now would run: its phases in order with their entries, and the
    * global deadline. Lists the same entries as stop() (the console test compares the two).
@@ -738,6 +742,7 @@ export class Kernel {
     if (this.ws.clients > 0 || running.some((g) => g.wsRoutes.size > 0)) entries.push({ id: 'ws', phase: Phase.Ingress, timeoutMs })
     if (this.amqp) entries.push({ id: 'amqp:consumers', phase: Phase.Ingress, timeoutMs }, { id: 'amqp:connection', phase: Phase.Egress, timeoutMs })
     for (const gen of running) entries.push(...gen.stops)
+    if (this.tracing.enabled) entries.push({ id: 'tracing', phase: Phase.Final, timeoutMs: this.#tracingStopMs() })
     entries.push({ id: 'log', phase: Phase.Final, timeoutMs: 1000 })
     const phases = planStop(entries, order).map(({ phase, entries }) => ({ phase, label: phaseLabel(phase), entries: entries.map(({ id, timeoutMs }) => ({ id, timeoutMs })) }))
     return { deadlineMs: timeoutMs, phases }

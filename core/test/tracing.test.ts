@@ -297,6 +297,8 @@ test('stop exports the spans still buffered (JSON protocol), in the Final phase'
   const k = await startTestKernel({ plugins: [join(dir, 'downstream')], env: tracingEnv(r, 'json-svc', { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '600000' }) })
   assert.is((await fetch(`${k.url}/downstream/items/9`, { headers: { traceparent: TRACEPARENT } })).status, 200)
   assert.is(r.spans.length, 0)
+  const plan = k.kernel.stopPlan().phases.find((p) => p.phase === 50)!
+  assert.ok(plan.entries.some((e) => e.id === 'tracing'), JSON.stringify(plan))
   const report = await k.stop()
   assert.is(report.outcomes.get('tracing'), 'ok')
   assert.ok(report.order.find((p) => p.ids.includes('tracing'))!.phase === 50, JSON.stringify(report.order))

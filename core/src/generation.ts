@@ -11,6 +11,7 @@ import type { PluginMetrics } from './metrics.ts'
 import type { Env } from './config.ts'
 import { isErrorStatus, PluginError } from './errors.ts'
 import { bodyReaders, type BodyLimits } from './http/body.ts'
+import { parseUses } from './dependencies.ts'
 import { loadProto, type ActiveCall, type GrpcRegistration } from './servers/grpc.ts'
 import type { WsHandler } from './servers/ws.ts'
 import type { WebSocket } from 'ws'
@@ -112,7 +113,8 @@ export class Generation {
 
   #context(deps: GenerationDeps): PluginContext {
     const gen = this
-    const uses = new Set(this.definition.uses ?? [])
+    const { required, optional } = parseUses(this.definition.uses)
+    const uses = new Set([...required, ...optional])
     const sealed = (what: string) => {
       if (gen.#sealed) throw new PluginError(gen.name, `${what} is only allowed during setup`)
     }
@@ -208,7 +210,10 @@ export class Generation {
           throw new PluginError(gen.name, `ctx.use('${name}'): '${name}' is not listed in this plugin's uses [${[...uses].join(', ')}]`)
         }
         const { found, api } = deps.lookup(name)
-        if (!found) throw new PluginError(gen.name, `ctx.use('${name}'): '${name}' is not running`)
+        if (!found) {
+          if (optional.includes(name)) return undefined as T
+          throw new PluginError(gen.name, `ctx.use('${name}'): '${name}' is not running`)
+        }
         return api as T
       },
     }

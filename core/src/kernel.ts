@@ -14,7 +14,7 @@ import { bundle, discover, importPlugin, removeBundle, sourceAt, watchPlugins, c
 import { createLog, type KernelLog } from './log.ts'
 import { KernelMetrics } from './metrics.ts'
 import { Phase, type PluginDefinition } from './plugin.ts'
-import { orderByUses } from './dependencies.ts'
+import { orderByUses, parseUses, usedNames } from './dependencies.ts'
 import { phaseLabel, planStop, runStop, type StopEntry, type StopReport } from './shutdown.ts'
 import { HttpListener } from './servers/http.ts'
 import { GrpcGateway, endGenerationCalls } from './servers/grpc.ts'
@@ -195,7 +195,7 @@ export class Kernel {
     for (const name of order) {
       const p = prepared.get(name)!
       const slot = this.slots.get(name)!
-      const blocked = (p.definition.uses ?? []).find((dep) => this.slots.get(dep)?.status !== 'running')
+      const blocked = parseUses(p.definition.uses).required.find((dep) => this.slots.get(dep)?.status !== 'running')
       if (blocked) {
         this.#fail(slot, new PluginError(name, `uses '${blocked}', which failed to start`))
         removeBundle(p.bundle.file)
@@ -476,7 +476,7 @@ export class Kernel {
         return { name, status: 'unchanged', generation: slot.current.id }
       }
       config = this.#pluginConfig(name, prepared.definition)
-      const missing = (prepared.definition.uses ?? []).find((dep) => !this.slots.get(dep)?.current)
+      const missing = parseUses(prepared.definition.uses).required.find((dep) => !this.slots.get(dep)?.current)
       if (missing) throw new PluginError(name, `uses '${missing}', which is not running`)
     } catch (error) {
       return this.#reloadFailed(slot, error)
@@ -524,8 +524,9 @@ export class Kernel {
   /** Plugins that failed because something they use was down get set up once it runs. */
   #startFailedDependents(started: string[]): void {
     for (const slot of this.slots.values()) {
-      if (slot.current || slot.status !== 'failed' || !slot.uses.some((dep) => started.includes(dep))) continue
-      if (slot.uses.every((dep) => this.slots.get(dep)?.current)) void this.reload(slot.name, { reason: `'${slot.uses.join("', '")}' running` })
+      if (slot.current || slot.status !== 'failed' || !usedNames(slot.uses).some((dep) => started.includes(dep))) continue
+      const { required } = parseUses(slot.uses)
+      if (required.every((dep) => this.slots.get(dep)?.current)) void this.reload(slot.name, { reason: `'${required.join("', '")}' running` })
     }
   }
 
@@ -566,14 +567,14 @@ export class Kernel {
     const result: string[] = []
     const visit = (target: string) => {
       for (const slot of this.slots.values()) {
-        if (slot.current?.definition.uses?.includes(target) && !result.includes(slot.name) && slot.name !== name) {
+        if (slot.current && usedNames(slot.current.definition.uses).includes(target) && !result.includes(slot.name) && slot.name !== name) {
           result.push(slot.name)
           visit(slot.name)
         }
       }
     }
     visit(name)
-    const { order } = orderByUses(new Map(result.map((n) => [n, (this.slots.get(n)!.current!.definition.uses ?? []).filter((d) => result.includes(d))])))
+    const { order } = orderByUses(new Map(result.map((n) => [n, usedNames(this.slots.get(n)!.current!.definition.uses).filter((d) => result.includes(d))])))
     return order
   }
 

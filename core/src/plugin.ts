@@ -114,16 +114,30 @@ export interface PluginContext<C extends ConfigShape = ConfigShape> {
   onStop(name: string, fn: () => unknown | Promise<unknown>, options?: StopOptions): () => void
   /** Publishes this plugin's API for the plugins that declare it in `uses`. */
   provide(api: unknown): void
-  /** The API another plugin provided; it must be listed in this plugin's `uses`. */
+  /**
+   * The API another plugin provided; it must be listed in this plugin's `uses` (`'name?'` for an
+   * optional one, which answers undefined when that plugin is not running). Typed from
+   * `PluginApis` when the provider declares itself there.
+   */
+  use<K extends keyof PluginApis>(name: K): PluginApis[K]
   use<T = unknown>(name: string): T
 }
+
+/**
+ * The APIs plugins provide, by plugin name. A providing plugin declares its own entry, so
+ * `ctx.use('db')` is typed without a cast:
+ *
+ *     declare module '@armature/core' { interface PluginApis { db: Database } }
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface PluginApis {}
 
 export interface PluginDefinition<C extends ConfigShape = ConfigShape> {
   /** `[a-z0-9-]+`; must equal the folder or file name it is loaded from. */
   name: string
   version?: string
   description?: string
-  /** Plugins that must start first; their APIs are reachable with ctx.use(name). */
+  /** Plugins that start first; their APIs are reachable with ctx.use(name). `'name?'`: only when loaded. */
   uses?: string[]
   /** Typed defaults; each may be overridden by the config file and the environment. */
   config?: C

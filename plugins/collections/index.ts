@@ -2,6 +2,12 @@
 import { definePlugin } from '@armature/core'
 import * as collections from './src/index.ts'
 
+declare module '@armature/core' {
+  interface PluginApis {
+    collections: typeof collections
+  }
+}
+
 export default definePlugin({
   name: 'collections',
   version: '0.1.0',

@@ -2,6 +2,15 @@
 import { definePlugin, option, Phase } from '@armature/core'
 import { openDatabase } from './src/open.ts'
 import { redact } from './src/postgres.ts'
+import type { Database } from './src/database.ts'
+
+export type { Database }
+
+declare module '@armature/core' {
+  interface PluginApis {
+    db: Database
+  }
+}
 
 export default definePlugin({
   name: 'db',

@@ -12,17 +12,11 @@ import { ProxyOptionError } from './src/errors.ts'
 import { Forwarder, type ForwardToOptions } from './src/forwarder.ts'
 import { checkPair, type PemPair } from './src/listen-tls.ts'
 import { ServerFile, type ServerStore } from './src/persistence.ts'
-import { MIGRATIONS, PgServerStore, type SqlClient } from './src/pg-store.ts'
+import { MIGRATIONS, PgServerStore } from './src/pg-store.ts'
 import { parsePortRange } from './src/port-range.ts'
 import { ServerRegistry } from './src/registry.ts'
 import type { ProxyServer, ServerObserver } from './src/proxy-server.ts'
 import { STOP_ORDERS, SWEEP_PHASE, stopPhase, type StopOrder } from './src/stop-order.ts'
-
-/** The db plugin's API, as far as the proxy uses it. */
-interface Database extends SqlClient {
-  readonly kind: 'postgres' | 'pglite'
-  migrate(plugin: string, migrations: ReadonlyArray<{ id: string; sql: string }>): Promise<string[]>
-}
 
 /** What the proxy provides to the plugins that declare `uses: ['proxy']`. */
 export interface ProxyApi {
@@ -32,6 +26,12 @@ export interface ProxyApi {
    * the target does not answer, 504 past the response timeout, 413 over `maxBodyBytes`.
    */
   forward(req: IncomingMessage, res: ServerResponse, target: URL | string, options?: ForwardToOptions): Promise<void>
+}
+
+declare module '@armature/core' {
+  interface PluginApis {
+    proxy: ProxyApi
+  }
 }
 
 export default definePlugin({
@@ -70,7 +70,7 @@ export default definePlugin({
     const forwarder = new Forwarder({ connectTimeoutMs: config.connectTimeoutMs, responseTimeoutMs: config.responseTimeoutMs, maxBodyBytes: config.maxBodyBytes })
 
     // PostgreSQL when the db plugin runs on it (DATABASE_URL, or DB_URL); otherwise the servers file.
-    const db = ctx.use<Database>('db')
+    const db = ctx.use('db')
     let store: ServerStore
     if (ctx.env.DATABASE_URL || db.kind === 'postgres') {
       const applied = await db.migrate('proxy', MIGRATIONS)

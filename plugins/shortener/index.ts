@@ -1,25 +1,9 @@
 // The shortener plugin: links stored through the db plugin, served from an LRU of the collections plugin.
 import { definePlugin, option, Phase, requireBearer } from '@armature/core'
-import { LinkStore, MIGRATIONS, type SqlClient } from './src/link-store.ts'
-import { followRoutes, managementRoutes, type Forward } from './src/routes.ts'
-import { Shortener, type CachedLink, type LruMap } from './src/shortener.ts'
+import { LinkStore, MIGRATIONS } from './src/link-store.ts'
+import { followRoutes, managementRoutes } from './src/routes.ts'
+import { Shortener, type CachedLink } from './src/shortener.ts'
 import { VisitCounter } from './src/visit-counter.ts'
-
-interface Database extends SqlClient {
-  migrate(plugin: string, migrations: ReadonlyArray<{ id: string; sql: string }>): Promise<string[]>
-  readonly kind: string
-}
-
-interface Collections {
-  LinkedHashMap: new <K, V>(
-    entries: null,
-    options: { accessOrder: boolean; removeEldestEntry: (eldest: unknown, map: { size(): number }) => boolean },
-  ) => LruMap<K, V>
-}
-
-interface Proxy {
-  forward: Forward
-}
 
 export default definePlugin({
   name: 'shortener',
@@ -43,11 +27,11 @@ export default definePlugin({
     const { config } = ctx
     const { slugLength, cacheSize } = config
 
-    const db = ctx.use<Database>('db')
+    const db = ctx.use('db')
     const applied = await db.migrate('shortener', MIGRATIONS)
     if (applied.length > 0) ctx.log.info({ applied, kind: db.kind }, 'migrations applied')
 
-    const { LinkedHashMap } = ctx.use<Collections>('collections')
+    const { LinkedHashMap } = ctx.use('collections')
     const cache = new LinkedHashMap<string, CachedLink>(null, { accessOrder: true, removeEldestEntry: (_, map) => map.size() > cacheSize })
     const store = new LinkStore(db)
     const counter = new VisitCounter(store)
@@ -65,7 +49,7 @@ export default definePlugin({
     timer.unref()
     counter.onFlushed = (n) => visits.inc(n)
 
-    const { forward } = ctx.use<Proxy>('proxy')
+    const { forward } = ctx.use('proxy')
     const options = {
       shortener,
       apiKey: config.apiKey,

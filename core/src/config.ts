@@ -4,6 +4,7 @@ import { resolve, extname } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { ConfigError } from './errors.ts'
 import { MAX_RETRY_DELAY_MS } from './queue.ts'
+import { LOG_LEVELS } from './log.ts'
 import { isOptionSpec, type ConfigShape, type ConfigValue } from './config-shape.ts'
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_DEPTH, MAX_BODY_BYTES, MAX_JSON_DEPTH } from './http/body.ts'
 import { readTracingConfig, type TracingConfig } from './tracing/config.ts'
@@ -78,7 +79,6 @@ export type KernelOverrides = Partial<Omit<KernelConfig, 'shutdown' | 'plugins' 
   plugins?: KernelConfig['plugins']
 }
 
-const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
 
 const FILE_KEYS = new Set([
   'host', 'port', 'httpsPort', 'grpcPort', 'grpcsPort', 'wsMaxPayload', 'wsPingIntervalMs', 'tlsCert', 'tlsKey', 'adminToken', 'logLevel', 'logFile',
@@ -368,7 +368,7 @@ export function asBoolean(raw: unknown, key: string): boolean {
 
 function asLogLevel(raw: unknown, key: string): string {
   const level = asString(raw, key)
-  if (!LOG_LEVELS.includes(level)) throw new ConfigError(key, `${JSON.stringify(level)} is not a log level (${LOG_LEVELS.join(', ')})`)
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new ConfigError(key, `${JSON.stringify(level)} is not a log level (${LOG_LEVELS.join(', ')})`)
   return level
 }
 

@@ -4,7 +4,7 @@ import { Hono } from 'hono'
 import type { Logger } from 'pino'
 import type { Tracer } from '@opentelemetry/api'
 import type { Bundle } from './loader.ts'
-import type { HealthStatus, PluginContext, PluginDefinition, StopOptions } from './plugin.ts'
+import type { HealthStatus, OperationName, PluginContext, PluginDefinition, PluginOperations, StopOptions } from './plugin.ts'
 import { Phase } from './plugin.ts'
 import type { StopEntry } from './shutdown.ts'
 import type { PluginMetrics } from './metrics.ts'
@@ -35,6 +35,8 @@ export interface GenerationDeps {
   bodyLimits: BodyLimits
   /** The API of a plugin this one uses, from the generation being set up beside it or the current one. */
   lookup(name: string): { found: boolean; api: unknown }
+  /** The kernel's operations; the generation hands out only those the definition declares. */
+  operations: PluginOperations
   /** Protocol surfaces beyond HTTP, attached by the kernel's servers. */
   extend?(ctx: Record<string, unknown>, generation: Generation): void
 }
@@ -150,6 +152,7 @@ export class Generation {
           else if (before) gen.log.info(`${component} is ok again`)
         },
       },
+      ops: operationsFor(gen, deps.operations, () => gen.#sealed),
       dir: deps.dir,
       grpc: {
         load(file) {
@@ -237,6 +240,21 @@ function amqpFor(gen: Generation, broker: QueuePort | undefined): PluginContext[
       gen.consumers.add(consumer)
       return consumer
     },
+  }
+}
+
+function operationsFor(gen: Generation, operations: PluginOperations, ready: () => boolean): PluginOperations {
+  const declared = new Set<OperationName>(gen.definition.operations ?? [])
+  const allowed = <K extends OperationName>(op: K): PluginOperations[K] => {
+    if (!declared.has(op)) throw new PluginError(gen.name, `ctx.ops.${op} needs operations: ['${op}'] in definePlugin`)
+    // During setup the kernel is busy with this very generation: a reload from here would wait on itself.
+    if (!ready()) throw new PluginError(gen.name, `ctx.ops.${op} is only available once setup has returned`)
+    return operations[op]
+  }
+  return {
+    reload: (name) => allowed('reload')(name),
+    setLogLevel: (level) => allowed('setLogLevel')(level),
+    plugins: () => allowed('plugins')(),
   }
 }
 

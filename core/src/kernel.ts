@@ -11,9 +11,9 @@ import { Generation, cancelConsumers } from './generation.ts'
 import { HttpDispatcher, type RequestEnv } from './servers/dispatch.ts'
 import { AmqpBroker } from './servers/amqp.ts'
 import { bundle, discover, importPlugin, removeBundle, sourceAt, watchPlugins, checkName, type Bundle, type PluginSource, type Rejected, type Watcher } from './loader.ts'
-import { createLog, type KernelLog } from './log.ts'
+import { createLog, LOG_LEVELS, type KernelLog } from './log.ts'
 import { KernelMetrics } from './metrics.ts'
-import { Phase, type PluginDefinition } from './plugin.ts'
+import { Phase, type PluginDefinition, type PluginOperations } from './plugin.ts'
 import { orderByUses, parseUses, usedNames } from './dependencies.ts'
 import { phaseLabel, planStop, runStop, type StopEntry, type StopReport } from './shutdown.ts'
 import { HttpListener } from './servers/http.ts'
@@ -422,6 +422,7 @@ export class Kernel {
           const provider = this.#pending.get(name) ?? this.slots.get(name)?.current
           return provider ? { found: true, api: provider.api } : { found: false, api: undefined }
         },
+        operations: this.#operations,
       })
       return gen
     } catch (error) {
@@ -445,6 +446,18 @@ export class Kernel {
     slot.lastError = message
     if (!slot.current) slot.status = 'failed'
     this.log.error(slot.current ? `${message} (generation ${slot.current.id} keeps serving)` : message)
+  }
+
+  /** What a plugin that declares `operations` may ask of the kernel. */
+  readonly #operations: PluginOperations = {
+    reload: (name) => this.reload(name, { force: true, reason: 'plugin request' }),
+    setLogLevel: (level) => {
+      if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new ConfigError('setLogLevel', `${JSON.stringify(level)} is not a log level (${LOG_LEVELS.join(', ')})`)
+      // Said at the old level, so the change is on record even when the new level hides info.
+      this.log.info(`log level set to ${level} (was ${this.log.level})`)
+      this.#logSink.setLevel(level)
+    },
+    plugins: () => this.describe(),
   }
 
   /** Reloads a plugin (and the plugins that use it) on demand or on a file change. */

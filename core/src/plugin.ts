@@ -68,6 +68,19 @@ export interface PluginHealth {
   report(component: string, status: HealthStatus): void
 }
 
+/** Kernel operations a plugin may call once it declares them in `operations`. */
+export const OPERATIONS = ['reload', 'setLogLevel', 'plugins'] as const
+export type OperationName = (typeof OPERATIONS)[number]
+
+export interface PluginOperations {
+  /** Reloads a plugin (and the plugins that use it), as `POST /_armature/plugins/<name>/reload` does. */
+  reload(name: string): Promise<{ name: string; status: string; generation?: number; error?: string }>
+  /** Sets the level of every logger of the kernel (trace, debug, info, warn, error, fatal, silent). */
+  setLogLevel(level: string): void
+  /** The plugin table `/_armature/plugins` answers. */
+  plugins(): { plugins: Array<Record<string, unknown>>; rejected: unknown[] }
+}
+
 /** The queue port over AMQP; `enabled` is false when no AMQP_URL is configured. */
 export interface PluginAmqp extends QueuePort {
   readonly enabled: boolean
@@ -104,6 +117,8 @@ export interface PluginContext<C extends ConfigShape = ConfigShape> {
   readonly http: PluginHttp
   /** Tells the kernel (and `/readyz`) how this plugin's dependencies are doing. */
   readonly health: PluginHealth
+  /** Kernel operations named in the definition's `operations`; usable once setup has returned. */
+  readonly ops: PluginOperations
   readonly grpc: PluginGrpc
   readonly ws: PluginWs
   /** Publish (after the confirm) and consume (ack, bounded retry, dead letter); throws a clear error without AMQP_URL. */
@@ -141,6 +156,8 @@ export interface PluginDefinition<C extends ConfigShape = ConfigShape> {
   uses?: string[]
   /** Typed defaults; each may be overridden by the config file and the environment. */
   config?: C
+  /** Kernel operations this plugin calls through `ctx.ops` (a control channel, say). */
+  operations?: OperationName[]
   setup(ctx: PluginContext<C>): void | Promise<void>
 }
 
@@ -153,5 +170,8 @@ export function definePlugin<const C extends ConfigShape = {}>(definition: Plugi
     throw new TypeError(`definePlugin: name ${JSON.stringify(definition.name)} must match [a-z0-9-]+`)
   }
   if (typeof definition.setup !== 'function') throw new TypeError(`definePlugin(${definition.name}): setup must be a function`)
+  for (const op of definition.operations ?? []) {
+    if (!(OPERATIONS as readonly string[]).includes(op)) throw new TypeError(`definePlugin(${definition.name}): operation ${JSON.stringify(op)} is not one of ${OPERATIONS.join(', ')}`)
+  }
   return definition
 }

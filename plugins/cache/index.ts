@@ -1,5 +1,5 @@
 // The cache plugin: config, routes, stop hooks. Everything else lives in src/.
-import { definePlugin, option, Phase } from '@armature/core'
+import { checkBearer, definePlugin, option, Phase } from '@armature/core'
 import { Cache } from './src/cache.ts'
 import { createApp } from './src/controllers/app.ts'
 import { FSYNC_POLICIES } from './src/fsync-policy.ts'
@@ -18,7 +18,10 @@ export default definePlugin({
     snapshotEveryMs: option.duration(60_000),
     /** 0 turns the periodic Redis dump off (the final dump still runs). */
     dumpEveryMs: option.duration(30_000),
+    /** The cache's own body limit, in place of HTTP_MAX_BODY_BYTES (documents may be larger than other requests). */
     maxBodyBytes: option.int(1_048_576, { min: 1 }),
+    /** Bearer key for writes, deletes and GET /cache/_dump; empty leaves them open (the embedded default). */
+    apiKey: '',
     /** Keep each read document's GET body until it is replaced or deleted (about its JSON size again in memory). */
     cacheDocumentBodies: true,
   },
@@ -44,8 +47,11 @@ export default definePlugin({
 
     const mutations = ctx.metrics.counter('mutations_total', 'Acknowledged mutations by kind', ['kind'])
     const documents = ctx.metrics.gauge('documents', 'Documents held in memory')
+    const { apiKey, maxBodyBytes } = config
+    if (!apiKey) ctx.log.warn('CACHE_API_KEY is not set: writes, deletes and GET /cache/_dump are open to anyone who reaches this port')
     const app = createApp(cache, {
-      maxBodyBytes: config.maxBodyBytes,
+      readJson: (c) => ctx.http.readJson(c, { maxBytes: maxBodyBytes, limitName: 'CACHE_MAX_BODY_BYTES' }),
+      ...(apiKey ? { authorize: (authorization: string | undefined) => checkBearer(apiKey, authorization) } : {}),
       cacheDocumentBodies: config.cacheDocumentBodies,
       onMutation: (kind) => {
         mutations.inc({ kind })

@@ -132,9 +132,10 @@ export class Cache {
 
     const decision = chooseRestore(recovered.image, side)
     const store = new Store(options.now ? { now: options.now } : {})
-    store.load(decision.image)
-    // The file must hold what memory holds before the first new mutation is logged.
+    // The file must hold what memory holds before the first new mutation is logged: a Redis
+    // image is written to the folder first, and only then loaded (a failed write loads nothing).
     if (decision.source === 'redis') await dataDir.checkpoint(decision.image)
+    store.load(decision.image)
     store.setJournal(dataDir)
 
     const restore: RestoreReport = {

@@ -2,7 +2,7 @@
 // The length lets a reader find the end of a record, the checksum tells a complete
 // record from one the process died while writing (a torn tail) or one the disk mangled.
 import { crc32 } from 'node:zlib'
-import { CorruptDataError } from './errors.ts'
+import { CorruptDataError, UnencodableError } from './errors.ts'
 import type { Mutation } from './mutation.ts'
 
 const HEADER = 8
@@ -62,8 +62,17 @@ function checkRecord(buf: Buffer, offset: number): string | undefined {
   return undefined
 }
 
+/** The framed record of a mutation; throws UnencodableError for a value JSON.stringify cannot write. */
 export function encodeMutation(mutation: Mutation): Buffer {
-  return frame(Buffer.from(JSON.stringify(mutation), 'utf8'))
+  let json: string
+  try {
+    json = JSON.stringify(mutation)
+  } catch (err) {
+    // A value nested thousands deep overflows JSON.stringify's recursion (RangeError).
+    const what = mutation.op === 'put' ? `document ${mutation.doc.collection}/${mutation.doc.id}` : `deletion of ${mutation.collection}/${mutation.id}`
+    throw new UnencodableError(`${what} cannot be encoded for the log (${(err as Error).message}); nothing was changed`)
+  }
+  return frame(Buffer.from(json, 'utf8'))
 }
 
 export function decodeMutation(payload: Buffer, source: string): Mutation {

@@ -48,6 +48,11 @@ export class PreconditionFailedError extends CacheError {
   }
 }
 
+/** A value the log cannot encode (nested too deep for JSON.stringify); the write is refused. */
+export class UnencodableError extends ValidationError {
+  override name = 'UnencodableError'
+}
+
 /** A log, snapshot or dump that cannot be decoded. */
 export class CorruptDataError extends CacheError {
   override name = 'CorruptDataError'

@@ -18,8 +18,14 @@ import { CacheError } from './errors.ts'
 import type { FsyncPolicy } from './fsync-policy.ts'
 import type { Journal, Mutation } from './mutation.ts'
 
+/** A write to the log failed after its mutation was applied in memory. */
 export class LogWriteError extends CacheError {
   override name = 'LogWriteError'
+}
+
+/** The log takes no more writes (an earlier write failed, or it is closed); nothing was changed. */
+export class LogUnavailableError extends CacheError {
+  override name = 'LogUnavailableError'
 }
 
 interface Pending {
@@ -57,11 +63,13 @@ export class FileLog implements Journal {
     return this.#bytes
   }
 
+  /** Throws (before anything is queued) when the mutation cannot be logged; see Journal. */
   append(mutation: Mutation): Promise<void> {
-    if (this.#failed) return Promise.reject(this.#failed)
-    if (this.#closed) return Promise.reject(new LogWriteError(`${this.path} is closed`))
+    if (this.#failed) throw new LogUnavailableError(`the mutation log takes no more writes after a failure (${this.#failed.message}); nothing was changed; a restart restores the last durable state`)
+    if (this.#closed) throw new LogUnavailableError(`${this.path} is closed; nothing was changed`)
+    const bytes = encodeMutation(mutation)
     return new Promise<void>((resolve, reject) => {
-      this.#pending.push({ bytes: encodeMutation(mutation), resolve, reject })
+      this.#pending.push({ bytes, resolve, reject })
       this.#draining ??= this.#drain()
     })
   }

@@ -1,11 +1,13 @@
 // The model: collections of JSON documents held in memory.
 //
-// Every mutation checks its precondition, takes the next sequence number and changes
-// the maps in one synchronous step, so interleaved async callers can never lose an
-// update: JavaScript runs that step to completion before any other request is looked
-// at. The mutation then goes to the journal (the file log), in sequence order, and the
-// caller awaits `durable` before acknowledging; a reader may therefore see a write a
-// moment before it is on disk, as with Redis's appendfsync.
+// Every mutation checks its precondition, takes the next sequence number, goes to the
+// journal (the file log, in sequence order) and changes the maps in one synchronous step,
+// so interleaved async callers can never lose an update: JavaScript runs that step to
+// completion before any other request is looked at. The journal encodes the record
+// before memory changes, so a write it cannot take (a value JSON.stringify cannot write,
+// a log that failed) leaves memory as it was. The caller awaits `durable` before
+// acknowledging; a reader may therefore see a write a moment before it is on disk, as
+// with Redis's appendfsync.
 import { randomUUID } from 'node:crypto'
 import { etagOf, isExpired, type Json, type StoredDocument } from './document.ts'
 import { AlreadyExistsError, ClosedError, NotFoundError, PreconditionFailedError, ValidationError } from './errors.ts'
@@ -156,7 +158,7 @@ export class Store {
     if (!current) throw new NotFoundError(collection, id)
     checkIfMatch(options.ifMatch, current)
     const ttlMs = options.ttlMs === undefined ? undefined : options.ttlMs
-    return this.#write(collection, id, current, mergePatch(current.value, patch), ttlMs)
+    return this.#write(collection, id, current, patched(collection, id, current.value, patch), ttlMs)
   }
 
   delete(collection: string, id: string, options: Pick<WriteOptions, 'ifMatch'> = {}): DeleteResult {
@@ -167,8 +169,7 @@ export class Store {
     checkIfMatch(options.ifMatch, current)
     this.#assertOpen()
     const mutation: Mutation = { seq: this.#seq + 1, op: 'delete', collection, id }
-    this.apply(mutation)
-    return { deleted: current, seq: mutation.seq, durable: this.#journalize(mutation) }
+    return { deleted: current, seq: mutation.seq, durable: this.#commit(mutation) }
   }
 
   /**
@@ -184,9 +185,15 @@ export class Store {
         if (removed >= max) return removed
         if (!isExpired(doc, now)) continue
         const mutation: Mutation = { seq: this.#seq + 1, op: 'delete', collection, id: doc.id }
-        this.apply(mutation)
+        let durable: Promise<void>
+        try {
+          durable = this.#commit(mutation)
+        } catch {
+          // The log takes no writes: expired documents stay (they read as missing) until it does.
+          return removed
+        }
         // A failed append is reported by the journal itself; nobody waits on a sweep.
-        this.#journalize(mutation).catch(() => {})
+        durable.catch(() => {})
         removed++
       }
     }
@@ -244,16 +251,28 @@ export class Store {
       expiresAt,
     }
     const mutation: Mutation = { seq, op: 'put', doc }
-    this.apply(mutation)
-    return { doc, created: current === undefined, durable: this.#journalize(mutation) }
+    return { doc, created: current === undefined, durable: this.#commit(mutation) }
   }
 
-  #journalize(mutation: Mutation): Promise<void> {
-    return this.#journal ? this.#journal.append(mutation) : Promise.resolve()
+  /** Logs, then applies: a mutation the journal refuses (it throws) never reaches memory. */
+  #commit(mutation: Mutation): Promise<void> {
+    const durable = this.#journal ? this.#journal.append(mutation) : Promise.resolve()
+    this.apply(mutation)
+    return durable
   }
 
   #assertOpen(): void {
     if (this.#closed) throw new ClosedError()
+  }
+}
+
+/** The merge patch applied; a patch nested too deep for mergePatch's recursion is refused, not a crash. */
+function patched(collection: string, id: string, value: Json, patch: Json): Json {
+  try {
+    return mergePatch(value, patch)
+  } catch (err) {
+    if (err instanceof RangeError) throw new ValidationError(`the patch of ${collection}/${id} nests too deeply to apply (${err.message}); nothing was changed`)
+    throw err
   }
 }
 

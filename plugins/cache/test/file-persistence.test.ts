@@ -5,8 +5,10 @@ import { join } from 'node:path'
 import { DataDir, recover, segmentName } from '../src/data-dir.ts'
 import { Store } from '../src/store.ts'
 import { encodeMutation, unframe } from '../src/codec.ts'
-import { CorruptDataError } from '../src/errors.ts'
-import { FileLog, readLog } from '../src/file-log.ts'
+import { CorruptDataError, UnencodableError, ValidationError } from '../src/errors.ts'
+import { FileLog, LogUnavailableError, readLog } from '../src/file-log.ts'
+import type { Json } from '../src/document.ts'
+import { encodeImage } from '../src/image.ts'
 import { parseFsyncPolicy } from '../src/fsync-policy.ts'
 import { SNAPSHOT_FILE } from '../src/snapshot.ts'
 import { tempDir } from './support/tmp.ts'
@@ -147,7 +149,7 @@ test('every policy: an acknowledged append is in the file at once; one turn of a
   }
 })
 
-test('a failed log write rejects the append and the ones after it', async () => {
+test('a failed log write rejects the append; later writes are refused before they change memory', async () => {
   const dir = tempDir()
   const log = new FileLog(join(dir, 'missing-folder', 'x.aof'), 'always')
   const store = new Store({ journal: log })
@@ -155,7 +157,44 @@ test('a failed log write rejects the append and the ones after it', async () => 
     () => assert.unreachable('write should fail'),
     (err: Error) => assert.match(err.message, /cannot open/),
   )
-  await store.put('c', 'y', 1).durable.catch((err: Error) => assert.is(err.name, 'LogWriteError'))
+  const seq = store.seq
+  assert.throws(() => store.put('c', 'y', 1), (err: Error) => err instanceof LogUnavailableError && /takes no more writes after a failure \(cannot open/.test(err.message))
+  assert.throws(() => store.delete('c', 'x'), (err: Error) => err instanceof LogUnavailableError)
+  assert.is(store.get('c', 'y'), undefined, 'the refused write is not in memory')
+  assert.ok(store.get('c', 'x'), 'the refused delete is not applied')
+  assert.is(store.seq, seq)
+})
+
+/** A value nested `depth` levels deep, built without recursion. */
+function nested(depth: number): Json {
+  let value: Json = 1
+  for (let i = 0; i < depth; i++) value = { a: value }
+  return value
+}
+
+test('a value the log cannot encode is refused before memory changes: PUT, PATCH, POST; reads, images and replay stay whole', async () => {
+  const dir = tempDir()
+  const { dataDir } = await DataDir.open(dir, 'always')
+  const store = new Store({ journal: dataDir })
+  await store.put('users', 'ann', { name: 'Ann' }).durable
+  const seq = store.seq
+  const deep = nested(20_000)
+  const unencodable = (err: Error) => err instanceof UnencodableError && err instanceof ValidationError && /users\/deep cannot be encoded .*nothing was changed/.test(err.message)
+  assert.throws(() => store.put('users', 'deep', deep), unencodable)
+  assert.throws(() => store.create('users', 'deep', deep), unencodable)
+  assert.throws(() => store.patch('users', 'ann', { more: deep }), (err: Error) => err instanceof ValidationError && /users\/ann .*nothing was changed/.test(err.message))
+  assert.is(store.get('users', 'deep'), undefined)
+  assert.equal(store.get('users', 'ann')!.value, { name: 'Ann' })
+  assert.is(store.seq, seq)
+  // Everything that serialises the store still can.
+  assert.equal(store.list('users').items.map((d) => d.id), ['ann'])
+  assert.ok(encodeImage(store.image()).length > 0)
+  await dataDir.checkpoint(store.image())
+  await store.put('users', 'bob', { name: 'Bob' }).durable
+  await dataDir.close()
+  const { image } = await recover(dir, { repair: false })
+  assert.equal(image.documents.map((d) => d.id).sort(), ['ann', 'bob'])
+  assert.is(image.seq, seq + 1, 'no sequence number was used by the refused writes')
 })
 
 test('fsync policy is validated with the key and the valid values', () => {

@@ -1,6 +1,7 @@
 // Wire tests: the plugin loaded by a real kernel, spoken to over HTTP.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { startTestKernel } from '@armature/testing'
 import { RedisDump } from '../src/redis-dump.ts'
@@ -106,6 +107,76 @@ test('graceful stop writes the final Redis dump; a restart restores it', async (
   }
   const file = await recover(`${e.DATA_DIR}/cache`, { repair: false })
   assert.is(file.image.seq, 20)
+})
+
+test('a 5,000-deep document is refused with 400 naming HTTP_MAX_JSON_DEPTH; reads, lists, the dump and a restart stay whole', async () => {
+  // A 30 KB body: well within a body limit of 1 MiB.
+  const e = env({ CACHE_MAX_BODY_BYTES: '1048576' })
+  const json = { 'content-type': 'application/json' }
+  const deep = '{"a":'.repeat(5000) + '1' + '}'.repeat(5000)
+  const k = await startTestKernel({ plugins: [PLUGIN], env: e })
+  try {
+    assert.is((await fetch(`${k.url}/cache/users/ann`, { method: 'PUT', body: '{"name":"Ann"}', headers: json })).status, 201)
+    const refused = await fetch(`${k.url}/cache/users/deep`, { method: 'PUT', body: deep, headers: json })
+    assert.is(refused.status, 400)
+    assert.match(((await refused.json()) as { error: string }).error, /nests deeper than 64 levels at position 320 \(HTTP_MAX_JSON_DEPTH\)/)
+    const patch = await fetch(`${k.url}/cache/users/ann`, { method: 'PATCH', body: `{"more":${deep}}`, headers: json })
+    assert.is(patch.status, 400)
+    assert.is((await fetch(`${k.url}/cache/users/deep`)).status, 404)
+    assert.equal(((await (await fetch(`${k.url}/cache/users/ann`)).json()) as { value: unknown }).value, { name: 'Ann' })
+    assert.equal(((await (await fetch(`${k.url}/cache/users`)).json()) as { items: { id: string }[] }).items.map((d) => d.id), ['ann'])
+    const dump = await fetch(`${k.url}/cache/_dump`)
+    assert.is(dump.status, 200)
+    assert.is(((await dump.json()) as { documents: unknown[] }).documents.length, 1)
+  } finally {
+    await k.stop()
+  }
+  const k2 = await startTestKernel({ plugins: [PLUGIN], env: e })
+  try {
+    assert.equal(((await (await fetch(`${k2.url}/cache/users/ann`)).json()) as { value: unknown }).value, { name: 'Ann' })
+  } finally {
+    await k2.stop()
+  }
+})
+
+test('CACHE_API_KEY: writes, deletes and the dump need the bearer key; reads stay open; unset, all is open with a warning', async () => {
+  const json = { 'content-type': 'application/json' }
+  const k = await startTestKernel({ plugins: [PLUGIN], env: env({ CACHE_API_KEY: 'cache-key' }) })
+  try {
+    const url = `${k.url}/cache/users/ann`
+    const key = { authorization: 'Bearer cache-key' }
+    const missing = await fetch(url, { method: 'PUT', body: '{"n":1}', headers: json })
+    assert.is(missing.status, 401)
+    assert.is(missing.headers.get('www-authenticate'), 'Bearer')
+    assert.ok(missing.headers.get('etag'))
+    assert.match(((await missing.json()) as { error: string }).error, /Authorization: Bearer <CACHE_API_KEY>/)
+    const wrong = await fetch(url, { method: 'PUT', body: '{"n":1}', headers: { ...json, authorization: 'Bearer cache-key-2' } })
+    assert.is(wrong.status, 401)
+    assert.is((await fetch(url, { method: 'PUT', body: '{"n":1}', headers: { ...json, ...key } })).status, 201)
+    assert.is((await fetch(url, { method: 'PATCH', body: '{"m":2}', headers: { ...json, authorization: 'bearer cache-key' } })).status, 200, 'the scheme in any case')
+    assert.is((await fetch(`${k.url}/cache/users?id=bob`, { method: 'POST', body: '{}', headers: json })).status, 401)
+    // Reads need no key; the dump (the whole store at once) does.
+    assert.is((await fetch(url)).status, 200)
+    assert.is((await fetch(`${k.url}/cache/users`)).status, 200)
+    assert.is((await fetch(`${k.url}/cache/_stats`)).status, 200)
+    assert.is((await fetch(`${k.url}/cache/_dump`)).status, 401)
+    assert.is((await fetch(`${k.url}/cache/_dump`, { method: 'HEAD' })).status, 401)
+    assert.is((await fetch(`${k.url}/cache/_dump`, { headers: key })).status, 200)
+    assert.is((await fetch(url, { method: 'DELETE' })).status, 401)
+    assert.is((await fetch(url, { method: 'DELETE', headers: key })).status, 204)
+    // Refused before names or routes are looked at.
+    assert.is((await fetch(`${k.url}/cache/-bad/x`, { method: 'PUT', body: '{}', headers: json })).status, 401)
+  } finally {
+    await k.stop()
+  }
+  const open = await startTestKernel({ plugins: [PLUGIN], env: env() })
+  try {
+    assert.is((await fetch(`${open.url}/cache/users/ann`, { method: 'PUT', body: '{"n":1}', headers: json })).status, 201)
+    assert.is((await fetch(`${open.url}/cache/_dump`)).status, 200)
+    assert.match(readFileSync(open.logFile, 'utf8'), /CACHE_API_KEY is not set: writes, deletes and GET \/cache\/_dump are open/)
+  } finally {
+    await open.stop()
+  }
 })
 
 test('an invalid fsync policy stops start-up naming CACHE_FSYNC and the valid values', async () => {

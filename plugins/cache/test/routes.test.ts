@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { Cache } from '../src/cache.ts'
 import { createApp } from '../src/controllers/app.ts'
 import { crudScenario } from './support/crud-scenario.ts'
+import { jsonReader } from './support/reader.ts'
 import { tempDir } from './support/tmp.ts'
 
 const MAX = 4096
@@ -15,14 +16,14 @@ async function openCache() {
 
 test('CRUD and every error code through app.request', async () => {
   const cache = await openCache()
-  const app = createApp(cache, { maxBodyBytes: MAX })
+  const app = createApp(cache, { readJson: jsonReader(MAX) })
   await crudScenario((path, init) => Promise.resolve(app.request(path, init)), MAX)
   await cache.close()
 })
 
 test('CRUD and every error code through a node:http server', async () => {
   const cache = await openCache()
-  const app = createApp(cache, { maxBodyBytes: MAX })
+  const app = createApp(cache, { readJson: jsonReader(MAX) })
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' })
   await new Promise((r) => server.once('listening', r))
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
@@ -45,7 +46,7 @@ test('CRUD and every error code through a node:http server', async () => {
 
 test('100 concurrent writers on one document: If-Match retries lose no update', async () => {
   const cache = await openCache()
-  const app = createApp(cache, { maxBodyBytes: MAX })
+  const app = createApp(cache, { readJson: jsonReader(MAX) })
   const call = (path: string, init?: RequestInit) => Promise.resolve(app.request(path, init))
   await call('/counters/c', { method: 'PUT', body: '{"n":0}', headers: { 'content-type': 'application/json' } })
   let conflicts = 0
@@ -74,7 +75,7 @@ test('100 concurrent writers on one document: If-Match retries lose no update', 
 
 test('reads answer synchronously; writes, HEAD and errors keep their shape', async () => {
   const cache = await openCache()
-  const app = createApp(cache, { maxBodyBytes: MAX })
+  const app = createApp(cache, { readJson: jsonReader(MAX) })
   const put = await app.request('/users/ann', { method: 'PUT', body: '{"n":1}', headers: { 'content-type': 'application/json' } })
   assert.is(put.status, 201)
   // A read returns its Response itself, not a promise: the server writes it out at once.
@@ -101,9 +102,9 @@ test('reads answer synchronously; writes, HEAD and errors keep their shape', asy
   await cache.close()
 })
 
-test('bodies read from the Node request: chunked, byte order mark, limits before routing', async () => {
+test('bodies read from the Node request: chunked, byte order mark, the limit to the byte', async () => {
   const cache = await openCache()
-  const app = createApp(cache, { maxBodyBytes: MAX })
+  const app = createApp(cache, { readJson: jsonReader(MAX) })
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' })
   await new Promise((r) => server.once('listening', r))
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
@@ -136,8 +137,8 @@ test('bodies read from the Node request: chunked, byte order mark, limits before
     assert.is(res.status, 201)
     res = await fetch(`${base}/c/exact`, { method: 'PUT', body: chunked([exact, ' ']), headers: { 'content-type': 'application/json' }, duplex: 'half' } as RequestInit)
     assert.is(res.status, 413)
-    // A declared length over the limit is refused before the route or the names are looked at.
-    res = await fetch(`${base}/-bad/x/y`, { method: 'PUT', body: 'x'.repeat(MAX + 1), headers: { 'content-type': 'application/json' } })
+    // A declared length over the limit is refused, with the ETag every answer carries.
+    res = await fetch(`${base}/c/big`, { method: 'PUT', body: 'x'.repeat(MAX + 1), headers: { 'content-type': 'application/json' } })
     assert.is(res.status, 413)
     assert.ok(res.headers.get('etag'))
     // The connection is still usable after a refused body.
@@ -222,7 +223,7 @@ for (const cacheDocumentBodies of [true, false]) {
   test(`GET answers the current version after PUT, PATCH, DELETE and expiry (kept bodies ${cacheDocumentBodies ? 'on' : 'off'})`, async () => {
     let now = 1_700_000_000_000
     const cache = await Cache.open({ dataDir: tempDir(), fsync: 'always', snapshotEveryMs: 0, dumpEveryMs: 0, sweepEveryMs: 0, now: () => now })
-    const app = createApp(cache, { maxBodyBytes: MAX, cacheDocumentBodies })
+    const app = createApp(cache, { readJson: jsonReader(MAX), cacheDocumentBodies })
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' })
     await new Promise((r) => server.once('listening', r))
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`

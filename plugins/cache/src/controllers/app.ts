@@ -1,4 +1,4 @@
-// The controllers assembled: body limit, routing, error mapping, an ETag on every response.
+// The controllers assembled: routing, the API key, error mapping, an ETag on every response.
 //
 // The app has one route, `*`, and routes by hand below it. With Hono routes, a middleware
 // and a catch-all, every request matched several handlers and went through Hono's async
@@ -10,14 +10,19 @@ import type { Cache } from '../cache.ts'
 import { PreconditionFailedError } from '../errors.ts'
 import { errorView } from '../views/json.ts'
 import { AdminController } from './admin.ts'
-import { DocumentController, type MutationKind } from './documents.ts'
+import { DocumentController, type MutationKind, type ReadJson } from './documents.ts'
 import { messageOf, statusOf } from './errors.ts'
-import { headerOf, tooLarge } from './request.ts'
+import { headerOf } from './request.ts'
 import { jsonResponse } from './respond.ts'
 
+/** What the bearer check says of an `Authorization` header (the kernel's `checkBearer`, bound to the key). */
+export type Authorize = (authorization: string | undefined) => 'ok' | 'disabled' | 'missing' | 'wrong'
+
 export interface AppOptions {
-  /** Largest accepted request body, in bytes. */
-  maxBodyBytes: number
+  /** Reads a JSON body within the cache's limits. */
+  readJson: ReadJson
+  /** Guards writes, deletes and the dump (CACHE_API_KEY); without it they are open. */
+  authorize?: Authorize
   onMutation?: (kind: MutationKind) => void
   /**
    * Keep each read document version's GET body and headers until the version is replaced
@@ -32,8 +37,8 @@ const NO_ROUTE = Symbol('no route')
 
 export function createApp(cache: Pick<Cache, 'store' | 'stats'>, options: AppOptions): Hono {
   const { store } = cache
-  const { maxBodyBytes } = options
-  const documents = new DocumentController(store, maxBodyBytes, options.onMutation, options.cacheDocumentBodies ?? true)
+  const { authorize } = options
+  const documents = new DocumentController(store, options.readJson, options.onMutation, options.cacheDocumentBodies ?? true)
   const admin = new AdminController(cache)
 
   const fail = (c: Context, err: unknown): Response => {
@@ -45,12 +50,17 @@ export function createApp(cache: Pick<Cache, 'store' | 'stats'>, options: AppOpt
     return jsonResponse(errorView(messageOf(err, status)), status, etag)
   }
 
+  const unauthorized = (check: string): Response =>
+    jsonResponse(errorView(check === 'wrong' ? 'wrong API key' : 'writes, deletes and the dump need Authorization: Bearer <CACHE_API_KEY>'), 401, `W/"${store.seq}"`, {
+      'www-authenticate': 'Bearer',
+    })
+
   /** `rest` is the path below the mount point: `/`, `/name` or `/collection/id`. */
   const route = (c: Context, method: string, rest: string): Response | Promise<Response> => {
-    // A declared body over the limit is refused before anything else, whatever the route.
-    if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
-      const declared = headerOf(c, 'content-length')
-      if (declared !== undefined && headerOf(c, 'transfer-encoding') === undefined && Number.parseInt(declared, 10) > maxBodyBytes) throw tooLarge(maxBodyBytes)
+    // Checked before names, bodies or routes are looked at: an unauthorised caller learns nothing.
+    if (authorize && (method !== 'GET' || rest === '/_dump')) {
+      const check = authorize(headerOf(c, 'authorization'))
+      if (check !== 'ok') return unauthorized(check)
     }
     if (rest === '/') {
       if (method === 'GET') return admin.collections()

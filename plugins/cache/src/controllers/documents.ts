@@ -2,15 +2,21 @@
 // means the write is in the log under the configured fsync policy. Reads answer
 // synchronously, which keeps them on the server's fast path.
 import type { Context } from 'hono'
-import { etagOf, type StoredDocument } from '../document.ts'
+import { etagOf, type Json, type StoredDocument } from '../document.ts'
 import type { Store } from '../store.ts'
 import { documentView, listView } from '../views/json.ts'
-import { headerOf, queryOf, readIfMatch, readJson, readLimit, readTtl } from './request.ts'
+import { headerOf, queryOf, readIfMatch, readLimit, readTtl } from './request.ts'
 import { NotFoundError } from '../errors.ts'
 import { checkCollection, checkId } from '../names.ts'
 import { answerResponse, documentAnswer, emptyResponse, jsonResponse, type DocumentAnswer } from './respond.ts'
 
 export type MutationKind = 'create' | 'put' | 'patch' | 'delete'
+
+/**
+ * Reads a request's JSON body with its limits (the kernel's `ctx.http.readJson`, bound to the
+ * cache's body limit); throws errors carrying a 4xx `status` (413, 415, 400).
+ */
+export type ReadJson = (c: Context) => Promise<unknown>
 
 export class DocumentController {
   /**
@@ -23,7 +29,7 @@ export class DocumentController {
 
   constructor(
     private readonly store: Store,
-    private readonly maxBodyBytes: number,
+    private readonly readJson: ReadJson,
     private readonly onMutation: (kind: MutationKind) => void = () => {},
     cacheAnswers = true,
   ) {
@@ -34,6 +40,11 @@ export class DocumentController {
     const answer = documentAnswer(etag, documentView(doc))
     this.#answers?.set(doc, answer)
     return answer
+  }
+
+  /** JSON.parse yields JSON values only. */
+  async #json(c: Context): Promise<Json> {
+    return (await this.readJson(c)) as Json
   }
 
   #weak(): string {
@@ -52,7 +63,7 @@ export class DocumentController {
     const collection = checkCollection(collectionParam)
     const id = queryOf(c, 'id')
     const ttlMs = readTtl(c)
-    const value = await readJson(c, this.maxBodyBytes)
+    const value = await this.#json(c)
     const write = this.store.create(collection, id, value, ttlMs === undefined ? {} : { ttlMs })
     await write.durable
     this.onMutation('create')
@@ -77,7 +88,7 @@ export class DocumentController {
     const id = checkId(idParam)
     const ttlMs = readTtl(c)
     const ifMatch = readIfMatch(c)
-    const value = await readJson(c, this.maxBodyBytes)
+    const value = await this.#json(c)
     const write = this.store.put(collection, id, value, { ...(ifMatch !== undefined ? { ifMatch } : {}), ...(ttlMs !== undefined ? { ttlMs } : {}) })
     await write.durable
     this.onMutation('put')
@@ -89,7 +100,7 @@ export class DocumentController {
     const id = checkId(idParam)
     const ttlMs = readTtl(c)
     const ifMatch = readIfMatch(c)
-    const patch = await readJson(c, this.maxBodyBytes)
+    const patch = await this.#json(c)
     const write = this.store.patch(collection, id, patch, { ...(ifMatch !== undefined ? { ifMatch } : {}), ...(ttlMs !== undefined ? { ttlMs } : {}) })
     await write.durable
     this.onMutation('patch')

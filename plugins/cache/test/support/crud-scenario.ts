@@ -113,7 +113,9 @@ export async function crudScenario(call: Call, maxBodyBytes: number): Promise<vo
   // 415 and 413
   await expectError(await call('/users/x', { method: 'PUT', body: 'a=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, /not JSON/)
   const big = JSON.stringify({ blob: 'x'.repeat(maxBodyBytes) })
-  await expectError(await call('/users/x', { method: 'PUT', ...json(big) }), 413, /larger than the limit/)
+  await expectError(await call('/users/x', { method: 'PUT', ...json(big) }), 413, new RegExp(`^request body exceeds ${maxBodyBytes} bytes \\(CACHE_MAX_BODY_BYTES\\)$`))
+  // Nesting past HTTP_MAX_JSON_DEPTH (default 64) is refused before it is parsed.
+  await expectError(await call('/users/x', { method: 'PUT', ...json('{"a":' + '['.repeat(100) + ']'.repeat(100) + '}') }), 400, /nests deeper than 64 levels .*HTTP_MAX_JSON_DEPTH/)
   // unknown route
   await expectError(await call('/users/x/y'), 404, /no route/)
   // nothing above changed a stored document it should not have

@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net'
 import { Cache } from '../../src/cache.ts'
 import { createApp } from '../../src/controllers/app.ts'
 import { parseFsyncPolicy } from '../../src/fsync-policy.ts'
+// The reader's own module, not @armature/core: this child is bundled, and the whole kernel would come along.
+import { readJson } from '../../../../core/src/http/body.ts'
 
 const [dataDir, policy] = process.argv.slice(2)
 if (!dataDir) throw new Error('usage: store-child.ts <dataDir> <always|everysec|no>')
@@ -14,5 +16,5 @@ const cache = await Cache.open({
   snapshotEveryMs: Number(process.env.SNAPSHOT_EVERY_MS ?? 200),
   dumpEveryMs: 0,
 })
-const server = serve({ fetch: createApp(cache, { maxBodyBytes: 65536 }).fetch, port: 0, hostname: '127.0.0.1' })
+const server = serve({ fetch: createApp(cache, { readJson: (c) => readJson(c, { maxBytes: 65536 }) }).fetch, port: 0, hostname: '127.0.0.1' })
 server.once('listening', () => process.stdout.write(`listening ${(server.address() as AddressInfo).port}\n`))

@@ -26,7 +26,7 @@ export interface KernelConfig {
   tlsCert: string | undefined
   tlsKey: string | undefined
   adminToken: string | undefined
-  /** AMQP broker for ctx.amqp; unset, plugins that need it fail to start with a clear message. */
+  /** RabbitMQ for ctx.queue; unset, a plugin-provided queue backend serves it, or none. */
   amqpUrl: string | undefined
   amqpPrefetch: number
   /** Wait before a failed message's first retry, doubling for each next one; 0 retries at once. */

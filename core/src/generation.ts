@@ -15,7 +15,7 @@ import { parseUses } from './dependencies.ts'
 import { loadProto, type ActiveCall, type GrpcRegistration } from './servers/grpc.ts'
 import type { WsHandler } from './servers/ws.ts'
 import type { WebSocket } from 'ws'
-import type { Consumer, QueuePort } from './queue.ts'
+import type { QueuePort } from './queue/port.ts'
 import { existsSync, statSync } from 'node:fs'
 import { setMaxListeners } from 'node:events'
 import { dirname, join } from 'node:path'
@@ -29,8 +29,8 @@ export interface GenerationDeps {
   kernel: PluginContext['kernel']
   /** Where the plugin's source lives (its proto/ folder is read from here). */
   dir: string
-  /** The kernel's AMQP broker, when AMQP_URL is configured. */
-  amqp?: QueuePort
+  /** The kernel's queue port: ctx.queue is bound from it. */
+  queue: QueuePort
   /** HTTP_MAX_BODY_BYTES and HTTP_MAX_JSON_DEPTH: the defaults of ctx.http.readJson/readBody. */
   bodyLimits: BodyLimits
   /** The API of a plugin this one uses, from the generation being set up beside it or the current one. */
@@ -60,8 +60,6 @@ export class Generation {
   readonly seriesMemo = new Map<string, Map<string, Map<number, unknown>>>()
   /** Dependency health this generation reported, by component. */
   readonly health = new Map<string, HealthStatus & { since: Date }>()
-  /** AMQP consumers this generation attached; cancelled when it stops. */
-  readonly consumers = new Set<Consumer>()
   api: unknown
   provided = false
   inflight = 0
@@ -111,6 +109,7 @@ export class Generation {
     const ctx = this.#context(deps)
     await this.definition.setup(ctx as PluginContext<any>)
     this.#sealed = true
+    deps.queue.afterSetup(this)
   }
 
   #context(deps: GenerationDeps): PluginContext {
@@ -120,6 +119,7 @@ export class Generation {
     const sealed = (what: string) => {
       if (gen.#sealed) throw new PluginError(gen.name, `${what} is only allowed during setup`)
     }
+    const queue = deps.queue.bind(this)
     const ctx: PluginContext & Record<string, unknown> = {
       name: this.name,
       generation: this.id,
@@ -184,7 +184,8 @@ export class Generation {
           gen.wsRoutes.set(full, onConnection)
         },
       },
-      amqp: amqpFor(gen, deps.amqp),
+      queue,
+      amqp: queue,
       onStop(name: string, fn: () => unknown, options: StopOptions = {}) {
         if (typeof fn !== 'function') throw new PluginError(gen.name, `onStop('${name}'): fn must be a function`)
         const id = `plugin:${gen.name}:${name}`
@@ -225,24 +226,6 @@ export class Generation {
   }
 }
 
-function amqpFor(gen: Generation, broker: QueuePort | undefined): PluginContext['amqp'] {
-  if (!broker) {
-    const missing = (): never => {
-      throw new PluginError(gen.name, 'needs AMQP, but none is configured: set AMQP_URL (for example amqp://guest:guest@127.0.0.1:5672)')
-    }
-    return { enabled: false, publish: missing, consume: missing }
-  }
-  return {
-    enabled: true,
-    publish: (queue, body, options) => broker.publish(queue, body, options),
-    async consume(queue, handler, options) {
-      const consumer = await broker.consume(queue, handler, options)
-      gen.consumers.add(consumer)
-      return consumer
-    },
-  }
-}
-
 function operationsFor(gen: Generation, operations: PluginOperations, ready: () => boolean): PluginOperations {
   const declared = new Set<OperationName>(gen.definition.operations ?? [])
   const allowed = <K extends OperationName>(op: K): PluginOperations[K] => {
@@ -256,11 +239,6 @@ function operationsFor(gen: Generation, operations: PluginOperations, ready: () 
     setLogLevel: (level) => allowed('setLogLevel')(level),
     plugins: () => allowed('plugins')(),
   }
-}
-
-/** Cancels a generation's consumers: running handlers finish and ack, the rest go back to the queue. */
-export async function cancelConsumers(gen: Generation): Promise<void> {
-  await Promise.all([...gen.consumers].map((c) => c.cancel()))
 }
 
 function normalizeBase(base: string, plugin: string): string {

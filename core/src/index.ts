@@ -19,3 +19,20 @@ export * as grpc from '@grpc/grpc-js'
 export type { WsHandler } from './servers/ws.ts'
 export type { PluginGrpc, PluginWs } from './plugin.ts'
 export { devCertificate, type DevCertificate } from './tls.ts'
+export { QueueError, MalformedMessageError, MAX_RETRY_DELAY_MS, MAX_PREFETCH, ATTEMPT_HEADER, ERROR_HEADER, ORIGIN_HEADER } from './queue.ts'
+export type {
+  PluginQueue,
+  PluginAmqp,
+  QueueMessage,
+  MessageHandler,
+  ConsumeOptions,
+  ResolvedConsumeOptions,
+  PublishOptions,
+  Consumer,
+  QueueBackend,
+  QueueBackendDescription,
+} from './queue.ts'
+// For the authors of a queue backend: the port's message encoding, option checks and failure policy.
+export { encodeBody, queueMessage, type DeliveredFields } from './queue/message.ts'
+export { resolveConsumeOptions, type ConsumeDefaults } from './queue/consume-options.ts'
+export { afterFailure, retryDelay, describeFailure, type FailureOutcome } from './queue/failure-policy.ts'

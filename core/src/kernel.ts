@@ -7,9 +7,10 @@ import { getRequestListener } from '@hono/node-server'
 import type { Logger } from 'pino'
 import { loadKernelConfig, resolvePluginConfig, type Env, type KernelConfig, type KernelOverrides } from './config.ts'
 import { ConfigError, PluginError, SetupError, errorMessage } from './errors.ts'
-import { Generation, cancelConsumers } from './generation.ts'
+import { Generation } from './generation.ts'
 import { HttpDispatcher, type RequestEnv } from './servers/dispatch.ts'
-import { AmqpBroker } from './servers/amqp.ts'
+import { QueuePort } from './queue/port.ts'
+import { queueProvidersFirst } from './queue/provider.ts'
 import { bundle, discover, importPlugin, removeBundle, sourceAt, watchPlugins, checkName, type Bundle, type PluginSource, type Rejected, type Watcher } from './loader.ts'
 import { createLog, LOG_LEVELS, type KernelLog } from './log.ts'
 import { KernelMetrics } from './metrics.ts'
@@ -88,7 +89,7 @@ export class Kernel {
   readonly addresses: { http?: AddressInfo; https?: AddressInfo; grpc?: number; grpcs?: number } = {}
   readonly grpc: GrpcGateway
   readonly ws: WsGateway
-  readonly amqp: AmqpBroker | undefined
+  readonly queue: QueuePort
   /** Spans per request, call and message, exported by OTLP; a no-op when no endpoint is configured. */
   readonly tracing: Tracing
   /** The CA that signed the dev certificate, when the kernel made one. */
@@ -161,7 +162,7 @@ export class Kernel {
       onCall: (plugin, method, code) => grpcCalls.inc({ plugin, method, code }),
       ...(tracer ? { wrapHandler: (path, type, handler) => traceGrpcHandler(tracer, path, type, handler) } : {}),
     })
-    this.amqp = config.amqpUrl ? new AmqpBroker({ url: config.amqpUrl, log: this.log.child({ component: 'amqp' }), prefetch: config.amqpPrefetch, retryDelayMs: config.amqpRetryDelayMs }) : undefined
+    this.queue = QueuePort.fromConfig(config, this.log)
     this.ws = new WsGateway({ log: this.log, maxPayload: config.wsMaxPayload, pingIntervalMs: config.wsPingIntervalMs })
   }
 
@@ -170,7 +171,7 @@ export class Kernel {
   async boot(): Promise<void> {
     sweepStaleBuilds(this.config.buildDir)
     // Connects in the background when the broker is down; publishes wait for it.
-    await this.amqp?.start()
+    await this.queue.start()
     const sources = this.#sources()
     const prepared = new Map<string, Prepared>()
     await Promise.all(
@@ -187,7 +188,9 @@ export class Kernel {
     const configs = new Map<string, Record<string, unknown>>()
     for (const [name, p] of prepared) configs.set(name, this.#pluginConfig(name, p.definition))
 
-    const { order, errors } = orderByUses(new Map([...prepared].map(([name, p]) => [name, p.definition.uses ?? []])))
+    const byUses = orderByUses(new Map([...prepared].map(([name, p]) => [name, p.definition.uses ?? []])))
+    const { errors } = byUses
+    const order = queueProvidersFirst(byUses.order, (name) => prepared.get(name)!.definition)
     for (const [name, message] of errors) {
       this.#fail(this.slots.get(name)!, new PluginError(name, message))
       removeBundle(prepared.get(name)!.bundle.file)
@@ -408,7 +411,7 @@ export class Kernel {
         config,
         env: this.#env,
         dir: slot.source?.root ?? this.config.pluginsDir,
-        ...(this.amqp ? { amqp: this.amqp } : {}),
+        queue: this.queue,
         bodyLimits: { maxBytes: this.config.http.maxBodyBytes, maxDepth: this.config.http.maxJsonDepth },
         kernel: {
           adminToken: this.config.adminToken,
@@ -438,6 +441,7 @@ export class Kernel {
     slot.current = gen
     slot.status = 'running'
     slot.lastError = undefined
+    this.queue.swappedIn(gen)
     return old
   }
 
@@ -627,7 +631,7 @@ export class Kernel {
   }
 
   async #stopGeneration(gen: Generation, why: string): Promise<void> {
-    await cancelConsumers(gen)
+    await this.queue.retire(gen)
     gen.abort.abort(new Error(`plugin ${gen.name} generation ${gen.id} ${why}`))
     if (gen.stops.length) {
       await runStop(gen.stops, {
@@ -685,15 +689,8 @@ export class Kernel {
       if (this.ws.clients > 0 || running.some((g) => g.wsRoutes.size > 0)) {
         entries.push({ id: 'ws', phase: Phase.Ingress, timeoutMs: this.config.shutdown.timeoutMs, fn: () => this.ws.stop(), force: () => this.ws.force() })
       }
-      if (this.amqp) {
-        const amqp = this.amqp
-        // Every consumer the broker holds, of current and of retiring generations alike.
-        let cancelling: Promise<unknown> | undefined
-        const cancelOnce = () => (cancelling ??= amqp.cancelConsumers())
-        entries.push({ id: 'amqp:consumers', phase: Phase.Ingress, timeoutMs: this.config.shutdown.timeoutMs, fn: cancelOnce })
-        // Closing waits for the consumers, whatever order the user chose for the two entries.
-        entries.push({ id: 'amqp:connection', phase: Phase.Egress, timeoutMs: this.config.shutdown.timeoutMs, fn: async () => { await cancelOnce(); await amqp.close() }, force: () => void amqp.close() })
-      }
+      // Every consumer the port keeps, of current and of retiring generations alike.
+      entries.push(...this.queue.stopEntries(this.config.shutdown.timeoutMs))
       for (const gen of running) entries.push(...gen.stops)
       // Spans of the last requests are exported before the process goes; an unreachable receiver may hold the stop this long at most.
       if (this.tracing.enabled) entries.push({ id: 'tracing', phase: Phase.Final, timeoutMs: this.#tracingStopMs(), fn: () => this.tracing.shutdown() })
@@ -754,7 +751,7 @@ export class Kernel {
     if (this.#retiring.size) entries.push({ id: 'retiring generations', phase: Phase.Ingress, timeoutMs: this.config.drainTimeoutMs })
     if (this.grpc.started) entries.push({ id: 'grpc', phase: Phase.Ingress, timeoutMs })
     if (this.ws.clients > 0 || running.some((g) => g.wsRoutes.size > 0)) entries.push({ id: 'ws', phase: Phase.Ingress, timeoutMs })
-    if (this.amqp) entries.push({ id: 'amqp:consumers', phase: Phase.Ingress, timeoutMs }, { id: 'amqp:connection', phase: Phase.Egress, timeoutMs })
+    entries.push(...this.queue.stopEntries(timeoutMs))
     for (const gen of running) entries.push(...gen.stops)
     if (this.tracing.enabled) entries.push({ id: 'tracing', phase: Phase.Final, timeoutMs: this.#tracingStopMs() })
     entries.push({ id: 'log', phase: Phase.Final, timeoutMs: 1000 })
@@ -780,6 +777,7 @@ export class Kernel {
         health: Object.fromEntries([...(slot.current?.health ?? [])].map(([component, h]) => [component, { ok: h.ok, reason: h.reason ?? null, since: h.since.toISOString() }])),
       })),
       rejected: this.rejected,
+      queue: this.queue.describe(),
     }
   }
 }

@@ -7,7 +7,7 @@ import type { ConfigShape, ResolvedConfig } from './config-shape.ts'
 import type { PluginMetrics } from './metrics.ts'
 import type { GrpcObject, ServiceDefinition } from '@grpc/grpc-js'
 import type { WsHandler } from './servers/ws.ts'
-import type { QueuePort } from './queue.ts'
+import type { PluginAmqp, PluginQueue } from './queue.ts'
 
 /** Named shutdown phases; any number is allowed, lower stops first. */
 export const Phase = {
@@ -81,11 +81,6 @@ export interface PluginOperations {
   plugins(): { plugins: Array<Record<string, unknown>>; rejected: unknown[] }
 }
 
-/** The queue port over AMQP; `enabled` is false when no AMQP_URL is configured. */
-export interface PluginAmqp extends QueuePort {
-  readonly enabled: boolean
-}
-
 export interface PluginContext<C extends ConfigShape = ConfigShape> {
   /** The plugin's name. */
   readonly name: string
@@ -121,7 +116,9 @@ export interface PluginContext<C extends ConfigShape = ConfigShape> {
   readonly ops: PluginOperations
   readonly grpc: PluginGrpc
   readonly ws: PluginWs
-  /** Publish (after the confirm) and consume (ack, bounded retry, dead letter); throws a clear error without AMQP_URL. */
+  /** Publish (after the confirm) and consume (ack, bounded retry, dead letter) on RabbitMQ or a plugin's backend (docs/queues.md). */
+  readonly queue: PluginQueue
+  /** @deprecated The same object as `ctx.queue`, under its former name; kept for one version. */
   readonly amqp: PluginAmqp
   /** The folder (or file) the plugin was loaded from. */
   readonly dir: string
@@ -154,6 +151,8 @@ export interface PluginDefinition<C extends ConfigShape = ConfigShape> {
   description?: string
   /** Plugins that start first; their APIs are reachable with ctx.use(name). `'name?'`: only when loaded. */
   uses?: string[]
+  /** What this plugin provides to the kernel: `'queue'`, a queue backend handed over with `ctx.queue.provideBackend` in setup. Such a plugin starts before the others. */
+  provides?: Array<'queue'>
   /** Typed defaults; each may be overridden by the config file and the environment. */
   config?: C
   /** Kernel operations this plugin calls through `ctx.ops` (a control channel, say). */
@@ -162,6 +161,7 @@ export interface PluginDefinition<C extends ConfigShape = ConfigShape> {
 }
 
 export const PLUGIN_NAME = /^[a-z0-9-]+$/
+const PROVIDABLE: readonly string[] = ['queue']
 
 /** Declares a plugin. Returns the definition unchanged, checked and typed. */
 export function definePlugin<const C extends ConfigShape = {}>(definition: PluginDefinition<C>): PluginDefinition<C> {
@@ -172,6 +172,10 @@ export function definePlugin<const C extends ConfigShape = {}>(definition: Plugi
   if (typeof definition.setup !== 'function') throw new TypeError(`definePlugin(${definition.name}): setup must be a function`)
   for (const op of definition.operations ?? []) {
     if (!(OPERATIONS as readonly string[]).includes(op)) throw new TypeError(`definePlugin(${definition.name}): operation ${JSON.stringify(op)} is not one of ${OPERATIONS.join(', ')}`)
+  }
+  const { provides } = definition
+  if (provides !== undefined && (!Array.isArray(provides) || provides.some((what) => !PROVIDABLE.includes(what)))) {
+    throw new TypeError(`definePlugin(${definition.name}): provides ${JSON.stringify(provides)} is not valid; expected an array of ${PROVIDABLE.map((p) => `'${p}'`).join(', ')}`)
   }
   return definition
 }

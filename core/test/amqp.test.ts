@@ -1,14 +1,17 @@
-// The AMQP queue port against a real RabbitMQ (AMQP_URL, default the local one). Each test
-// uses its own queues and deletes them; outages go through a TCP proxy, never the broker.
+// What only the RabbitMQ backend does, against a real RabbitMQ (AMQP_URL, default the local
+// one): its queues and delay queues as the broker shows them, reconnects, its refusals. The
+// port's promises run on it in amqp-port.test.ts. Each test uses its own queues and deletes
+// them; outages go through a TCP proxy, never the broker.
 import { randomUUID } from 'node:crypto'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { connect, type Channel, type ChannelModel } from 'amqplib'
 import pino from 'pino'
-import { AmqpBroker, AmqpError, delayQueueName, type AmqpBrokerOptions } from '../src/servers/amqp.ts'
-import { ATTEMPT_HEADER, ERROR_HEADER, ORIGIN_HEADER, type QueueMessage } from '../src/queue.ts'
-import { startTcpProxy } from '@armature/testing'
-import { waitFor } from '@armature/testing'
+import { AmqpBroker, type AmqpBrokerOptions } from '../src/servers/amqp/broker.ts'
+import { delayQueueName } from '../src/servers/amqp/retry.ts'
+import { AmqpError } from '../src/servers/amqp/validation.ts'
+import { ATTEMPT_HEADER, ERROR_HEADER, ORIGIN_HEADER, QueueError, type QueueMessage } from '../src/queue.ts'
+import { startTcpProxy, waitFor } from '@armature/testing'
 
 const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672'
 const brokerAddress = new URL(AMQP_URL)
@@ -69,7 +72,7 @@ test.after(async () => {
   await admin?.connection.close()
 })
 
-test('publish resolves after the confirm; a consumer receives the message and acknowledges it', async () => {
+test('publish resolves after RabbitMQ confirmed it: the message is in the broker\'s queue; an ack takes it out; no password in the log', async () => {
   const { broker: amqp, messages } = broker()
   await amqp.start()
   assert.ok(amqp.connected)
@@ -97,7 +100,7 @@ test('publish resolves after the confirm; a consumer receives the message and ac
   assert.not.ok(messages().join('\n').includes('guest:guest'), 'the password never reaches the log')
 })
 
-test('a failing handler is retried maxRetries times, then dead-lettered with its error (retryDelayMs 0: at once)', async () => {
+test('retryDelayMs 0: a failed message goes straight back to its queue, then to the dead-letter queue with its error headers', async () => {
   const { broker: amqp } = broker()
   await amqp.start()
   const queue = uniqueQueue()
@@ -159,25 +162,7 @@ test('retry delays are checked: negative, fractional or over an hour is refused;
   assert.match(await failure(() => amqp.consume('q'.repeat(250), () => {}, { retryDelayMs: 0 })), /^resolved$/, 'without delays the name is fine')
 })
 
-test('a malformed JSON body is dead-lettered at once; the process and the consumer carry on', async () => {
-  const { broker: amqp } = broker()
-  await amqp.start()
-  const queue = uniqueQueue()
-  const handled: unknown[] = []
-  let attempts = 0
-  const consumer = await amqp.consume(queue, (message) => {
-    attempts++
-    handled.push(message.json())
-  })
-  await amqp.publish(queue, Buffer.from('{"broken'))
-  await amqp.publish(queue, { fine: true })
-  await waitFor(async () => handled.length === 1 && (await readyCount(`${queue}.dead`)) === 1, { timeoutMs: 5000, what: 'dead letter and the good message' })
-  await consumer.cancel()
-  assert.is(attempts, 2, 'the malformed message was tried once, the good one once')
-  assert.equal(handled, [{ fine: true }])
-})
-
-test('cancel() lets in-flight handlers finish and ack; undelivered messages stay in the queue', async () => {
+test('cancel() cancels at the broker at once, lets in-flight handlers finish and ack; undelivered messages stay in the queue', async () => {
   const { broker: amqp } = broker()
   await amqp.start()
   const queue = uniqueQueue()
@@ -214,34 +199,6 @@ test('cancel() lets in-flight handlers finish and ack; undelivered messages stay
     return count === published - started.length ? count : undefined
   }, { timeoutMs: 5000, what: 'the unhandled messages back in the queue' })
   assert.is(started.length + left, published, 'acked + still queued == published')
-})
-
-test('reload: a new consumer attaches before the old one is cancelled; every message is handled exactly once', async () => {
-  const { broker: amqp } = broker()
-  await amqp.start()
-  const queue = uniqueQueue()
-  const total = 100
-  const handledBy = new Map<string, string[]>()
-  const handler = (generation: string) => async (message: QueueMessage) => {
-    await new Promise((resolve) => setImmediate(resolve))
-    handledBy.set(message.text(), [...(handledBy.get(message.text()) ?? []), generation])
-  }
-  const old = await amqp.consume(queue, handler('old'), { prefetch: 5 })
-  const publishing = (async () => {
-    for (let i = 0; i < total; i++) await amqp.publish(queue, String(i))
-  })()
-  await waitFor(() => handledBy.size >= 20, { timeoutMs: 5000, what: 'the old generation to handle some messages' })
-  const next = await amqp.consume(queue, handler('new'), { prefetch: 5 })
-  await old.cancel()
-  await publishing
-  await waitFor(() => handledBy.size === total, { timeoutMs: 10_000, what: `all ${total} messages handled` })
-  await next.cancel()
-
-  const twice = [...handledBy].filter(([, generations]) => generations.length > 1)
-  assert.equal(twice, [], 'no message handled by both generations or twice')
-  const byNew = [...handledBy.values()].filter((g) => g[0] === 'new').length
-  assert.ok(byNew > 0, 'the new generation took over')
-  assert.is(await readyCount(queue), 0)
 })
 
 test('a network cut while publishing and consuming 200 messages: consumer re-attached, nothing lost', async () => {
@@ -376,12 +333,13 @@ test('bad input is refused with named errors, never a crash', async () => {
   assert.throws(() => new AmqpBroker({ url: 'not a url', log: pino({ level: 'silent' }) }), (e: Error) => e instanceof AmqpError && /AMQP_URL/.test(e.message))
   assert.throws(() => new AmqpBroker({ url: 'http://localhost', log: pino({ level: 'silent' }) }), (e: Error) => e instanceof AmqpError && /amqp: or amqps:/.test(e.message))
   const { broker: amqp } = broker()
-  const rejects = async (promise: Promise<unknown>, pattern: RegExp) => {
+  /** AmqpError for what RabbitMQ would refuse; QueueError (its base) for options every backend refuses. */
+  const rejects = async (promise: Promise<unknown>, pattern: RegExp, type: typeof QueueError = AmqpError) => {
     try {
       await promise
       assert.unreachable(`expected ${pattern}`)
     } catch (error) {
-      assert.instance(error, AmqpError)
+      assert.instance(error, type)
       assert.match((error as Error).message, pattern)
     }
   }
@@ -390,10 +348,11 @@ test('bad input is refused with named errors, never a crash', async () => {
   await rejects(amqp.publish('', 'x'), /non-empty queue name/)
   await rejects(amqp.consume('amq.mine', () => {}), /reserved/)
   await rejects(amqp.publish(uniqueQueue(), undefined as unknown as string), /cannot publish/)
-  await rejects(amqp.consume(uniqueQueue(), () => {}, { prefetch: 0 }), /prefetch/)
-  await rejects(amqp.consume(uniqueQueue(), () => {}, { maxRetries: -1 }), /maxRetries/)
+  await rejects(amqp.consume(uniqueQueue(), () => {}, { prefetch: 0 }), /prefetch/, QueueError)
+  await rejects(amqp.consume(uniqueQueue(), () => {}, { maxRetries: -1 }), /maxRetries/, QueueError)
   const queue = uniqueQueue()
-  await rejects(amqp.consume(queue, () => {}, { deadLetter: queue }), /deadLetter/)
+  await rejects(amqp.consume(queue, () => {}, { deadLetter: queue }), /deadLetter/, QueueError)
+  await rejects(amqp.consume(queue, () => {}, { deadLetter: 'amq.dead' }), /deadLetter: queue name 'amq.dead' uses the broker's reserved 'amq.' prefix/)
 
   // A queue that exists with other properties: the broker refuses the declaration (406).
   const transient = uniqueQueue()

@@ -152,7 +152,7 @@ export default definePlugin({ name: 'broken', setup(ctx) {
   assert.is((await fetch(`${k.url}/good`)).status, 200)
 })
 
-test('a plugin that needs AMQP with none configured fails with a clear message; the others run', async () => {
+test('a plugin that needs a queue with none configured fails with a clear message; the others run', async () => {
   const dir = pluginsFolder()
   writePlugin(dir, 'consumer', `import { definePlugin } from '@armature/core'
 export default definePlugin({ name: 'consumer', async setup(ctx) { await ctx.amqp.consume('jobs', () => {}) } })`)
@@ -161,7 +161,7 @@ export default definePlugin({ name: 'consumer', async setup(ctx) { await ctx.amq
   const list = (await (await fetch(`${k.url}/_armature/plugins`)).json()) as { plugins: any[] }
   const consumer = list.plugins.find((p) => p.name === 'consumer')
   assert.is(consumer.status, 'failed')
-  assert.match(consumer.lastError, /plugin 'consumer': needs AMQP, but none is configured: set AMQP_URL/)
+  assert.match(consumer.lastError, /plugin 'consumer': needs a queue, but no queue backend is configured: set AMQP_URL .* or load a plugin that provides a queue backend, such as pubsub/)
   assert.is((await fetch(`${k.url}/good`)).status, 200)
 })
 

@@ -2,7 +2,7 @@
 import { LinkGoneError, LinkNotFoundError, SlugSpaceExhaustedError, SlugTakenError } from './errors.ts'
 import type { Link, LinkInput } from './link.ts'
 import type { LinkStore } from './link-store.ts'
-import { generateSlug, isReserved } from './slug.ts'
+import { couldBeSlug, generateSlug, isReserved } from './slug.ts'
 import type { VisitCounter } from './visit-counter.ts'
 
 /** The operations used of an access-ordered map (the collections plugin's LinkedHashMap). */
@@ -74,12 +74,13 @@ export class Shortener {
 
   /** The link as stored, with every visit counted so far (stored and in memory). */
   async get(slug: string): Promise<Link> {
-    const link = await this.#readConsistent(slug)
+    const link = couldBeSlug(slug) ? await this.#readConsistent(slug) : undefined
     if (!link) throw new LinkNotFoundError(slug)
     return { ...link, visits: link.visits + this.#counter.pending(slug) }
   }
 
   async delete(slug: string): Promise<void> {
+    if (!couldBeSlug(slug)) throw new LinkNotFoundError(slug)
     this.#deletions++
     const existed = await this.#store.delete(slug)
     this.#cache.remove(slug)
@@ -94,7 +95,7 @@ export class Shortener {
   async visit(slug: string): Promise<Link> {
     const link = this.visitCached(slug)
     if (link) return link
-    const loaded = await this.#load(slug)
+    const loaded = couldBeSlug(slug) ? await this.#load(slug) : undefined
     if (!loaded) throw new LinkNotFoundError(slug)
     return this.#admit(slug, loaded.link)
   }

@@ -3,6 +3,13 @@ import { randomBytes } from 'node:crypto'
 
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
 export const CUSTOM_SLUG = /^[A-Za-z0-9_-]{3,64}$/
+// Every slug ever stored, generated or custom, whatever slugLength was then.
+const SLUG_ALPHABET = /^[A-Za-z0-9_-]+$/
+
+/** False for a string no link can have (a NUL, a space, a dot): it is unknown without asking the database. */
+export function couldBeSlug(value: string): boolean {
+  return SLUG_ALPHABET.test(value)
+}
 
 /** Words that look like routes or would confuse a reader of the short URL; compared case-insensitively. */
 export const RESERVED_SLUGS: ReadonlySet<string> = new Set([

@@ -1,4 +1,5 @@
 // Checking a create request: every refusal names the field.
+import { parseDateTime } from './date-time.ts'
 import { InvalidFieldError } from './errors.ts'
 import type { LinkInput, LinkMode, RedirectStatus } from './link.ts'
 import { CUSTOM_SLUG, isReserved } from './slug.ts'
@@ -50,10 +51,11 @@ export function parseLinkInput(body: unknown, now: Date = new Date()): LinkInput
 
   let expiresAt: string | null = null
   if (fields.expiresAt !== undefined && fields.expiresAt !== null) {
-    const at = typeof fields.expiresAt === 'string' ? new Date(fields.expiresAt) : new Date(NaN)
-    if (Number.isNaN(at.getTime())) throw new InvalidFieldError('expiresAt', 'must be an ISO 8601 date-time string')
-    if (at.getTime() <= now.getTime()) throw new InvalidFieldError('expiresAt', 'must be in the future')
-    expiresAt = at.toISOString()
+    if (typeof fields.expiresAt !== 'string') throw new InvalidFieldError('expiresAt', 'must be an ISO 8601 date-time string, like 2030-01-01T00:00:00Z')
+    const at = parseDateTime(fields.expiresAt)
+    if (typeof at !== 'number') throw new InvalidFieldError('expiresAt', `${JSON.stringify(fields.expiresAt)} ${at.invalid}`)
+    if (at <= now.getTime()) throw new InvalidFieldError('expiresAt', 'must be in the future')
+    expiresAt = new Date(at).toISOString()
   }
 
   let maxVisits: number | null = null

@@ -27,6 +27,13 @@ test('validation names the field and applies defaults', () => {
     [{ url: 'https://x.org', extra: 1 }, 'extra'],
     [{ url: 'https://x.org', maxVisits: 1.5 }, 'maxVisits'],
     [{ url: 'https://x.org', expiresAt: 'soon' }, 'expiresAt'],
+    [{ url: 'https://x.org', expiresAt: 'Jan 1 2031' }, 'expiresAt'],
+    [{ url: 'https://x.org', expiresAt: '2031-01-01T00:00:00' }, 'expiresAt'],
+    [{ url: 'https://x.org', expiresAt: '2031-02-29T00:00:00Z' }, 'expiresAt'],
+    [{ url: 'https://x.org', expiresAt: '2031-01-01T24:00:00Z' }, 'expiresAt'],
+    [{ url: 'https://x.org', expiresAt: '+275760-09-13T00:00:00.000Z' }, 'expiresAt'],
+    [{ url: 'https://x.org', expiresAt: '9999-12-31T23:00:00-05:00' }, 'expiresAt'],
+    [{ url: 'https://x.org', expiresAt: 1924992000000 }, 'expiresAt'],
   ] as const) {
     try {
       parseLinkInput(body)
@@ -36,6 +43,13 @@ test('validation names the field and applies defaults', () => {
       assert.is((error as InvalidFieldError).field, field)
     }
   }
+})
+
+test('expiresAt takes ISO 8601 with a timezone, to the millisecond, up to the year 9999', () => {
+  const expiry = (expiresAt: string) => parseLinkInput({ url: 'https://x.org', expiresAt }).expiresAt
+  assert.is(expiry('2032-02-29T09:30:00.5+02:00'), '2032-02-29T07:30:00.500Z')
+  assert.is(expiry('2031-01-01t00:00z'), '2031-01-01T00:00:00.000Z')
+  assert.is(expiry('9999-12-31T23:59:59.999Z'), '9999-12-31T23:59:59.999Z')
 })
 
 test('visits are written in one batch per flush, and kept when a flush fails', async () => {

@@ -147,6 +147,17 @@ for (const backend of backends) {
       assert.is((await create(k, { url: 'https://example.com/', status: 200 })).status, 400)
       assert.is((await create(k, { url: 'https://example.com/', maxVisits: 0 })).status, 400)
       assert.is((await create(k, { url: 'https://example.com/', expiresAt: '2001-01-01T00:00:00Z' })).status, 400)
+      // Dates only ISO 8601 with a timezone, and only what PostgreSQL can store.
+      for (const expiresAt of ['Jan 1 2031', '+275760-09-13T00:00:00.000Z']) {
+        const res = await create(k, { url: 'https://example.com/', expiresAt })
+        assert.is(res.status, 400, expiresAt)
+        assert.is(((await res.json()) as { field: string }).field, 'expiresAt')
+      }
+      // A slug no link can have (a NUL byte PostgreSQL refuses in text) is simply unknown.
+      assert.is((await follow(`${k.url}/s/%00`)).status, 404)
+      assert.is((await fetch(`${k.url}/shortener/links/%00`, { headers: auth })).status, 404)
+      assert.is((await fetch(`${k.url}/shortener/links/a%00b/stats`)).status, 404)
+      assert.is((await fetch(`${k.url}/shortener/links/%00`, { method: 'DELETE', headers: auth })).status, 404)
       const wrongKey = await create(k, { url: 'https://example.com/' }, { ...auth, authorization: 'Bearer nope' })
       assert.is(wrongKey.status, 401)
       assert.is(wrongKey.headers.get('www-authenticate'), 'Bearer')

@@ -11,6 +11,7 @@ import { LOOPBACK_ONLY, TargetAllowList } from './src/allow-list.ts'
 import { ProxyOptionError } from './src/errors.ts'
 import { Forwarder, type ForwardToOptions } from './src/forwarder.ts'
 import { checkPair, type PemPair } from './src/listen-tls.ts'
+import { LIMIT_KEYS, LIMIT_RANGES, LISTENER_DEFAULTS, pairProblem, type ListenerLimits } from './src/listener-limits.ts'
 import { ServerFile, type ServerStore } from './src/persistence.ts'
 import { MIGRATIONS, PgServerStore } from './src/pg-store.ts'
 import { parsePortRange } from './src/port-range.ts'
@@ -57,6 +58,14 @@ export default definePlugin({
     healthCooldownMs: option.duration(5000, { min: 1 }),
     /** How long DELETE and the shutdown let in-flight requests finish, per server. */
     drainTimeoutMs: option.duration(10_000, { min: 1 }),
+    /** Per listener, unless a registration sets its own under `listen`: a client's time to send its headers (then 408). */
+    headersTimeoutMs: option.duration(LISTENER_DEFAULTS.headersTimeoutMs, LIMIT_RANGES.headersTimeoutMs),
+    /** A client's time to send its whole request, body included; 0: no limit. */
+    requestTimeoutMs: option.duration(LISTENER_DEFAULTS.requestTimeoutMs, LIMIT_RANGES.requestTimeoutMs),
+    /** How long an idle keep-alive client connection is kept. */
+    keepAliveTimeoutMs: option.duration(LISTENER_DEFAULTS.keepAliveTimeoutMs, LIMIT_RANGES.keepAliveTimeoutMs),
+    /** Client connections per listener; further ones are closed on arrival. */
+    maxConnections: option.int(LISTENER_DEFAULTS.maxConnections, LIMIT_RANGES.maxConnections),
     /** Certificate and key files served by servers registered with `listen.tls: true`; default TLS_CERT and TLS_KEY. */
     tlsCert: '',
     tlsKey: '',
@@ -64,6 +73,7 @@ export default definePlugin({
   async setup(ctx) {
     const { config } = ctx
     const order = config.stopOrder
+    const limits = listenerLimits(config)
     const certificate = configuredCertificate(config.tlsCert || ctx.env.TLS_CERT || '', config.tlsKey || ctx.env.TLS_KEY || '')
     const observe = serverMetrics(ctx.metrics)
     const withdraw = new Map<ProxyServer, () => void>()
@@ -81,7 +91,7 @@ export default definePlugin({
     }
 
     const registry: ServerRegistry = new ServerRegistry({
-      policy: { allowList: new TargetAllowList(config.allowedTargets), ports: parsePortRange(config.portRange), ...(certificate ? { certificate } : {}) },
+      policy: { allowList: new TargetAllowList(config.allowedTargets), ports: parsePortRange(config.portRange), limits, ...(certificate ? { certificate } : {}) },
       forwarder,
       store,
       cooldownMs: config.healthCooldownMs,
@@ -134,6 +144,14 @@ export default definePlugin({
     if (restored || failed) ctx.log.info(`proxy restored ${restored} stored servers${failed ? `; ${failed} could not start (see GET /proxy/servers)` : ''}`)
   },
 })
+
+/** The listener limits of servers that do not set their own. */
+function listenerLimits(config: ListenerLimits): ListenerLimits {
+  const limits = Object.fromEntries(LIMIT_KEYS.map((key) => [key, config[key]])) as unknown as ListenerLimits
+  const problem = pairProblem(limits)
+  if (problem) throw new ProxyOptionError('headersTimeoutMs', limits.headersTimeoutMs, problem)
+  return limits
+}
 
 /** Reads the pair `listen.tls: true` serves; both files or neither. */
 function configuredCertificate(certPath: string, keyPath: string): PemPair | undefined {

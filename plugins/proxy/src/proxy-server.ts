@@ -5,12 +5,13 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import https from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { AddressInUseError } from './errors.ts'
+import { AddressInUseError, InvalidFieldError } from './errors.ts'
 import { answeredBy, sendError, type Forwarder } from './forwarder.ts'
 import { HealthChecker } from './health-check.ts'
 import { RouteTable } from './route-table.ts'
 import type { TargetHealth } from './balancer.ts'
 import type { PemPair } from './listen-tls.ts'
+import { serverOptions, type ListenerLimits } from './listener-limits.ts'
 import type { RouteSpec, ServerSpec } from './validation.ts'
 
 export type ServerState = 'starting' | 'running' | 'draining' | 'stopped'
@@ -55,12 +56,12 @@ export interface ProxyServerOptions {
   cooldownMs: number
   /** Serve HTTPS with this certificate and key. */
   tls?: PemPair
+  /** Slow-client and connection bounds of the listener. */
+  limits: ListenerLimits
   observer?: ServerObserver
   /** Called per request while `spec.accessLog` is on. */
   onAccess?: (entry: AccessEntry) => void
 }
-
-const IDLE_KEEP_ALIVE_MS = 5000
 
 export class ProxyServer {
   readonly name: string
@@ -91,8 +92,9 @@ export class ProxyServer {
     this.#secure = options.tls !== undefined
     this.#routes = new RouteTable(spec.routes, this.#cooldownMs)
     const handle = (req: IncomingMessage, res: ServerResponse) => this.#handle(req, res)
-    this.#server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, handle) : http.createServer(handle)
-    this.#server.keepAliveTimeout = IDLE_KEEP_ALIVE_MS
+    const bounds = serverOptions(options.limits)
+    this.#server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key, ...bounds }, handle) : http.createServer(bounds, handle)
+    this.#server.maxConnections = options.limits.maxConnections
     this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head))
     // The TCP socket, also under TLS: destroying it ends the TLS session on top.
     this.#server.on('connection', (socket: Socket) => {
@@ -103,8 +105,10 @@ export class ProxyServer {
         this.#observer?.connection(-1)
       })
     })
-    this.#server.on('clientError', (_error, socket: Duplex) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n')
+    // With a listener here node:http leaves the answer to it, so it gives the statuses node would.
+    this.#server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+      // A request timeout can strike while an answer is being written: then only closing is left.
+      if (socket.writable && !(socket as Socket & { _httpMessage?: ServerResponse })._httpMessage?.headersSent) socket.end(`HTTP/1.1 ${clientErrorStatus(error)}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`)
       else socket.destroy()
     })
   }
@@ -115,7 +119,7 @@ export class ProxyServer {
     return new Promise((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException) => {
         this.state = 'stopped'
-        reject(error.code === 'EADDRINUSE' ? new AddressInUseError(host, port) : error)
+        reject(listenError(error, host, port))
       }
       this.#server.once('error', onError)
       this.#server.listen(port, host, () => {
@@ -276,4 +280,29 @@ export class ProxyServer {
       })
       .catch(() => socket.destroy())
   }
+}
+
+/** A refused listen is the caller's to fix when it names an address or port this machine will not give. */
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return new AddressInUseError(host, port)
+    case 'EADDRNOTAVAIL':
+      return new InvalidFieldError('listen.host', `${JSON.stringify(host)} is not an address of this machine; use one of its own addresses, 127.0.0.1, ::1 or 0.0.0.0 (all)`)
+    case 'EACCES':
+      return new InvalidFieldError('listen.port', `port ${port} needs privileges this process does not have; use a port from 1024 up, or 0 for any free port`)
+    default:
+      return error
+  }
+}
+
+const CLIENT_ERRORS: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
+  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
+  HPE_HEADERS_TIMEOUT: '408 Request Timeout',
+  ERR_HTTP_HEADERS_TIMEOUT: '408 Request Timeout',
+}
+
+function clientErrorStatus(error: NodeJS.ErrnoException): string {
+  return CLIENT_ERRORS[error.code ?? ''] ?? '400 Bad Request'
 }

@@ -4,6 +4,7 @@ import { AddressInUseError, InvalidFieldError, ProxyClosingError, ServerExistsEr
 import type { Forwarder } from './forwarder.ts'
 import type { LoadedServer, ServerStore } from './persistence.ts'
 import { resolveListenTls, summarise, type CertificateSummary } from './listen-tls.ts'
+import { effectiveLimits, type ListenerLimits } from './listener-limits.ts'
 import { ProxyServer, type AccessEntry, type DrainResult, type ServerObserver } from './proxy-server.ts'
 import { parseName, parsePatch, parseServerSpec, type ServerSpec, type ValidationPolicy } from './validation.ts'
 
@@ -52,6 +53,8 @@ export interface ServerView {
   name: string
   url: string | null
   listen: { host: string; port: number }
+  /** The listener's bounds in force: its own, or the proxy's options. */
+  limits: ListenerLimits
   /** The certificate of an HTTPS listener (never its key); null for plain HTTP. */
   tls: CertificateSummary | null
   state: string
@@ -236,6 +239,7 @@ export class ServerRegistry {
     const server = new ProxyServer(entry.spec, this.#options.forwarder, {
       cooldownMs: this.#options.cooldownMs,
       tls: resolveListenTls(entry.spec.listen.tls, this.#options.policy.certificate),
+      limits: effectiveLimits(entry.spec.listen, this.#options.policy.limits),
       observer: this.#options.observe?.(entry.spec.name),
       ...(this.#options.onAccess ? { onAccess: this.#options.onAccess } : {}),
     })
@@ -299,6 +303,7 @@ export class ServerRegistry {
       name: entry.spec.name,
       url: entry.server?.url ?? null,
       listen: { host: entry.spec.listen?.host, port: entry.spec.listen?.port },
+      limits: effectiveLimits(entry.spec.listen ?? {}, this.#options.policy.limits),
       tls: this.#certificate(entry),
       state: this.#state(entry),
       created: entry.created,

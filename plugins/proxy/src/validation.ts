@@ -4,6 +4,7 @@ import { isIP } from 'node:net'
 import type { TargetAllowList } from './allow-list.ts'
 import { InvalidFieldError, PortNotAllowedError, TargetNotAllowedError } from './errors.ts'
 import { HEALTH_CHECK_DEFAULTS, HEALTH_CHECK_LIMITS, type HealthCheckSpec } from './health-check.ts'
+import { LIMIT_KEYS, effectiveLimits, limitProblem, pairProblem, type ListenerLimits } from './listener-limits.ts'
 import { parseListenTls, type ListenTls, type PemPair } from './listen-tls.ts'
 import { portAllowed, type PortRange } from './port-range.ts'
 
@@ -20,8 +21,8 @@ export interface RouteSpec {
 
 export interface ServerSpec {
   name: string
-  /** `tls` makes it an HTTPS listener (see listen-tls.ts). */
-  listen: { port: number; host: string; tls?: ListenTls }
+  /** `tls` makes it an HTTPS listener (see listen-tls.ts); limits left out follow the proxy's options. */
+  listen: { port: number; host: string; tls?: ListenTls } & Partial<ListenerLimits>
   routes: RouteSpec[]
   /** 1-99: servers with a priority stop first, lowest first. */
   priority?: number
@@ -34,12 +35,14 @@ export interface ValidationPolicy {
   ports: PortRange
   /** The proxy's own certificate, which `listen.tls: true` serves; unset when none is configured. */
   certificate?: PemPair
+  /** The listener limits of servers that do not set their own. */
+  limits: ListenerLimits
 }
 
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/
 export const LIMITS = { routes: 64, targetsPerRoute: 16, pathLength: 512, minPriority: 1, maxPriority: 99 } as const
 const SERVER_FIELDS = new Set(['name', 'listen', 'routes', 'priority', 'accessLog'])
-const LISTEN_FIELDS = new Set(['port', 'host', 'tls'])
+const LISTEN_FIELDS = new Set(['port', 'host', 'tls', ...LIMIT_KEYS])
 const ROUTE_FIELDS = new Set(['path', 'targets', 'strip', 'healthCheck'])
 const HEALTH_CHECK_FIELDS = new Set(['path', 'intervalMs', 'timeoutMs'])
 
@@ -57,7 +60,7 @@ export function parseServerSpec(body: unknown, policy: ValidationPolicy): Server
     throw new InvalidFieldError('listen.host', `${JSON.stringify(host)} must be an IP address (127.0.0.1, ::1, 0.0.0.0) or localhost`)
   }
   const tls = parseListenTls(listen.tls, policy.certificate)
-  const spec: ServerSpec = { name, listen: { port, host, ...(tls ? { tls } : {}) }, routes: parseRoutes(record.routes, policy, 'routes') }
+  const spec: ServerSpec = { name, listen: { port, host, ...(tls ? { tls } : {}), ...parseLimits(listen, policy.limits) }, routes: parseRoutes(record.routes, policy, 'routes') }
   if (record.priority !== undefined && record.priority !== null) {
     const p = record.priority
     if (typeof p !== 'number' || !Number.isInteger(p) || p < LIMITS.minPriority || p > LIMITS.maxPriority) {
@@ -68,6 +71,21 @@ export function parseServerSpec(body: unknown, policy: ValidationPolicy): Server
   const accessLog = parseAccessLog(record.accessLog)
   if (accessLog) spec.accessLog = true
   return spec
+}
+
+/** The limits a registration sets; the rest follow the proxy's options. */
+function parseLimits(listen: Record<string, unknown>, defaults: ListenerLimits): Partial<ListenerLimits> {
+  const limits: Partial<ListenerLimits> = {}
+  for (const key of LIMIT_KEYS) {
+    const value = listen[key]
+    if (value === undefined || value === null) continue
+    const problem = limitProblem(key, value)
+    if (problem) throw new InvalidFieldError(`listen.${key}`, problem)
+    limits[key] = value as number
+  }
+  const problem = pairProblem(effectiveLimits(limits, defaults))
+  if (problem) throw new InvalidFieldError(limits.headersTimeoutMs !== undefined ? 'listen.headersTimeoutMs' : 'listen.requestTimeoutMs', `${problem} (the proxy's options give the value not set here)`)
+  return limits
 }
 
 function parseAccessLog(value: unknown): boolean | undefined {

@@ -5,6 +5,7 @@ import { TargetAllowList, LOOPBACK_ONLY } from '../src/allow-list.ts'
 import { Balancer } from '../src/balancer.ts'
 import { HealthChecker } from '../src/health-check.ts'
 import { ProxyOptionError } from '../src/errors.ts'
+import { LISTENER_DEFAULTS } from '../src/listener-limits.ts'
 import { parsePortRange } from '../src/port-range.ts'
 import { RouteTable } from '../src/route-table.ts'
 import { SWEEP_PHASE, stopPhase } from '../src/stop-order.ts'
@@ -98,11 +99,35 @@ test('port ranges parse or name the option', () => {
 })
 
 test('validation fills defaults and normalises paths and targets', () => {
-  const policy = { allowList: new TargetAllowList(LOOPBACK_ONLY), ports: parsePortRange('1024-65535') }
+  const policy = { allowList: new TargetAllowList(LOOPBACK_ONLY), ports: parsePortRange('1024-65535'), limits: LISTENER_DEFAULTS }
   const spec = parseServerSpec({ name: 'x', routes: [{ path: '/api/', targets: ['http://localhost:8080/'] }] }, policy)
   assert.equal(spec, { name: 'x', listen: { port: 0, host: '127.0.0.1' }, routes: [{ path: '/api', targets: ['http://localhost:8080'], strip: false }] })
   assert.throws(() => parseServerSpec({ name: 'x', routes: [{ path: '/', targets: ['http://user:pw@127.0.0.1'] }] }, policy), /credentials/)
   assert.throws(() => parseServerSpec({ name: 'x', routes: [{ path: '/a', targets: ['http://127.0.0.1'] }, { path: '/a/', targets: ['http://127.0.0.1'] }] }, policy), /appears twice/)
+})
+
+test('listener limits: a registration may set its own; each bad one is refused naming its field', () => {
+  const policy = { allowList: new TargetAllowList(LOOPBACK_ONLY), ports: parsePortRange('1024-65535'), limits: LISTENER_DEFAULTS }
+  const routes = [{ path: '/', targets: ['http://127.0.0.1:8080'] }]
+  const spec = parseServerSpec({ name: 'x', listen: { headersTimeoutMs: 2000, maxConnections: 50 }, routes }, policy)
+  assert.equal(spec.listen, { port: 0, host: '127.0.0.1', headersTimeoutMs: 2000, maxConnections: 50 })
+  for (const [listen, field] of [
+    [{ headersTimeoutMs: 0 }, 'listen.headersTimeoutMs'],
+    [{ keepAliveTimeoutMs: 1.5 }, 'listen.keepAliveTimeoutMs'],
+    [{ maxConnections: '10' }, 'listen.maxConnections'],
+    [{ requestTimeoutMs: -1 }, 'listen.requestTimeoutMs'],
+    // The default headers timeout (30 s) would outlast this request timeout.
+    [{ requestTimeoutMs: 1000 }, 'listen.requestTimeoutMs'],
+    [{ headersTimeoutMs: 400_000 }, 'listen.headersTimeoutMs'],
+  ] as const) {
+    try {
+      parseServerSpec({ name: 'x', listen, routes }, policy)
+      assert.unreachable(JSON.stringify(listen))
+    } catch (error) {
+      assert.is((error as { field?: string }).field, field, JSON.stringify(listen))
+    }
+  }
+  assert.is(parseServerSpec({ name: 'x', listen: { requestTimeoutMs: 0, headersTimeoutMs: 400_000 }, routes }, policy).listen.requestTimeoutMs, 0, '0 is no request limit')
 })
 
 test('stop phases: priorities first, then creation order or its reverse, all inside 10.001-10.999', () => {

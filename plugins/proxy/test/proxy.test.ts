@@ -225,6 +225,9 @@ test('bad bodies are 4xx errors that name the field', async () => {
     [{ name: 'p', listen: { port: 80 }, routes: [{ path: '/', targets: [a.url] }] }, 400, 'listen.port'],
     [{ name: 'p', listen: { port: 70000 }, routes: [{ path: '/', targets: [a.url] }] }, 400, 'listen.port'],
     [{ name: 'p', listen: { host: 'example.com' }, routes: [{ path: '/', targets: [a.url] }] }, 400, 'listen.host'],
+    // An address of no interface here (TEST-NET-1): the listen is refused with EADDRNOTAVAIL.
+    [{ name: 'p', listen: { host: '192.0.2.1' }, routes: [{ path: '/', targets: [a.url] }] }, 400, 'listen.host'],
+    [{ name: 'p', listen: { headersTimeoutMs: 0 }, routes: [{ path: '/', targets: [a.url] }] }, 400, 'listen.headersTimeoutMs'],
     [{ name: 'p', routes: [] }, 400, 'routes'],
     [{ name: 'p', routes: [{ path: 'x', targets: [a.url] }] }, 400, 'routes[0].path'],
     [{ name: 'p', routes: [{ path: '/', targets: ['http://10.0.0.8:80'] }] }, 400, 'routes[0].targets[0]'],

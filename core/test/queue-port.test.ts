@@ -341,6 +341,15 @@ export default definePlugin({ name: 'probe', setup(ctx) { ctx.provide(ctx.queue)
   assert.match(await refusal(() => queue.consume('q', () => {}, { deadLetter: 'q' })), /deadLetter must name another queue/)
   assert.match(await refusal(() => queue.publish(42, 'x')), /queue: expected a non-empty queue name, got 42/)
   assert.is(k.kernel.describe().queue.consumers, 0, 'no consumer kept from a refused consume')
+
+  // A generation that stopped cannot start a consumer that would outlive it.
+  assert.is((await k.kernel.reload('probe', { force: true })).status, 'swapped')
+  const late = await waitFor(async () => {
+    const message = await queue.consume('q', () => {}).then(() => 'resolved', (error: Error) => error.message)
+    return /generation 1 has stopped/.test(message) ? message : undefined
+  }, { timeoutMs: 5000, what: 'the retired generation to refuse consume' })
+  assert.match(late, /^plugin 'probe': consume\('q'\): generation 1 has stopped/)
+  assert.is(k.kernel.describe().queue.consumers, 0)
 })
 
 port.run()

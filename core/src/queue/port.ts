@@ -25,6 +25,8 @@ export class QueuePort {
   readonly #closing = new Map<QueueBackend, Promise<void>>()
   /** Generations whose setup is over: provideBackend is refused from then on. */
   readonly #settled = new WeakSet<QueueOwner>()
+  /** Generations that stopped: a consumer they start now would outlive them. */
+  readonly #retired = new WeakSet<QueueOwner>()
   readonly #consumers = new Set<KeptConsumer>()
   #handover: Promise<void> = Promise.resolve()
   #closed: Promise<void> | undefined
@@ -84,6 +86,7 @@ export class QueuePort {
 
   /** A generation stops: its consumers are cancelled, and a backend it provided is closed once nothing uses it. */
   async retire(owner: QueueOwner): Promise<void> {
+    this.#retired.add(owner)
     await Promise.all([...this.#consumers].filter((c) => c.owner === owner).map((c) => c.cancel()))
     if (!this.#provided.has(owner)) return
     if (this.#active?.owner === owner) {
@@ -149,6 +152,7 @@ export class QueuePort {
 
   async #consume(owner: QueueOwner, queue: string, handler: MessageHandler, options: ConsumeOptions = {}): Promise<Consumer> {
     checkConsume(queue, handler, options)
+    if (this.#retired.has(owner)) throw new PluginError(owner.name, `consume('${queue}'): generation ${owner.id} has stopped; consume in setup or while the generation runs`)
     const active = this.#active
     if (!active) throw this.#noBackend(owner)
     const consumer = new KeptConsumer(
@@ -208,6 +212,8 @@ export class QueuePort {
       closing = Promise.resolve()
         .then(() => backend.close())
         .catch((error) => this.#log.error(`queue backend '${backend.name}' did not close cleanly: ${errorMessage(error)}`))
+        // Forgotten once closed, so reloads do not pile up closed backends.
+        .finally(() => this.#closing.delete(backend))
       this.#closing.set(backend, closing)
     }
     return closing

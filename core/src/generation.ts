@@ -13,6 +13,7 @@ import { isErrorStatus, PluginError } from './errors.ts'
 import { bodyReaders, type BodyLimits } from './http/body.ts'
 import { parseUses } from './dependencies.ts'
 import { loadProto, type ActiveCall, type GrpcRegistration } from './servers/grpc.ts'
+import type { ErrorAnswer, Interception } from './servers/intercept.ts'
 import type { WsHandler } from './servers/ws.ts'
 import type { WebSocket } from 'ws'
 import type { QueuePort } from './queue/port.ts'
@@ -58,6 +59,8 @@ export class Generation {
    * three lookups of strings it already has. Bounded: cleared when it grows past ROUTE_MEMO_SIZE.
    */
   readonly seriesMemo = new Map<string, Map<string, Map<number, unknown>>>()
+  /** Middleware this generation put in front of routes of any plugin (ctx.http.intercept). */
+  readonly intercepts: Interception[] = []
   /** Dependency health this generation reported, by component. */
   readonly health = new Map<string, HealthStatus & { since: Date }>()
   api: unknown
@@ -136,6 +139,17 @@ export class Generation {
           const base = normalizeBase(options.base ?? `/${gen.name}`, gen.name)
           if (gen.apps.has(base)) throw new PluginError(gen.name, `routes already mounted at ${base}`)
           gen.apps.set(base, mount(base, app, gen))
+        },
+        intercept(pattern, handler, options = {}) {
+          sealed('ctx.http.intercept')
+          if (typeof pattern !== 'string' || !pattern.startsWith('/')) throw new PluginError(gen.name, `ctx.http.intercept: pattern ${JSON.stringify(pattern)} must start with /`)
+          if (pattern === '/_armature' || pattern.startsWith('/_armature/') || ['/healthz', '/readyz', '/metrics'].includes(pattern)) {
+            throw new PluginError(gen.name, `ctx.http.intercept: ${pattern} belongs to the kernel`)
+          }
+          if (typeof handler !== 'function') throw new PluginError(gen.name, 'ctx.http.intercept: middleware must be a function (c, next) => ...')
+          const order = options.order ?? 0
+          if (!Number.isFinite(order)) throw new PluginError(gen.name, `ctx.http.intercept: order ${JSON.stringify(order)} must be a number`)
+          gen.intercepts.push({ pattern, handler, order, owner: gen })
         },
         ...bodyReaders(deps.bodyLimits),
       },
@@ -267,20 +281,23 @@ export function routeOf(app: Hono, method: string, path: string): string | undef
 function mount(base: string, app: Hono<any, any, any>, gen: Generation): Hono {
   const wrapper = new Hono()
   wrapper.route(base, app)
-  wrapper.onError((error, c) => {
-    const withResponse = error as Error & { getResponse?: () => Response; status?: unknown; field?: unknown; headers?: unknown }
-    if (typeof withResponse.getResponse === 'function') return withResponse.getResponse()
-    // HttpError, or any error that says which status it means: answered as JSON with its headers.
-    if (isErrorStatus(withResponse.status)) {
-      const status = withResponse.status
-      if (status >= 500) gen.log.error({ err: error, path: c.req.path }, `${status} in ${c.req.method} ${c.req.path}: ${error.message}`)
-      const field = typeof withResponse.field === 'string' ? { field: withResponse.field } : {}
-      return c.json({ error: error.message, ...field }, status as 400, headersOf(withResponse.headers))
-    }
-    gen.log.error({ err: error, path: c.req.path }, `unhandled error in ${c.req.method} ${c.req.path}: ${error.message}`)
-    return c.json({ error: 'internal error' }, 500)
-  })
+  wrapper.onError((error, c) => answerError(error, c, gen.log))
   return wrapper
+}
+
+/** A plugin's error as a response: its own (HTTPException), its status (HttpError) as JSON, else a logged 500. */
+export const answerError: ErrorAnswer = (error, c, log) => {
+  const withResponse = error as Error & { getResponse?: () => Response; status?: unknown; field?: unknown; headers?: unknown }
+  if (typeof withResponse.getResponse === 'function') return withResponse.getResponse()
+  // HttpError, or any error that says which status it means: answered as JSON with its headers.
+  if (isErrorStatus(withResponse.status)) {
+    const status = withResponse.status
+    if (status >= 500) log.error({ err: error, path: c.req.path }, `${status} in ${c.req.method} ${c.req.path}: ${error.message}`)
+    const field = typeof withResponse.field === 'string' ? { field: withResponse.field } : {}
+    return c.json({ error: error.message, ...field }, status as 400, headersOf(withResponse.headers))
+  }
+  log.error({ err: error, path: c.req.path }, `unhandled error in ${c.req.method} ${c.req.path}: ${error.message}`)
+  return c.json({ error: 'internal error' }, 500)
 }
 
 /** An error's own response headers, when it carries a plain object of strings. */

@@ -7,7 +7,8 @@ import { getRequestListener } from '@hono/node-server'
 import type { Logger } from 'pino'
 import { loadKernelConfig, resolvePluginConfig, type Env, type KernelConfig, type KernelOverrides } from './config.ts'
 import { ConfigError, PluginError, SetupError, errorMessage } from './errors.ts'
-import { Generation } from './generation.ts'
+import { Generation, answerError } from './generation.ts'
+import { Interceptors } from './servers/intercept.ts'
 import { HttpDispatcher, type RequestEnv } from './servers/dispatch.ts'
 import { QueuePort } from './queue/port.ts'
 import { queueProvidersFirst } from './queue/provider.ts'
@@ -272,6 +273,7 @@ export class Kernel {
       for (const base of slot.current?.routes ?? []) mounts.push({ base, slot })
     }
     this.#http.mount(mounts)
+    this.#http.intercept(new Interceptors(this.#current().flatMap((g) => g.intercepts), answerError))
   }
 
   /** Points the gRPC and WebSocket dispatch at the current generations; starts gRPC on first use. */

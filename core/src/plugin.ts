@@ -1,5 +1,5 @@
 // The plugin contract: what a plugin declares and the context it receives.
-import type { Hono } from 'hono'
+import type { Hono, MiddlewareHandler } from 'hono'
 import type { BodyReader, JsonReader } from './http/body.ts'
 import type { Logger } from 'pino'
 import type { Tracer } from '@opentelemetry/api'
@@ -36,6 +36,12 @@ export interface HttpRouteOptions {
 export interface PluginHttp {
   /** Mounts a Hono app under the plugin's base path. */
   route(app: Hono<any, any, any>, options?: HttpRouteOptions): void
+  /**
+   * Runs `middleware` before the routes of any plugin that match `pattern` (a Hono path pattern,
+   * `/shortener/*`), without that plugin's code changing. Lower `order` runs first (default 0).
+   * Either plugin may reload on its own: the chain follows the current generations.
+   */
+  intercept(pattern: string, middleware: MiddlewareHandler<any>, options?: { order?: number }): void
   /** The request body parsed as JSON, with HTTP_MAX_BODY_BYTES and HTTP_MAX_JSON_DEPTH as the default limits; throws HttpError (413, 415, 400). */
   readJson: JsonReader
   /** The request body as bytes, at most HTTP_MAX_BODY_BYTES unless `maxBytes` says otherwise; throws HttpError (413, 400). */

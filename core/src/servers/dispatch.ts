@@ -9,6 +9,7 @@ import type { KernelMetrics } from '../metrics.ts'
 import type { Series } from '../request-metrics.ts'
 import { CONSOLE_PATH } from '../console/routes.ts'
 import type { HttpTracing } from '../tracing/http.ts'
+import type { Entry, Interceptors } from './intercept.ts'
 
 export type RequestEnv = { incoming?: IncomingMessage; outgoing?: ServerResponse }
 
@@ -22,6 +23,8 @@ interface InFlight {
   dispatcher: HttpDispatcher
   gen: Generation
   app: Hono
+  /** What the request is handed to: `app`, or `app` behind the interceptors that match its path. */
+  entry: Entry
   method: string
   path: string
   started: number
@@ -38,6 +41,7 @@ const streaming = new WeakMap<ServerResponse, InFlight>()
 
 export class HttpDispatcher {
   #mounts: Mount[] = []
+  #interceptors: Interceptors | undefined
   #unsettled: InFlight[] = []
   /** Undefined unless spans are exported: then a request costs this one check and no more. */
   readonly #tracing: HttpTracing | undefined
@@ -49,6 +53,11 @@ export class HttpDispatcher {
   /** Replaces the mount table; longest base first, so /a/b wins over /a and '/' comes last. */
   mount(mounts: Mount[]): void {
     this.#mounts = [...mounts].sort((a, b) => b.base.length - a.base.length)
+  }
+
+  /** Replaces the interceptors (ctx.http.intercept of the current generations); none costs one check per request. */
+  intercept(interceptors: Interceptors): void {
+    this.#interceptors = interceptors.size ? interceptors : undefined
   }
 
   /**
@@ -65,10 +74,11 @@ export class HttpDispatcher {
       return Response.json({ error: `no route for ${request.method} ${path}` }, { status: 404 })
     }
     gen.enter()
-    const flight: InFlight = { dispatcher: this, gen, app, method: request.method, path, started: performance.now(), env, span: undefined }
+    const entry = this.#interceptors?.covers(path) ? this.#interceptors.entryFor(app) : app
+    const flight: InFlight = { dispatcher: this, gen, app, entry, method: request.method, path, started: performance.now(), env, span: undefined }
     let result: Response | Promise<Response>
     try {
-      result = this.#tracing === undefined ? app.fetch(request, env) : this.#tracing.serve(flight, request, env)
+      result = this.#tracing === undefined ? entry.fetch(request, env) : this.#tracing.serve(flight, request, env)
     } catch (error) {
       this.landed(flight, 500)
       throw error

@@ -19,6 +19,7 @@ import { remoteParent } from './propagation.ts'
 export interface TracedRequest {
   span: Span | undefined
   app: Hono
+  entry: { fetch(request: Request, env?: unknown): Response | Promise<Response> }
   method: string
   path: string
 }
@@ -45,7 +46,7 @@ export class HttpTracing {
       },
     }, parent)
     flight.span = span
-    return context.with(trace.setSpan(parent, span), flight.app.fetch, undefined, request, env)
+    return context.with(trace.setSpan(parent, span), flight.entry.fetch, flight.entry, request, env)
   }
 
   /** Names the span after the route that answered and ends it with the status sent. */

@@ -695,7 +695,8 @@ export class Kernel {
       entries.push(...this.queue.stopEntries(this.config.shutdown.timeoutMs))
       for (const gen of running) entries.push(...gen.stops)
       // Spans of the last requests are exported before the process goes; an unreachable receiver may hold the stop this long at most.
-      if (this.tracing.enabled) entries.push({ id: 'tracing', phase: Phase.Final, timeoutMs: this.#tracingStopMs(), fn: () => this.tracing.shutdown() })
+      // The entry gives the exporter a moment past its own wait to report and close.
+      if (this.tracing.enabled) entries.push({ id: 'tracing', phase: Phase.Final, timeoutMs: this.#tracingStopMs() + 500, fn: () => this.tracing.shutdown(this.#tracingStopMs()) })
       entries.push({ id: 'log', phase: Phase.Final, timeoutMs: 1000, fn: () => this.#logSink.flush() })
       let aborted = false
       const report = await runStop(entries, {
@@ -755,7 +756,7 @@ export class Kernel {
     if (this.ws.clients > 0 || running.some((g) => g.wsRoutes.size > 0)) entries.push({ id: 'ws', phase: Phase.Ingress, timeoutMs })
     entries.push(...this.queue.stopEntries(timeoutMs))
     for (const gen of running) entries.push(...gen.stops)
-    if (this.tracing.enabled) entries.push({ id: 'tracing', phase: Phase.Final, timeoutMs: this.#tracingStopMs() })
+    if (this.tracing.enabled) entries.push({ id: 'tracing', phase: Phase.Final, timeoutMs: this.#tracingStopMs() + 500 })
     entries.push({ id: 'log', phase: Phase.Final, timeoutMs: 1000 })
     const phases = planStop(entries, order).map(({ phase, entries }) => ({ phase, label: phaseLabel(phase), entries: entries.map(({ id, timeoutMs }) => ({ id, timeoutMs })) }))
     return { deadlineMs: timeoutMs, phases }

@@ -57,18 +57,20 @@ export default definePlugin({
 })
 `
 
-// Forwards to another kernel through the proxy plugin, as the shortener's proxy mode does.
+// Forwards to another server with the proxy plugin's Forwarder, as `ctx.use('proxy').forward`
+// (the shortener's proxy mode) does; built in place, so no db plugin has to boot for it.
 const RELAY = `import { definePlugin } from '@armature/core'
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
 import { Hono } from 'hono'
+import { Forwarder } from ${JSON.stringify(join(PLUGINS, 'proxy/src/forwarder.ts'))}
 export default definePlugin({
   name: 'relay',
-  uses: ['proxy'],
   config: { upstream: '' },
   setup(ctx) {
-    const { forward } = ctx.use<any>('proxy')
+    const forwarder = new Forwarder({ connectTimeoutMs: 2000, responseTimeoutMs: 5000, maxBodyBytes: 1024 })
+    ctx.onStop('pools', () => forwarder.close())
     ctx.http.route(new Hono().get('/items/:id', async (c) => {
-      await forward(c.env.incoming, c.env.outgoing, ctx.config.upstream + '/items/' + c.req.param('id'))
+      await forwarder.forwardTo(c.env.incoming, c.env.outgoing, ctx.config.upstream + '/items/' + c.req.param('id'))
       return RESPONSE_ALREADY_SENT
     }))
   },
@@ -180,10 +182,10 @@ test('an invalid OTEL_* value stops start-up naming the variable', async () => {
   }
 })
 
-test('tracing off: no recording spans, and the forwarder passes the caller traceparent through unchanged', async () => {
+test('tracing off: no recording spans, and the proxy forwarder passes the caller traceparent through unchanged', async () => {
   const upstream = await headerRecorder()
   const dir = pluginDir()
-  const k = await boot({ plugins: [join(PLUGINS, 'db'), join(PLUGINS, 'proxy'), join(dir, 'downstream'), join(dir, 'relay')], env: { RELAY_UPSTREAM: upstream.url } })
+  const k = await boot({ plugins: [join(dir, 'downstream'), join(dir, 'relay')], env: { RELAY_UPSTREAM: upstream.url } })
   assert.is(k.kernel.tracing.enabled, false)
   const item = await fetch(`${k.url}/downstream/items/1`, { headers: { traceparent: TRACEPARENT } })
   assert.equal(await item.json(), { id: '1', recording: false })
@@ -194,14 +196,11 @@ test('tracing off: no recording spans, and the forwarder passes the caller trace
   assert.is(upstream.seen[0]!.tracestate, 'vendor=1')
 })
 
-test('protobuf export: client traceparent -> kernel span -> proxy forward -> upstream kernel span -> plugin span', async () => {
+test('protobuf export: client traceparent -> kernel span -> proxy forwarder -> upstream kernel span -> plugin span', async () => {
   const r = await receiver()
   const dir = pluginDir()
   const upstream = await boot({ plugins: [join(dir, 'downstream')], env: tracingEnv(r, 'upstream-svc') })
-  const edge = await boot({
-    plugins: [join(PLUGINS, 'db'), join(PLUGINS, 'proxy'), join(dir, 'relay')],
-    env: tracingEnv(r, 'edge-svc', { RELAY_UPSTREAM: `${upstream.url}/downstream` }),
-  })
+  const edge = await boot({ plugins: [join(dir, 'relay')], env: tracingEnv(r, 'edge-svc', { RELAY_UPSTREAM: `${upstream.url}/downstream` }) })
   const answer = await fetch(`${edge.url}/relay/items/7?x=1`, { headers: { traceparent: TRACEPARENT } })
   assert.is(answer.status, 200)
   assert.equal(await answer.json(), { id: '7', recording: true })
@@ -308,6 +307,31 @@ test('stop exports the spans still buffered (JSON protocol), in the Final phase'
   assert.is(server!.traceId, TRACE_ID)
   assert.is(server!.parentSpanId, CALLER_SPAN)
   assert.ok(r.contentTypes.every((t) => t.startsWith('application/json')), r.contentTypes.join())
+})
+
+test('a receiver that never answers drops the last spans with a warning; the stop stays clean', async () => {
+  const held: http.ServerResponse[] = []
+  const silent = http.createServer((_req, res) => void held.push(res))
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+  closers.push(() => {
+    silent.closeAllConnections()
+    return new Promise((resolve) => silent.close(resolve))
+  })
+  const dir = pluginDir()
+  // Outside the test kernel's folder, which its stop removes.
+  const logFile = join(pluginsFolder(), 'armature.log')
+  const k = await startTestKernel({
+    plugins: [join(dir, 'downstream')],
+    env: { LOG_FILE: logFile, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, OTEL_EXPORTER_OTLP_TIMEOUT: '800', OTEL_BSP_SCHEDULE_DELAY: '600000' },
+  })
+  assert.is((await fetch(`${k.url}/downstream/items/1`)).status, 200)
+  const report = await k.stop()
+  assert.is(report.ok, true)
+  assert.is(report.outcomes.get('tracing'), 'ok')
+  assert.ok(held.length >= 1, 'the export reached the receiver')
+  const { readFileSync } = await import('node:fs')
+  const warnings = readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes('"level":40')).map((l) => JSON.parse(l).msg as string)
+  assert.ok(warnings.some((m) => /^tracing: /.test(m)), warnings.join('\n'))
 })
 
 test.run()

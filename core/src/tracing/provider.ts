@@ -16,8 +16,11 @@ export interface Tracing {
   readonly enabled: boolean
   /** A tracer for one instrumentation scope (the kernel, or a plugin by name and version). */
   tracer(name: string, version?: string): Tracer
-  /** Exports what is still buffered, then closes the exporter. */
-  shutdown(): Promise<void>
+  /**
+   * Exports what is still buffered, then closes the exporter. Resolves within `waitMs` even when
+   * the receiver does not answer: the spans left are dropped with a warning, and the stop stays clean.
+   */
+  shutdown(waitMs: number): Promise<void>
 }
 
 type ExporterOptions = NonNullable<ConstructorParameters<typeof ProtobufTraceExporter>[0]>
@@ -54,7 +57,14 @@ export function startTracing(config: TracingConfig | undefined, log: Logger): Tr
   return {
     enabled: true,
     tracer: (name, version) => provider.getTracer(name, version),
-    shutdown: () => provider.shutdown(),
+    shutdown: async (waitMs) => {
+      let timer: NodeJS.Timeout | undefined
+      const gaveUp = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), waitMs)))
+      const outcome = await Promise.race([provider.shutdown().catch((error: Error) => error), gaveUp])
+      clearTimeout(timer)
+      if (outcome === 'late') log.warn(`tracing: ${config.url} did not take the last spans within ${waitMs} ms; they are dropped`)
+      else if (outcome instanceof Error) log.warn(`tracing: the last spans were not exported: ${outcome.message}`)
+    },
   }
 }
 

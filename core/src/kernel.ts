@@ -27,6 +27,7 @@ import { kernelRoutes } from './admin.ts'
 import { startTracing, type Tracing } from './tracing/provider.ts'
 import { HttpTracing } from './tracing/http.ts'
 import { traceGrpcHandler } from './tracing/grpc.ts'
+import { QueueTracing } from './tracing/queue.ts'
 
 export interface KernelOptions {
   cwd?: string
@@ -163,7 +164,7 @@ export class Kernel {
       onCall: (plugin, method, code) => grpcCalls.inc({ plugin, method, code }),
       ...(tracer ? { wrapHandler: (path, type, handler) => traceGrpcHandler(tracer, path, type, handler) } : {}),
     })
-    this.queue = QueuePort.fromConfig(config, this.log)
+    this.queue = QueuePort.fromConfig(config, this.log, tracer && new QueueTracing(tracer))
     this.ws = new WsGateway({ log: this.log, maxPayload: config.wsMaxPayload, pingIntervalMs: config.wsPingIntervalMs })
   }
 

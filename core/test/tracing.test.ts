@@ -3,12 +3,14 @@
 // the OTEL_* settings.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { randomUUID } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import * as grpc from '@grpc/grpc-js'
 import { loadSync } from '@grpc/proto-loader'
+import { connect } from 'amqplib'
 import { ConfigError } from '@armature/core'
 import { startTestKernel, waitFor, type TestKernel } from '@armature/testing'
 import { readTracingConfig } from '../src/tracing/config.ts'
@@ -16,6 +18,7 @@ import { Kind, StatusCode, startOtlpReceiver, type OtlpReceiver, type ReceivedSp
 import { pluginsFolder, writePlugin } from './support.ts'
 
 const PLUGINS = join(import.meta.dirname, '../../plugins')
+const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672'
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736'
 const CALLER_SPAN = '00f067aa0ba902b7'
 const TRACEPARENT = `00-${TRACE_ID}-${CALLER_SPAN}-01`
@@ -77,12 +80,36 @@ export default definePlugin({
 })
 `
 
+// Publishes from an HTTP handler; its consumer fails the first attempt and takes the retry.
+const ORDERS = `import { definePlugin } from '@armature/core'
+import { Hono } from 'hono'
+export default definePlugin({
+  name: 'orders',
+  config: { queue: '' },
+  async setup(ctx) {
+    const queue = ctx.config.queue
+    const handled: number[] = []
+    await ctx.queue.consume(queue, (message) => {
+      handled.push(message.attempt)
+      if (message.attempt === 1) throw new Error('first attempt fails on purpose')
+    }, { retryDelayMs: 0, maxRetries: 1 })
+    ctx.http.route(new Hono()
+      .post('/', async (c) => {
+        await ctx.queue.publish(queue, { id: 1 })
+        return c.json({ published: true }, 202)
+      })
+      .get('/handled', (c) => c.json(handled)))
+  },
+})
+`
+
 function pluginDir(): string {
   const dir = pluginsFolder()
   writePlugin(dir, 'downstream', DOWNSTREAM)
   mkdirSync(join(dir, 'downstream/proto'))
   writeFileSync(join(dir, 'downstream/proto/items.proto'), ITEMS_PROTO)
   writePlugin(dir, 'relay', RELAY)
+  writePlugin(dir, 'orders', ORDERS)
   return dir
 }
 
@@ -287,6 +314,49 @@ test('gRPC calls get a server span continuing the metadata traceparent, with the
   const list = byCode('test.trace.Items/List', 'OK')!
   assert.ok(list, 'the server stream span ends OK')
   assert.is(list.parentSpanId, CALLER_SPAN)
+})
+
+test('queue hop: a publish in a request handler is a producer span; each attempt at the message is a consumer span under it', async () => {
+  const queue = `armature-test-trace-${randomUUID().slice(0, 8)}`
+  closers.push(async () => {
+    const connection = await connect(AMQP_URL)
+    const channel = await connection.createChannel()
+    for (const q of [queue, `${queue}.dead`]) await channel.deleteQueue(q).catch(() => {})
+    await connection.close()
+  })
+  const r = await receiver()
+  const dir = pluginDir()
+  const k = await boot({ plugins: [join(dir, 'orders')], env: { ...tracingEnv(r, 'orders-svc'), AMQP_URL, ORDERS_QUEUE: queue } })
+  assert.is((await fetch(`${k.url}/orders`, { method: 'POST', headers: { traceparent: TRACEPARENT } })).status, 202)
+  await waitFor(async () => ((await (await fetch(`${k.url}/orders/handled`)).json()) as number[]).length === 2, { what: 'the message and its retry' })
+
+  const request = await waitFor(spanNamed(r, 'orders-svc', 'POST /orders'), { what: 'the request span' })
+  const publish = await waitFor(spanNamed(r, 'orders-svc', `publish ${queue}`), { what: 'the producer span' })
+  const attempts = await waitFor(() => {
+    const found = r.spans.filter((s) => s.name === `process ${queue}`)
+    return found.length === 2 ? found.sort((a, b) => Number(a.attributes['armature.queue.attempt']) - Number(b.attributes['armature.queue.attempt'])) : undefined
+  }, { what: 'two consumer spans' })
+  assert.is(request.parentSpanId, CALLER_SPAN)
+  assert.is(publish.parentSpanId, request.spanId)
+  assert.is(publish.kind, Kind.PRODUCER)
+  assert.equal(publish.attributes, {
+    'messaging.system': 'rabbitmq',
+    'messaging.destination.name': queue,
+    'messaging.operation.type': 'send',
+    'messaging.operation.name': 'publish',
+  })
+  for (const attempt of attempts) {
+    assert.is(attempt.traceId, TRACE_ID)
+    assert.is(attempt.parentSpanId, publish.spanId, 'the publisher context rides in the message headers, across the retry too')
+    assert.is(attempt.kind, Kind.CONSUMER)
+    assert.is(attempt.attributes['messaging.system'], 'rabbitmq')
+    assert.is(attempt.attributes['messaging.destination.name'], queue)
+    assert.is(attempt.attributes['messaging.operation.type'], 'process')
+    assert.type(attempt.attributes['messaging.message.id'], 'string')
+  }
+  assert.is(attempts[0]!.status, StatusCode.ERROR)
+  assert.is(attempts[0]!.attributes['error.type'], 'Error')
+  assert.is(attempts[1]!.status, StatusCode.UNSET)
 })
 
 test('stop exports the spans still buffered (JSON protocol), in the Final phase', async () => {

@@ -11,6 +11,7 @@ import type { ConsumeOptions, Consumer, MessageHandler, PluginQueue, PublishOpti
 import { checkConsume, checkQueueName } from './consume-options.ts'
 import { KeptConsumer, type QueueOwner } from './kept-consumer.ts'
 import { checkBackend, providesQueue } from './provider.ts'
+import { messagingSystem, type QueueTracing } from '../tracing/queue.ts'
 
 export type { QueueOwner } from './kept-consumer.ts'
 
@@ -30,18 +31,21 @@ export class QueuePort {
   readonly #consumers = new Set<KeptConsumer>()
   #handover: Promise<void> = Promise.resolve()
   #closed: Promise<void> | undefined
+  /** Set when spans are exported: publishes and handled messages get spans, `traceparent` rides in the headers. */
+  readonly #tracing: QueueTracing | undefined
 
-  constructor(options: { log: Logger; amqp?: AmqpBroker }) {
+  constructor(options: { log: Logger; amqp?: AmqpBroker; tracing?: QueueTracing | undefined }) {
     this.#log = options.log
     this.#amqp = options.amqp
+    this.#tracing = options.tracing
     if (options.amqp) this.#active = { backend: options.amqp }
   }
 
-  static fromConfig(config: Pick<KernelConfig, 'amqpUrl' | 'amqpPrefetch' | 'amqpRetryDelayMs'>, log: Logger): QueuePort {
+  static fromConfig(config: Pick<KernelConfig, 'amqpUrl' | 'amqpPrefetch' | 'amqpRetryDelayMs'>, log: Logger, tracing?: QueueTracing): QueuePort {
     const amqp = config.amqpUrl
       ? new AmqpBroker({ url: config.amqpUrl, log: log.child({ component: 'amqp' }), prefetch: config.amqpPrefetch, retryDelayMs: config.amqpRetryDelayMs })
       : undefined
-    return new QueuePort({ log: log.child({ component: 'queue' }), ...(amqp ? { amqp } : {}) })
+    return new QueuePort({ log: log.child({ component: 'queue' }), ...(amqp ? { amqp } : {}), tracing })
   }
 
   /** Connects to RabbitMQ when it is configured; an unreachable broker is retried in the background. */
@@ -147,6 +151,7 @@ export class QueuePort {
     checkQueueName(queue)
     const active = this.#active
     if (!active) throw this.#noBackend(owner)
+    if (this.#tracing) return this.#tracing.publish(messagingSystem(active.backend.name), queue, options, (traced) => active.backend.publish(queue, body, traced))
     return active.backend.publish(queue, body, options)
   }
 
@@ -159,7 +164,7 @@ export class QueuePort {
       { log: this.#log, active: () => this.#active?.backend, forget: (c) => this.#consumers.delete(c) },
       owner,
       queue,
-      handler,
+      this.#tracing ? this.#tracing.consumer(() => messagingSystem(this.#active?.backend.name), queue, handler) : handler,
       options,
     )
     this.#consumers.add(consumer)

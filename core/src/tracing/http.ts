@@ -30,7 +30,7 @@ const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT'
 export class HttpTracing {
   constructor(readonly tracer: Tracer) {}
 
-  /** Runs `app.fetch` inside a server span that continues the caller's trace, if it sent one. */
+  /** Runs the request's entry (the app, or the interceptors before it) inside a server span continuing the caller's trace. */
   serve(flight: TracedRequest, request: Request, env: { incoming?: IncomingMessage } | undefined): Response | Promise<Response> {
     // The Node request's header object is at hand already; the fetch Request's would be built for this.
     const headers = env?.incoming?.headers

@@ -1,6 +1,7 @@
 // The db plugin: one PostgreSQL client for every plugin, reached with `ctx.use('db')`.
 import { definePlugin, option, Phase } from '@armature/core'
 import { openDatabase } from './src/open.ts'
+import { PG_MEMORY_SIZE, PGLITE_DEFAULTS } from './src/pglite-settings.ts'
 import { redact } from './src/postgres.ts'
 import type { Database } from './src/database.ts'
 
@@ -12,6 +13,8 @@ declare module '@armature/core' {
   }
 }
 
+const memory = (value: string) => option.string(value, { nonEmpty: true, pattern: PG_MEMORY_SIZE })
+
 export default definePlugin({
   name: 'db',
   version: '0.1.0',
@@ -21,15 +24,28 @@ export default definePlugin({
     url: option.url('', { protocols: ['postgres:', 'postgresql:'] }),
     poolSize: option.int(10, { min: 1, max: 1000 }),
     connectTimeoutMs: option.duration(5000, { min: 1 }),
+    /** PGlite only: PostgreSQL's shared_buffers (a PostgreSQL server's default is 128MB). */
+    pgliteSharedBuffers: memory(PGLITE_DEFAULTS.sharedBuffers),
+    /** PGlite only: work_mem, per sort or hash step of a query. */
+    pgliteWorkMem: memory(PGLITE_DEFAULTS.workMem),
+    /** PGlite only: maintenance_work_mem, per index build or VACUUM. */
+    pgliteMaintenanceWorkMem: memory(PGLITE_DEFAULTS.maintenanceWorkMem),
   },
   async setup(ctx) {
     const { config } = ctx
     const url = config.url || ctx.env.DATABASE_URL || ''
     const dataDir = url ? '' : ctx.kernel.dataDir
+    const pglite = { sharedBuffers: config.pgliteSharedBuffers, workMem: config.pgliteWorkMem, maintenanceWorkMem: config.pgliteMaintenanceWorkMem }
     const started = Date.now()
-    const opened = await openDatabase({ url, dataDir, poolSize: config.poolSize, connectTimeoutMs: config.connectTimeoutMs })
+    const opened = await openDatabase({ url, dataDir, poolSize: config.poolSize, connectTimeoutMs: config.connectTimeoutMs, pglite, signal: ctx.signal })
     ctx.log.info(
-      { kind: opened.database.kind, where: url ? redact(url) : dataDir, reused: opened.reused, ms: Date.now() - started },
+      {
+        kind: opened.database.kind,
+        where: url ? redact(url) : dataDir,
+        reused: opened.reused,
+        ...(opened.createdCluster ? { initdbMs: Math.round(opened.createdCluster.ms) } : {}),
+        ms: Date.now() - started,
+      },
       'database ready',
     )
     // Egress: by then every plugin that uses the database has flushed (Flush phase).

@@ -82,9 +82,15 @@ export default definePlugin({
 
 function answer(make: () => unknown): Response {
   try {
-    return Response.json(make())
+    return json(make(), 200)
   } catch (error) {
-    if (error instanceof EchoInputError) return Response.json({ error: error.message }, { status: 400 })
+    if (error instanceof EchoInputError) return json({ error: error.message }, 400)
     throw error
   }
+}
+
+// A string body: @hono/node-server writes it out at once. `Response.json()` is the global
+// static, whose stream body the server has to read back (about 100 us more per request).
+function json(value: unknown, status: number): Response {
+  return new Response(JSON.stringify(value), { status, headers: { 'content-type': 'application/json' } })
 }

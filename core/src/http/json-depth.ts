@@ -15,6 +15,7 @@ const CLOSE_BRACKET = 0x5d
  * to JSON.parse: the scan only promises not to miss a level that valid JSON would have.
  */
 export function depthExceededAt(text: string, maxDepth: number): number {
+  if (fewOpeners(text, maxDepth)) return -1
   let depth = 0
   const length = text.length
   for (let i = 0; i < length; i++) {
@@ -29,6 +30,19 @@ export function depthExceededAt(text: string, maxDepth: number): number {
     }
   }
   return -1
+}
+
+/**
+ * True when the whole text holds at most `maxDepth` of `{` and `[` (strings included), so it
+ * cannot nest deeper: found with the native indexOf, which spares a text of numbers or long
+ * strings the character loop. A text with more openers stops counting early and is scanned.
+ */
+function fewOpeners(text: string, maxDepth: number): boolean {
+  let count = 0
+  for (const opener of ['{', '[']) {
+    for (let at = text.indexOf(opener); at !== -1; at = text.indexOf(opener, at + 1)) if (++count > maxDepth) return false
+  }
+  return true
 }
 
 /** The index of the quote that closes the string opened at `open`; -1 when it never closes. */

@@ -113,4 +113,10 @@ test('runs alone and through `armature cache`', async () => {
   assert.match(viaKernel.stdout, /\nbob\s+1\s+"2"/)
 })
 
+test('without --url, `armature cache` reads the service on PORT, as `armature plugins` does', async () => {
+  const { ARMATURE_CACHE_URL: _, ...env } = process.env
+  const viaPort = await exec(process.execPath, [ARMATURE_BIN, 'cache', 'ls', '--json'], { cwd: REPO, env: { ...env, PORT: new URL(k.url).port } })
+  assert.equal(JSON.parse(viaPort.stdout).collections.map((c: { name: string }) => c.name), ['orders', 'users'])
+})
+
 test.run()

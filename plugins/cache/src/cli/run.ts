@@ -8,7 +8,10 @@ import { FileSource } from './file-source.ts'
 import { HttpSource } from './http-source.ts'
 import { SourceError, type CacheSource } from './source.ts'
 
-export const DEFAULT_URL = 'http://127.0.0.1:8080'
+/** The local service on PORT (as `armature plugins` finds it), else :8080. */
+export function defaultUrl(env: NodeJS.ProcessEnv = process.env): string {
+  return `http://127.0.0.1:${env.PORT || 8080}`
+}
 
 export const USAGE = `usage: armature cache <command> [options]
 
@@ -19,7 +22,8 @@ commands:
   dump --out FILE        write the whole store as one JSON image
 
 options:
-  --url URL     a running service (default ${DEFAULT_URL}; the path defaults to /cache)
+  --url URL     a running service (default $ARMATURE_CACHE_URL, else http://127.0.0.1:$PORT,
+                else :8080; the path defaults to /cache)
   --file PATH   offline: a dump file or a data folder, read without changes
   --json        JSON instead of tables
   --limit N --cursor C --prefix P   paging and filtering for ls <collection>
@@ -63,7 +67,7 @@ export async function runCli(argv: string[], io: Output = stdio): Promise<number
     io.err('armature cache: give --url or --file, not both\n')
     return 2
   }
-  const source: CacheSource = values.file ? new FileSource(values.file) : new HttpSource(values.url ?? process.env.ARMATURE_CACHE_URL ?? DEFAULT_URL)
+  const source: CacheSource = values.file ? new FileSource(values.file) : new HttpSource(values.url ?? process.env.ARMATURE_CACHE_URL ?? defaultUrl())
   const print = (data: unknown, table: () => string) => io.out(values.json ? `${JSON.stringify(data, null, 2)}\n` : table())
 
   try {

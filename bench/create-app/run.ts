@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 import { median } from '../lib/stats.ts'
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url))
-const CREATE_APP = join(REPO, 'create-app/bin/create-app.mjs')
+const CREATE_APP = join(REPO, 'create-app/bin/create-armature.mjs')
 const RESULTS = join(REPO, 'bench/results/create-app.md')
 const GOAL_MS = 60_000
 const WARM_ROUNDS = Number(process.env.ROUNDS) || 3

@@ -15,28 +15,31 @@ export interface AppCommand {
   yes: boolean
 }
 
+/** `create-armature plugin ...`: the kernel's `armature new plugin ...`, parsed there. */
 export interface PluginCommand {
   kind: 'plugin'
-  name: string | undefined
-  /** The drop-in folder the plugin is written into. */
-  dir: string
-  force: boolean
+  args: string[]
 }
 
-export type Command = AppCommand | PluginCommand | { kind: 'help' }
+export type Command = AppCommand | PluginCommand | { kind: 'help' } | { kind: 'version' }
 
 export const USAGE = `usage:
-  create-app <dir> [--plugins a,b,c | --all] [--no-install] [--force] [--yes]
-  create-app plugin <name> [--dir plugins] [--force]
+  create-armature <dir> [--plugins a,b,c | --all] [--no-install] [--force] [--yes]
+  create-armature plugin <name> [--dir plugins] [--force] [--no-install]
+  create-armature --version
 
-  --plugins a,b,c  the shipped plugins to copy into the new service
+  --plugins a,b,c  the shipped plugins to copy into the new service (with the plugins they use)
   --all            every shipped plugin
   --no-install     write the files only; run npm install yourself
   --force          write into a folder that is not empty
   --yes            never ask; unspecified choices take their defaults (plugins: hello)
-  --dir DIR        (plugin) the drop-in folder to write into, default ./plugins`
+
+  plugin <name>    a blank plugin in the app in this folder, the same as npx armature new plugin <name>
+
+exit codes: 0 done, 1 failed, 2 usage error`
 
 export function parseCommand(argv: string[]): Command {
+  if (argv[0] === 'plugin') return { kind: 'plugin', args: argv.slice(1) }
   let parsed
   try {
     parsed = parseArgs({
@@ -50,26 +53,18 @@ export function parseCommand(argv: string[]): Command {
         'no-install': { type: 'boolean', default: false },
         force: { type: 'boolean', default: false },
         yes: { type: 'boolean', short: 'y', default: false },
-        dir: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', short: 'v', default: false },
       },
     })
   } catch (error) {
-    throw new UsageError(`${(error as Error).message}; see create-app --help`)
+    throw new UsageError(`${(error as Error).message}; see create-armature --help`)
   }
   const { values, positionals } = parsed
   if (values.help) return { kind: 'help' }
+  if (values.version) return { kind: 'version' }
 
-  if (positionals[0] === 'plugin') {
-    if (positionals.length > 2) throw new UsageError(`create-app plugin takes one name, got ${positionals.slice(1).join(' ')}`)
-    for (const flag of ['plugins', 'all', 'no-install', 'yes'] as const) {
-      if (values[flag]) throw new UsageError(`--${flag} applies to a new service, not to create-app plugin`)
-    }
-    return { kind: 'plugin', name: positionals[1], dir: values.dir ?? 'plugins', force: values.force }
-  }
-
-  if (positionals.length > 1) throw new UsageError(`create-app takes one target folder, got ${positionals.join(' ')}`)
-  if (values.dir !== undefined) throw new UsageError('--dir applies to create-app plugin; for a new service give the folder as the argument')
+  if (positionals.length > 1) throw new UsageError(`create-armature takes one target folder, got ${positionals.join(' ')}`)
   if (values.all && values.plugins !== undefined) throw new UsageError('give either --plugins or --all, not both')
   let plugins: string[] | undefined
   if (values.plugins !== undefined) {

@@ -1,9 +1,10 @@
 // The shipped plugins: every folder in the repository's plugins/ with a package.json.
 // Read on each run, so a new plugin folder is offered without touching the generator.
+// A plugin that `uses` others (definePlugin({ uses: ['db'] }) in its index.ts) brings them along.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { PLUGINS_DIR } from './paths.ts'
-import { UnknownPluginError } from './errors.ts'
+import { MissingUsedPluginError, UnknownPluginError } from './errors.ts'
 
 export type DependencyMap = Record<string, string>
 
@@ -15,6 +16,8 @@ export interface CataloguePlugin {
   dir: string
   dependencies: DependencyMap
   devDependencies: DependencyMap
+  /** The plugins this one `uses`: the kernel starts them first and fails this one without them. */
+  uses: string[]
 }
 
 interface PluginManifest {
@@ -40,8 +43,20 @@ export function readCatalogue(pluginsDir: string = PLUGINS_DIR): CataloguePlugin
         dir,
         dependencies: manifest.dependencies ?? {},
         devDependencies: manifest.devDependencies ?? {},
+        uses: readUses(join(dir, 'index.ts')),
       }
     })
+}
+
+/**
+ * The names in the plugin definition's `uses: [...]`, read from the source without running it
+ * (running it would need the plugin's dependencies installed). Only a line that starts with
+ * `uses:` counts, so a comment that mentions one does not.
+ */
+export function readUses(indexFile: string): string[] {
+  if (!existsSync(indexFile)) return []
+  const list = /^\s*uses:\s*\[([^\]]*)\]/m.exec(readFileSync(indexFile, 'utf8'))?.[1] ?? ''
+  return [...list.matchAll(/'([^']+)'|"([^"]+)"/g)].map((m) => (m[1] ?? m[2])!)
 }
 
 /** The catalogue entries for the given names, in the catalogue's order; unknown names throw. */
@@ -50,4 +65,28 @@ export function selectPlugins(catalogue: CataloguePlugin[], names: string[]): Ca
   const unknown = names.filter((n) => !known.has(n))
   if (unknown.length) throw new UnknownPluginError(unknown, [...known])
   return catalogue.filter((p) => names.includes(p.name))
+}
+
+/**
+ * The chosen plugins plus every plugin they use, directly or through another, in the
+ * catalogue's order; `added` names each plugin pulled in and the chosen or added ones using it.
+ */
+export function withUsedPlugins(catalogue: CataloguePlugin[], chosen: CataloguePlugin[]): { plugins: CataloguePlugin[]; added: Map<string, string[]> } {
+  const byName = new Map(catalogue.map((p) => [p.name, p]))
+  const included = new Set(chosen.map((p) => p.name))
+  const added = new Map<string, string[]>()
+  const pending = [...chosen]
+  while (pending.length) {
+    const plugin = pending.shift()!
+    for (const used of plugin.uses) {
+      const target = byName.get(used)
+      if (!target) throw new MissingUsedPluginError(plugin.name, used, [...byName.keys()])
+      if (!included.has(used)) {
+        included.add(used)
+        pending.push(target)
+      }
+      if (!chosen.includes(target)) added.set(used, [...(added.get(used) ?? []), plugin.name])
+    }
+  }
+  return { plugins: catalogue.filter((p) => included.has(p.name)), added }
 }

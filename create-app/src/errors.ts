@@ -1,14 +1,14 @@
 // Every failure the generator reports on purpose. The CLI prints `message` as one line and
-// exits 1; anything else is a bug and is printed with its stack.
+// exits 2 for a usage error (an unknown flag, a missing argument), 1 otherwise; anything else
+// is a bug and is printed with its stack. The classes are the armature command's, so a plugin
+// written through `create-armature plugin` (the kernel's `new plugin`) fails the same way.
+import { CliError, exitCodeFor, UsageError } from '../../core/src/cli/cli-errors.ts'
+
+export { CliError, exitCodeFor, UsageError }
 
 /** Base class: errors the user can fix by changing the command or the folder. */
-export class CreateAppError extends Error {
+export class CreateAppError extends CliError {
   override name = 'CreateAppError'
-}
-
-/** A flag or argument the parser does not accept. */
-export class UsageError extends CreateAppError {
-  override name = 'UsageError'
 }
 
 export class UnknownPluginError extends CreateAppError {
@@ -25,10 +25,22 @@ export class InvalidAppNameError extends CreateAppError {
   }
 }
 
-export class InvalidPluginNameError extends CreateAppError {
-  override name = 'InvalidPluginNameError'
-  constructor(readonly pluginName: string) {
-    super(`invalid plugin name '${pluginName}'; plugin names match [a-z0-9-]+ (for example 'notes' or 'rate-limit')`)
+/** A chosen plugin `uses` one that is not in the catalogue. */
+export class MissingUsedPluginError extends CreateAppError {
+  override name = 'MissingUsedPluginError'
+  constructor(readonly plugin: string, readonly used: string, available: string[]) {
+    super(`plugin '${plugin}' uses '${used}', which is not a shipped plugin; available: ${available.join(', ')}`)
+  }
+}
+
+/** The target lies inside the Armature checkout the generator runs from. */
+export class TargetInsideCheckoutError extends CreateAppError {
+  override name = 'TargetInsideCheckoutError'
+  constructor(readonly target: string, readonly checkout: string, suggestion: string) {
+    super(
+      `${target} is inside the Armature checkout ${checkout}; there the app would resolve packages through the ` +
+        `framework's node_modules and hide what it lacks. Create it outside, e.g. ${suggestion}`,
+    )
   }
 }
 
@@ -40,12 +52,12 @@ export class TargetNotEmptyError extends CreateAppError {
 }
 
 /** Raised without a TTY (or with CI set) when a choice is neither given as a flag nor defaulted by --yes. */
-export class MissingChoiceError extends CreateAppError {
+export class MissingChoiceError extends UsageError {
   override name = 'MissingChoiceError'
   constructor(readonly missing: string[]) {
     super(
       `missing ${missing.join(' and ')}, and no terminal to ask on; ` +
-        'usage: create-app <dir> (--plugins a,b,c | --all) [--no-install] [--force] [--yes]',
+        'usage: create-armature <dir> (--plugins a,b,c | --all) [--no-install] [--force] [--yes]',
     )
   }
 }

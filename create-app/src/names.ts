@@ -1,12 +1,7 @@
-// Name rules: an app's folder name becomes its npm package name; a plugin's folder name
-// becomes its run-time name, which the kernel restricts to [a-z0-9-]+.
+// Name rule: an app's folder name becomes its npm package name.
 import { basename, resolve } from 'node:path'
 import validatePackageName from 'validate-npm-package-name'
-import { InvalidAppNameError, InvalidPluginNameError } from './errors.ts'
-
-// The kernel's own rule (PLUGIN_NAME in @armature/core); repeated here so the generator
-// starts without loading the kernel.
-const PLUGIN_NAME = /^[a-z0-9-]+$/
+import { InvalidAppNameError } from './errors.ts'
 
 /** The package name for a target folder; throws when npm would refuse it for a new package. */
 export function appNameFor(dir: string): string {
@@ -15,10 +10,5 @@ export function appNameFor(dir: string): string {
   if (!validation.validForNewPackages) {
     throw new InvalidAppNameError(name, [...(validation.errors ?? []), ...(validation.warnings ?? [])])
   }
-  return name
-}
-
-export function checkPluginName(name: string): string {
-  if (!PLUGIN_NAME.test(name)) throw new InvalidPluginNameError(name)
   return name
 }

@@ -1,5 +1,5 @@
-// Where the generator finds its inputs. They live in the Armature repository the
-// generator ships in, so every path is relative to this file, never to the cwd.
+// Where the generator finds its inputs. They live in the Armature checkout the generator
+// ships in, so every path is relative to this file, never to the cwd.
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 
@@ -8,5 +8,4 @@ export const CORE_DIR = join(REPO_DIR, 'core')
 export const TESTING_DIR = join(REPO_DIR, 'testing')
 export const PLUGINS_DIR = join(REPO_DIR, 'plugins')
 export const APP_TEMPLATE_DIR = join(REPO_DIR, 'templates', 'app')
-export const PLUGIN_TEMPLATE_DIR = join(REPO_DIR, 'templates', 'plugin')
-export const CREATE_APP_BIN = join(REPO_DIR, 'create-app', 'bin', 'create-app.mjs')
+export const GENERATOR_MANIFEST = join(REPO_DIR, 'create-app', 'package.json')

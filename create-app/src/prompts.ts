@@ -11,7 +11,7 @@ export function canPrompt(): boolean {
 }
 
 export function intro(): void {
-  clack.intro('create-app: a new Armature service')
+  clack.intro('create-armature: a new Armature service')
 }
 
 export async function askTargetDir(): Promise<string> {

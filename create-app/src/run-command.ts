@@ -38,7 +38,7 @@ export function runCommand(command: string, args: string[], options: RunOptions)
 
 /**
  * The environment for an npm child. When the generator itself runs under npm (`npx
- * create-app`, `npm test`), npm exports the calling project's package and workspace
+ * create-armature`, `npm test`), npm exports the calling project's package and workspace
  * settings; passed on, they would make the child act on that project instead of the app.
  */
 export function npmChildEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {

@@ -2,7 +2,7 @@
 // tarball, and one package.json that lists every plugin's dependencies.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ALWAYS_SKIPPED, copyTree, fillPlaceholders } from './copy.ts'
+import { ALWAYS_SKIPPED, copyTree, fillPlaceholders } from '../../core/src/cli/copy-tree.ts'
 import { mergeDependencies, sortKeys, type DependencyConflict } from './dependencies.ts'
 import { vendorCore, vendorTesting } from './core-package.ts'
 import { prepareTarget } from './target.ts'

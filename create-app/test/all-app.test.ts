@@ -1,5 +1,5 @@
 // A service with every folder in the repository's plugins/, so the test grows with the
-// catalogue. create-app runs npm install itself; then the app's tests, start and SIGTERM.
+// catalogue. The generator runs npm install itself; then the app's tests, typecheck, start and SIGTERM.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
@@ -50,6 +50,11 @@ test("npm test runs the app test and every plugin's tests", async () => {
       assert.match(result.stdout, new RegExp(`^(ok  |FAIL) plugins/${name}/test/${file.replaceAll('.', '\\.')} `, 'm'), `${name}/test/${file} ran`)
     }
   }
+})
+
+test('npm run typecheck passes with every plugin, outside the repository', async () => {
+  const result = await npm(['run', 'typecheck'], app)
+  assert.is(result.code, 0, result.stdout + result.stderr)
 })
 
 test('plugin tests reach the kernel only through @armature/core, so they run in any app', () => {

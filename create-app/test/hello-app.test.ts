@@ -1,11 +1,11 @@
 // A service with the hello plugin, moved to another folder before its first install (the
-// vendored core path is relative), plus a plugin from `create-app plugin`: install, test,
-// start, SIGTERM.
+// vendored core path is relative), plus a plugin from the app's own `npx armature new plugin`:
+// install, lock file, typecheck, test, start, SIGTERM.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { createApp, npm, startAndStop, summary, tempRoot } from './support/generated-app.ts'
+import { childEnv, createApp, npm, run, startAndStop, summary, tempRoot } from './support/generated-app.ts'
 
 let root: string
 let app: string
@@ -51,16 +51,28 @@ test('npm install works in the moved folder', async () => {
   assert.ok(existsSync(join(app, 'node_modules/@armature/plugin-hello')), 'plugins are linked as workspaces')
 })
 
-test('create-app plugin adds a blank plugin whose own test passes', async () => {
-  const result = await createApp(['plugin', 'notes'], app)
-  assert.is(result.code, 0, result.stderr)
+test("npx armature new plugin adds a blank plugin through the app's own core and updates the lock file", async () => {
+  const result = await run('npx', ['armature', 'new', 'plugin', 'notes'], { cwd: app, env: childEnv() })
+  assert.is(result.code, 0, result.stdout + result.stderr)
+  assert.match(result.stdout, /- wrote plugin 'notes' into plugins\/notes \(5 files\)/)
+  assert.match(result.stdout, /- adding the new workspace to package-lock\.json: npm install/)
   for (const file of ['index.ts', 'src/hit-counter.ts', 'test/plugin.test.ts', 'README.md', 'package.json']) {
     assert.ok(existsSync(join(app, 'plugins/notes', file)), file)
   }
   assert.match(readFileSync(join(app, 'plugins/notes/index.ts'), 'utf8'), /name: 'notes'/)
-  const again = await createApp(['plugin', 'notes'], app)
+  const lock = JSON.parse(readFileSync(join(app, 'package-lock.json'), 'utf8'))
+  assert.is(lock.packages['plugins/notes']?.name, '@armature/plugin-notes')
+  // npm ci checks package.json against the lock file before it installs anything.
+  const ci = await npm(['ci', '--dry-run', '--no-audit', '--no-fund'], app)
+  assert.is(ci.code, 0, ci.stderr)
+  const again = await run('npx', ['armature', 'new', 'plugin', 'notes'], { cwd: app, env: childEnv() })
   assert.is(again.code, 1)
   assert.match(again.stderr, /notes exists and is not empty/)
+})
+
+test('npm run typecheck passes outside the repository', async () => {
+  const result = await npm(['run', 'typecheck'], app)
+  assert.is(result.code, 0, result.stdout + result.stderr)
 })
 
 test('npm test runs the app test and the new plugin test, and ends with the summary', async () => {

@@ -1,17 +1,18 @@
-// Command-line parsing, name rules, plugin selection, dependency merging and copying: plain calls.
+// Command-line parsing, name rules, plugin selection and the plugins they use, dependency merging and copying: plain calls.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { parseCommand } from '../src/args.ts'
-import { readCatalogue, selectPlugins } from '../src/catalogue.ts'
+import { readCatalogue, readUses, selectPlugins, withUsedPlugins } from '../src/catalogue.ts'
 import { mergeDependencies, type DependencyConflict } from '../src/dependencies.ts'
-import { appNameFor, checkPluginName } from '../src/names.ts'
+import { appNameFor } from '../src/names.ts'
 import { settleChoices } from '../src/choices.ts'
-import { InvalidAppNameError, InvalidPluginNameError, MissingChoiceError, UnknownPluginError, UsageError } from '../src/errors.ts'
-import { copyTree } from '../src/copy.ts'
+import { InvalidAppNameError, MissingChoiceError, MissingUsedPluginError, TargetInsideCheckoutError, UnknownPluginError, UsageError } from '../src/errors.ts'
+import { copyTree } from '../../core/src/cli/copy-tree.ts'
+import { refuseInsideCheckout } from '../src/target.ts'
 import type { AppCommand } from '../src/args.ts'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 
 test('parses a new-service command with every flag', () => {
   assert.equal(parseCommand(['svc', '--plugins', 'hello, cron,hello', '--no-install', '--force', '--yes']), {
@@ -23,9 +24,11 @@ test('parses a new-service command with every flag', () => {
   assert.is(all.plugins, undefined)
 })
 
-test('parses create-app plugin with a drop-in folder', () => {
-  assert.equal(parseCommand(['plugin', 'notes']), { kind: 'plugin', name: 'notes', dir: 'plugins', force: false })
-  assert.equal(parseCommand(['plugin', 'notes', '--dir', 'src/plugins', '--force']), { kind: 'plugin', name: 'notes', dir: 'src/plugins', force: true })
+test('create-armature plugin hands its arguments to armature new plugin; --version and --help are their own commands', () => {
+  assert.equal(parseCommand(['plugin', 'notes', '--dir', 'src/plugins', '--force']), { kind: 'plugin', args: ['notes', '--dir', 'src/plugins', '--force'] })
+  assert.equal(parseCommand(['--version']), { kind: 'version' })
+  assert.equal(parseCommand(['-v']), { kind: 'version' })
+  assert.equal(parseCommand(['svc', '--help']), { kind: 'help' })
 })
 
 test('rejects contradictory or unknown flags with a UsageError', () => {
@@ -33,7 +36,6 @@ test('rejects contradictory or unknown flags with a UsageError', () => {
   assert.throws(() => parseCommand(['svc', '--plugins', ',']), (e: unknown) => e instanceof UsageError)
   assert.throws(() => parseCommand(['svc', '--bogus']), (e: unknown) => e instanceof UsageError && /--bogus/.test(e.message))
   assert.throws(() => parseCommand(['a', 'b']), (e: unknown) => e instanceof UsageError)
-  assert.throws(() => parseCommand(['plugin', 'notes', '--all']), (e: unknown) => e instanceof UsageError)
   assert.throws(() => parseCommand(['svc', '--dir', 'x']), (e: unknown) => e instanceof UsageError)
 })
 
@@ -42,8 +44,6 @@ test('app names follow npm package name rules', () => {
   for (const bad of ['My-Service', 'has space', '.hidden', 'node_modules']) {
     assert.throws(() => appNameFor(`/tmp/${bad}`), (e: unknown) => e instanceof InvalidAppNameError && e.message.includes(`'${bad}'`))
   }
-  assert.is(checkPluginName('rate-limit'), 'rate-limit')
-  assert.throws(() => checkPluginName('Rate_Limit'), (e: unknown) => e instanceof InvalidPluginNameError && /\[a-z0-9-\]\+/.test(e.message))
 })
 
 test('the catalogue lists every plugin folder with a package.json, with its description', () => {
@@ -54,6 +54,48 @@ test('the catalogue lists every plugin folder with a package.json, with its desc
   assert.ok(hello.description.length > 0)
   assert.throws(() => selectPlugins(catalogue, ['hello', 'nope']), (e: unknown) => e instanceof UnknownPluginError && e.message.includes("'nope'") && e.message.includes('hello'))
   assert.equal(selectPlugins(catalogue, ['hello']).map((p) => p.name), ['hello'])
+})
+
+test('a chosen plugin brings the plugins it uses, and theirs, each named with who uses it', () => {
+  const catalogue = readCatalogue()
+  const pick = (names: string[]) => withUsedPlugins(catalogue, selectPlugins(catalogue, names))
+  const shortener = pick(['shortener'])
+  assert.equal(shortener.plugins.map((p) => p.name), ['collections', 'db', 'proxy', 'shortener'])
+  assert.equal(Object.fromEntries(shortener.added), { db: ['shortener', 'proxy'], collections: ['shortener'], proxy: ['shortener'] })
+  const proxy = pick(['proxy'])
+  assert.equal(proxy.plugins.map((p) => p.name), ['db', 'proxy'])
+  assert.equal(Object.fromEntries(proxy.added), { db: ['proxy'] })
+  const chosenAlready = pick(['db', 'proxy'])
+  assert.equal(chosenAlready.plugins.map((p) => p.name), ['db', 'proxy'])
+  assert.is(chosenAlready.added.size, 0)
+  assert.equal(pick(['hello']).plugins.map((p) => p.name), ['hello'])
+  const orphan = { ...catalogue.find((p) => p.name === 'hello')!, name: 'orphan', uses: ['nowhere'] }
+  assert.throws(() => withUsedPlugins(catalogue, [orphan]), (e: unknown) => e instanceof MissingUsedPluginError && /'orphan' uses 'nowhere'/.test(e.message))
+})
+
+test('uses is read from the definition, not from a comment that mentions one', () => {
+  const root = mkdtempSync(join(tmpdir(), 'create-app-uses-'))
+  try {
+    const file = join(root, 'index.ts')
+    writeFileSync(file, "// other plugins declare `uses: ['mine']`\nexport default definePlugin({\n  name: 'mine',\n  uses: [\n    'db', \"cron\",\n  ],\n})\n")
+    assert.equal(readUses(file), ['db', 'cron'])
+    assert.equal(readUses(join(root, 'missing.ts')), [])
+  } finally {
+    rmSync(root, { recursive: true, force: true })
+  }
+})
+
+test('a target inside the Armature checkout is refused with a folder beside it', () => {
+  const checkout = mkdtempSync(join(tmpdir(), 'create-app-checkout-'))
+  try {
+    for (const inside of [checkout, join(checkout, 'svc'), join(checkout, 'plugins', 'new', 'svc')]) {
+      assert.throws(() => refuseInsideCheckout(inside, checkout), (e: unknown) => e instanceof TargetInsideCheckoutError && e.message.includes(join(dirname(checkout), basename(inside))), inside)
+    }
+    refuseInsideCheckout(join(dirname(checkout), 'svc'), checkout)
+    refuseInsideCheckout(`${checkout}-sibling/svc`, checkout)
+  } finally {
+    rmSync(checkout, { recursive: true, force: true })
+  }
 })
 
 test('merging dependencies keeps the higher lower bound and reports the conflict', () => {

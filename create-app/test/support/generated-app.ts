@@ -1,4 +1,4 @@
-// Helpers for tests that run create-app and then drive the generated app with npm.
+// Helpers for tests that run the generator (create-armature) and then drive the generated app with npm.
 // Apps are generated under the system temp folder, outside the repository, so nothing
 // resolves through the repository's node_modules by accident.
 import { spawn } from 'node:child_process'
@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { npmChildEnv } from '../../src/run-command.ts'
 
-export const CREATE_APP_BIN = fileURLToPath(new URL('../../bin/create-app.mjs', import.meta.url))
+export const CREATE_APP_BIN = fileURLToPath(new URL('../../bin/create-armature.mjs', import.meta.url))
 export const REPO_PLUGINS_DIR = fileURLToPath(new URL('../../../plugins', import.meta.url))
 
 export interface Finished {

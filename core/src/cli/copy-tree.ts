@@ -1,6 +1,6 @@
 // Copies a folder tree: skips build and install output, renames files npm would mangle
 // (npm pack drops `.gitignore`, so templates keep it as `_gitignore`), and fills
-// `{{placeholders}}` in template text files.
+// `{{placeholders}}` in template text files. Used by `armature new plugin` and the app generator.
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { extname, join } from 'node:path'
 

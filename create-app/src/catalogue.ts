@@ -16,7 +16,7 @@ export interface CataloguePlugin {
   dir: string
   dependencies: DependencyMap
   devDependencies: DependencyMap
-  /** The plugins this one `uses`: the kernel starts them first and fails this one without them. */
+  /** The plugins this one requires (`uses`, without the optional `'name?'` ones): it fails without them. */
   uses: string[]
 }
 
@@ -56,7 +56,8 @@ export function readCatalogue(pluginsDir: string = PLUGINS_DIR): CataloguePlugin
 export function readUses(indexFile: string): string[] {
   if (!existsSync(indexFile)) return []
   const list = /^\s*uses:\s*\[([^\]]*)\]/m.exec(readFileSync(indexFile, 'utf8'))?.[1] ?? ''
-  return [...list.matchAll(/'([^']+)'|"([^"]+)"/g)].map((m) => (m[1] ?? m[2])!)
+  // An optional use (`'name?'`) starts without the other plugin, so it is not pulled in.
+  return [...list.matchAll(/'([^']+)'|"([^"]+)"/g)].map((m) => (m[1] ?? m[2])!).filter((name) => !name.endsWith('?'))
 }
 
 /** The catalogue entries for the given names, in the catalogue's order; unknown names throw. */

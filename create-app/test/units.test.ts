@@ -73,11 +73,11 @@ test('a chosen plugin brings the plugins it uses, and theirs, each named with wh
   assert.throws(() => withUsedPlugins(catalogue, [orphan]), (e: unknown) => e instanceof MissingUsedPluginError && /'orphan' uses 'nowhere'/.test(e.message))
 })
 
-test('uses is read from the definition, not from a comment that mentions one', () => {
+test('uses is read from the definition, not from a comment that mentions one; optional uses are left out', () => {
   const root = mkdtempSync(join(tmpdir(), 'create-app-uses-'))
   try {
     const file = join(root, 'index.ts')
-    writeFileSync(file, "// other plugins declare `uses: ['mine']`\nexport default definePlugin({\n  name: 'mine',\n  uses: [\n    'db', \"cron\",\n  ],\n})\n")
+    writeFileSync(file, "// other plugins declare `uses: ['mine']`\nexport default definePlugin({\n  name: 'mine',\n  uses: [\n    'db', \"cron\", 'tracing?',\n  ],\n})\n")
     assert.equal(readUses(file), ['db', 'cron'])
     assert.equal(readUses(join(root, 'missing.ts')), [])
   } finally {

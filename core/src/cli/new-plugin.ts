@@ -14,7 +14,8 @@ import { displayPath } from './display-path.ts'
 import { parseFlags } from './parse-flags.ts'
 
 export const PLUGIN_TEMPLATE_DIR = fileURLToPath(new URL('../../templates/plugin', import.meta.url))
-const NPM_INSTALL = ['install', '--no-audit', '--no-fund']
+/** How a new plugin's workspace (and a new app, in the generator) gets installed. */
+export const NPM_INSTALL = ['install', '--no-audit', '--no-fund']
 
 type DependencyMap = Record<string, string>
 
@@ -36,8 +37,9 @@ export interface NewPluginPlan {
   pluginsDir: string
   force: boolean
   install: boolean
-  out?: (text: string) => void
 }
+
+const out = (text: string) => void process.stdout.write(text)
 
 export async function newCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags('new', args, {
@@ -57,7 +59,6 @@ export async function newCommand(args: string[]): Promise<number> {
 }
 
 export async function newPlugin(plan: NewPluginPlan): Promise<string> {
-  const out = plan.out ?? ((text: string) => void process.stdout.write(text))
   if (!PLUGIN_NAME.test(plan.name)) throw new CliError(`invalid plugin name '${plan.name}'; plugin names match [a-z0-9-]+ (for example 'notes' or 'rate-limit')`)
   const dir = join(plan.pluginsDir, plan.name)
   const shown = displayPath(dir)

@@ -2,3 +2,5 @@
 export type { Database, DatabaseKind, Migration, Queryable, QueryResult } from './database.ts'
 export { DatabaseUnavailableError, MigrationError } from './errors.ts'
 export { openDatabase, type OpenDatabase, type OpenOptions } from './open.ts'
+export { DatabaseOutageError, isUnavailable, unavailableReason } from './unavailable.ts'
+export { AvailabilityWatch, DEFAULT_PROBE_INTERVAL_MS, watchAvailability, type AvailabilityOptions, type AvailabilityStatus } from './availability.ts'

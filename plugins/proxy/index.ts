@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join, resolve } from 'node:path'
 import { definePlugin, option, Phase, requireBearer, type PluginMetrics } from '@armature/core'
+import { watchAvailability } from '@armature/plugin-db'
 import { ADMIN_API_DISABLED, adminRoutes } from './src/admin-routes.ts'
 import { LOOPBACK_ONLY, TargetAllowList } from './src/allow-list.ts'
 import { ProxyOptionError } from './src/errors.ts'
@@ -85,7 +86,10 @@ export default definePlugin({
     if (ctx.env.DATABASE_URL || db.kind === 'postgres') {
       const applied = await db.migrate('proxy', MIGRATIONS)
       if (applied.length > 0) ctx.log.info({ applied }, 'proxy migrations applied')
-      store = new PgServerStore(db)
+      // An outage answers 503 (the change is not made) and turns /readyz to 503 until the database answers again.
+      const { database, watch } = watchAvailability(db, { onChange: (status) => ctx.health.report('database', status) })
+      ctx.signal.addEventListener('abort', () => watch.stop())
+      store = new PgServerStore(database)
     } else {
       store = new ServerFile(join(ctx.kernel.dataDir, 'servers.json'))
     }
@@ -134,8 +138,7 @@ export default definePlugin({
     ctx.http.route(
       adminRoutes(registry, {
         requireAdmin: requireBearer(ctx.kernel.adminToken, { disabled: ADMIN_API_DISABLED }),
-        maxBodyBytes: config.maxAdminBodyBytes,
-        onInternalError: (error) => ctx.log.error({ err: error }, `proxy admin error: ${error.message}`),
+        readJson: (c) => ctx.http.readJson(c, { maxBytes: config.maxAdminBodyBytes, limitName: 'PROXY_MAX_ADMIN_BODY_BYTES' }),
       }),
     )
 

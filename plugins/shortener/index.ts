@@ -1,5 +1,7 @@
 // The shortener plugin: links stored through the db plugin, served from an LRU of the collections plugin.
+import type { Context } from 'hono'
 import { definePlugin, option, Phase, requireBearer } from '@armature/core'
+import { isUnavailable, watchAvailability } from '@armature/plugin-db'
 import { LinkStore, MIGRATIONS } from './src/link-store.ts'
 import { followRoutes, managementRoutes } from './src/routes.ts'
 import { Shortener, type CachedLink } from './src/shortener.ts'
@@ -33,7 +35,10 @@ export default definePlugin({
 
     const { LinkedHashMap } = ctx.use('collections')
     const cache = new LinkedHashMap<string, CachedLink>(null, { accessOrder: true, removeEldestEntry: (_, map) => map.size() > cacheSize })
-    const store = new LinkStore(db)
+    // An outage answers 503 and turns /readyz to 503 until a query (or the watch's probe) succeeds.
+    const { database, watch } = watchAvailability(db, { onChange: (status) => ctx.health.report('database', status) })
+    ctx.signal.addEventListener('abort', () => watch.stop())
+    const store = new LinkStore(database)
     const counter = new VisitCounter(store)
     const shortener = new Shortener({ store, counter, cache, slugLength, cacheTtlMs: config.cacheTtlMs })
 
@@ -42,7 +47,8 @@ export default definePlugin({
       try {
         await counter.flush()
       } catch (error) {
-        ctx.log.warn({ err: error }, 'visit flush failed; the counts are kept for the next one')
+        // An outage was reported once as the database's health; a line per interval would add nothing.
+        if (!isUnavailable(error)) ctx.log.warn({ err: error }, 'visit flush failed; the counts are kept for the next one')
       }
     }
     const timer = setInterval(flush, config.flushIntervalMs)
@@ -56,10 +62,9 @@ export default definePlugin({
       requireBearer,
       publicUrl: config.publicUrl,
       followBase: config.followBase,
-      maxBodyBytes: config.maxBodyBytes,
+      readJson: (c: Context) => ctx.http.readJson(c, { maxBytes: config.maxBodyBytes, limitName: 'SHORTENER_MAX_BODY_BYTES' }),
       proxyTimeoutMs: config.proxyTimeoutMs,
       forward,
-      onError: (error: unknown) => ctx.log.error({ err: error }, 'request failed'),
     }
     ctx.http.route(managementRoutes(options))
     ctx.http.route(followRoutes(options), { base: config.followBase })

@@ -63,12 +63,6 @@ export class ProxyClosingError extends ProxyError {
   }
 }
 
-export class BodyTooLargeError extends ProxyError {
-  constructor(limit: number) {
-    super(`request body is larger than the limit of ${limit} bytes`, 413)
-  }
-}
-
 /** A stored servers file that cannot be read as a list of servers. */
 export class ServerFileError extends ProxyError {
   constructor(path: string, reason: string) {

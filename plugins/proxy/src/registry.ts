@@ -200,12 +200,19 @@ export class ServerRegistry {
     return this.#view(entry)
   }
 
-  /** Forgets the server (on disk first), then drains it. A second call waits for the same drain. */
+  /** Forgets the server (in the store first), then drains it. A second call waits for the same drain; a failed store write leaves it running. */
   async remove(name: string): Promise<ServerView & { drain: DrainResult }> {
     const entry = this.#find(name)
     entry.forgotten = true
     entry.deleting ??= (async () => {
-      await this.#persist()
+      try {
+        await this.#persist()
+      } catch (error) {
+        // Still stored, so still served: a later DELETE tries again.
+        entry.forgotten = false
+        entry.deleting = undefined
+        throw error
+      }
       const result = entry.server ? await entry.server.drain(this.#options.drainTimeoutMs) : { finished: 0, durationMs: 0, forced: false }
       this.#entries.delete(name)
       if (entry.server) this.#options.onRemoved?.(entry.server)

@@ -1,4 +1,4 @@
-// Named errors of the shortener; each carries the HTTP status the routes answer with.
+// Named errors of the shortener; each carries the HTTP status the kernel's plugin mount answers with.
 
 export abstract class ShortenerError extends Error {
   abstract readonly status: 400 | 401 | 403 | 404 | 409 | 410 | 413 | 502 | 504

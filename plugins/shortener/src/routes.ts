@@ -1,9 +1,7 @@
 // The HTTP surface: management at /shortener, following at /s.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Hono, type Context } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import { apiKeyGuards, type RequireBearer } from './api-key.ts'
-import { InvalidFieldError, ShortenerError } from './errors.ts'
 import type { Link } from './link.ts'
 import type { Shortener } from './shortener.ts'
 import { parseLinkInput } from './validation.ts'
@@ -25,21 +23,13 @@ export interface RouteOptions {
   /** Origin (and optional path) short URLs start with; empty: the origin the request came to. */
   publicUrl: string
   followBase: string
-  maxBodyBytes: number
+  /**
+   * Reads a create request's JSON body within its limit (the kernel's `ctx.http.readJson`):
+   * 413, 415 and 400 are its answers.
+   */
+  readJson: (c: Context) => Promise<unknown>
   proxyTimeoutMs: number
   forward: Forward
-  onError: (error: unknown) => void
-}
-
-function errorHandler(onError: (error: unknown) => void) {
-  return (error: Error, c: Context) => {
-    if (error instanceof ShortenerError) {
-      const field = error instanceof InvalidFieldError ? { field: error.field } : {}
-      return c.json({ error: error.message, ...field }, error.status)
-    }
-    onError(error)
-    return c.json({ error: 'internal error' }, 500)
-  }
 }
 
 function shortUrlOf(c: Context, options: RouteOptions, slug: string): string {
@@ -53,8 +43,9 @@ function present(c: Context, options: RouteOptions, link: Link) {
 
 export function managementRoutes(options: RouteOptions): Hono {
   const { shortener } = options
+  // Errors carry their status (ShortenerError, a 503 for a database outage): the kernel's
+  // plugin mount answers them as JSON, and anything else as a logged 500.
   const app = new Hono()
-  app.onError(errorHandler(options.onError))
 
   const guard = apiKeyGuards(options.requireBearer, options.apiKey)
   app.use('/links/*', async (c, next) => {
@@ -64,26 +55,10 @@ export function managementRoutes(options: RouteOptions): Hono {
   })
   app.use('/links', guard.create)
 
-  app.post(
-    '/links',
-    bodyLimit({
-      maxSize: options.maxBodyBytes,
-      onError: (c) => c.json({ error: `request body is larger than the limit of ${options.maxBodyBytes} bytes` }, 413),
-    }),
-    async (c) => {
-      if (!/^application\/([\w.+-]+\+)?json\b/i.test(c.req.header('content-type') ?? '')) {
-        return c.json({ error: 'Content-Type must be application/json' }, 415)
-      }
-      let body: unknown
-      try {
-        body = JSON.parse(await c.req.text())
-      } catch {
-        throw new InvalidFieldError('body', 'is not valid JSON')
-      }
-      const link = await shortener.create(parseLinkInput(body))
-      return c.json(present(c, options, link), 201)
-    },
-  )
+  app.post('/links', async (c) => {
+    const link = await shortener.create(parseLinkInput(await options.readJson(c)))
+    return c.json(present(c, options, link), 201)
+  })
   app.get('/links/:slug', async (c) => c.json(present(c, options, await shortener.get(c.req.param('slug')))))
   app.delete('/links/:slug', async (c) => {
     await shortener.delete(c.req.param('slug'))
@@ -136,7 +111,6 @@ async function proxyTo(c: Context, link: Link, options: RouteOptions): Promise<R
 export function followRoutes(options: RouteOptions): Hono {
   const { shortener } = options
   const app = new Hono()
-  app.onError(errorHandler(options.onError))
   // Synchronous for a cached link, so the Node server writes the answer without a promise turn.
   app.all('/:slug', (c): Response | Promise<Response> => {
     const slug = c.req.param('slug')

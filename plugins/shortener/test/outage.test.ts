@@ -4,9 +4,9 @@
 import { readFileSync } from 'node:fs'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import pg from 'pg'
 import { startTcpProxy, startTestKernel, waitFor, type TcpProxy, type TestKernel } from '@armature/testing'
 import { createTestDatabase, type TestDatabase } from '../../db/test/support.ts'
+import { storedVisitsIn } from './support.ts'
 
 const PLUGINS = ['db', 'collections', 'proxy', 'shortener'].map((name) => new URL(`../../${name}`, import.meta.url).pathname)
 const KEY = 'outage-key-' + process.pid
@@ -41,17 +41,6 @@ function shortenerLog(): Array<{ level: number; msg: string; err?: unknown }> {
     .filter(Boolean)
     .map((line) => JSON.parse(line))
     .filter((entry) => entry.plugin === 'shortener')
-}
-
-async function storedVisits(slug: string): Promise<number> {
-  const client = new pg.Client({ connectionString: pgDatabase.url })
-  await client.connect()
-  try {
-    const { rows } = await client.query('SELECT visits::int AS n FROM shortener_links WHERE slug = $1', [slug])
-    return rows[0].n as number
-  } finally {
-    await client.end()
-  }
 }
 
 const countOf = (msg: RegExp) => shortenerLog().filter((entry) => msg.test(entry.msg)).length
@@ -93,7 +82,7 @@ test('an outage answers 503 naming the database, is logged once each way, turns 
   assert.is(after.status, 201)
   await waitFor(async () => (await fetch(`${k.url}/readyz`)).status === 200, { what: '/readyz to be 200 again' })
   // The visit made during the outage was kept and written once the database answered.
-  await waitFor(async () => (await storedVisits(slug)) === 2, { what: 'both visits to be stored' })
+  await waitFor(async () => (await storedVisitsIn(pgDatabase.url, slug)) === 2, { what: 'both visits to be stored' })
   await waitFor(() => countOf(/^database is ok again/) === 1, { what: 'the recovery to be logged' })
   assert.is(countOf(/^database is not ok/), 1)
 })

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import pg from 'pg'
 import { PGlite } from '@electric-sql/pglite'
 import { startTestKernel, waitFor, type TestKernel } from '@armature/testing'
 import { createTestDatabase, type TestDatabase } from '../../db/test/support.ts'
+import { storedVisitsIn } from './support.ts'
 
 const PLUGINS = ['db', 'collections', 'proxy', 'shortener'].map((name) => new URL(`../../${name}`, import.meta.url).pathname)
 const KEY = 'test-key-' + process.pid
@@ -67,16 +67,7 @@ const backends: Backend[] = [
   {
     name: 'postgres',
     env: () => ({ DATABASE_URL: pgDatabase.url }),
-    async storedVisits(slug) {
-      const client = new pg.Client({ connectionString: pgDatabase.url })
-      await client.connect()
-      try {
-        const { rows } = await client.query('SELECT visits::int AS n FROM shortener_links WHERE slug = $1', [slug])
-        return rows[0].n as number
-      } finally {
-        await client.end()
-      }
-    },
+    storedVisits: (slug) => storedVisitsIn(pgDatabase.url, slug),
   },
   {
     name: 'pglite',

@@ -3,10 +3,23 @@
 import { Hono, type MiddlewareHandler } from 'hono'
 import { requireBearer } from './http/bearer.ts'
 import { PLUGIN_NAME } from './plugin.ts'
-import type { Kernel } from './kernel.ts'
 import { consoleRoutes } from './console/routes.ts'
+import type { KernelMetrics } from './metrics.ts'
+import type { Logger } from 'pino'
 
-export function kernelRoutes(kernel: Kernel): Hono {
+/** What the kernel's own routes need of it, and nothing more. */
+export interface AdminPort {
+  log: Logger
+  adminToken(): string | undefined
+  metrics: Pick<KernelMetrics, 'render' | 'registry'>
+  readiness(): { ready: boolean; reason: string }
+  describe(): unknown
+  stopPlan(): unknown
+  reload(name: string, options: { force?: boolean; reason?: string }): Promise<{ status: string }>
+}
+
+/** The kernel's own routes: health, readiness, metrics, the plugin table and reloads, the console. */
+export function admin(kernel: AdminPort): Hono {
   const app = new Hono()
 
   app.get('/healthz', (c) => c.text('ok'))
@@ -44,8 +57,8 @@ export function kernelRoutes(kernel: Kernel): Hono {
 }
 
 /** State-changing admin routes need `Authorization: Bearer $ADMIN_TOKEN`. */
-export function requireAdmin(kernel: Kernel): MiddlewareHandler {
-  // Built on first use: these routes are made before the kernel's config is set.
+function requireAdmin(kernel: AdminPort): MiddlewareHandler {
+  // Built on first use, from the token configured then.
   let check: MiddlewareHandler | undefined
-  return (c, next) => (check ??= requireBearer(kernel.config.adminToken, { disabled: 'admin routes are disabled: set ADMIN_TOKEN to enable them' }))(c, next)
+  return (c, next) => (check ??= requireBearer(kernel.adminToken(), { disabled: 'admin routes are disabled: set ADMIN_TOKEN to enable them' }))(c, next)
 }

@@ -38,8 +38,6 @@ export interface GenerationDeps {
   lookup(name: string): { found: boolean; api: unknown }
   /** The kernel's operations; the generation hands out only those the definition declares. */
   operations: PluginOperations
-  /** Protocol surfaces beyond HTTP, attached by the kernel's servers. */
-  extend?(ctx: Record<string, unknown>, generation: Generation): void
 }
 
 export class Generation {
@@ -64,7 +62,6 @@ export class Generation {
   /** Dependency health this generation reported, by component. */
   readonly health = new Map<string, HealthStatus & { since: Date }>()
   api: unknown
-  provided = false
   inflight = 0
   #waiters: Array<() => void> = []
   #sealed = false
@@ -221,7 +218,6 @@ export class Generation {
       provide(api: unknown) {
         sealed('ctx.provide')
         gen.api = api
-        gen.provided = true
       },
       use<T>(name: string): T {
         if (!uses.has(name)) {
@@ -235,7 +231,6 @@ export class Generation {
         return api as T
       },
     }
-    deps.extend?.(ctx, this)
     return ctx
   }
 }

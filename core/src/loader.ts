@@ -195,3 +195,70 @@ export function watchPlugins(
     },
   }
 }
+
+/** Where plugins come from: the drop-in folder (unless turned off) and explicit paths. */
+export interface PluginPlaces {
+  pluginsDir: string
+  pluginPaths: string[]
+  scanPluginsDir: boolean
+}
+
+/** Every plugin source now; an explicit path that is no plugin is a config error (thrown by `refuse`). */
+export function findSources(places: PluginPlaces, onRejected: (rejected: Rejected) => void, refuse: (path: string) => Error): PluginSource[] {
+  const sources = new Map<string, PluginSource>()
+  if (places.scanPluginsDir) {
+    const found = discover(places.pluginsDir)
+    for (const rejected of found.rejected) onRejected(rejected)
+    for (const source of found.sources) sources.set(source.name, source)
+  }
+  for (const path of places.pluginPaths) {
+    const source = sourceAt(path)
+    if (!source) throw refuse(path)
+    sources.set(source.name, source)
+  }
+  return [...sources.values()]
+}
+
+/** Where a plugin's source is now: an explicit path, or the drop-in folder. */
+export function locate(places: PluginPlaces, name: string): PluginSource | undefined {
+  for (const path of places.pluginPaths) {
+    const source = sourceAt(path)
+    if (source?.name === name) return source
+  }
+  if (!places.scanPluginsDir) return undefined
+  const dir = places.pluginsDir
+  for (const candidate of [join(dir, name), ...['.ts', '.mts', '.js', '.mjs'].map((ext) => join(dir, name + ext))]) {
+    const source = sourceAt(candidate, existsSync(dir) ? realpathSafe(dir) : undefined)
+    if (source) return source
+  }
+  return undefined
+}
+
+function realpathSafe(dir: string): string {
+  try {
+    return realpathSync(dir)
+  } catch {
+    return dir
+  }
+}
+
+let buildFolders = 0
+
+/** A build folder of this kernel's own under `buildDir`, so parallel kernels never share a file. */
+export function buildFolder(buildDir: string): string {
+  return join(buildDir, `${process.pid}-${++buildFolders}`)
+}
+
+/** Removes build folders left by kernels that no longer run (a kill -9 leaves them behind). */
+export function sweepStaleBuilds(buildDir: string): void {
+  if (!existsSync(buildDir)) return
+  for (const entry of readdirSync(buildDir)) {
+    const pid = Number(entry.split('-')[0])
+    if (!Number.isInteger(pid) || pid === process.pid) continue
+    try {
+      process.kill(pid, 0)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(buildDir, entry), { recursive: true, force: true })
+    }
+  }
+}

@@ -25,6 +25,34 @@ export class KernelMetrics {
     })
   }
 
+  /** gRPC calls by plugin, method and status code. */
+  readonly grpcCalls = (): Counter<'plugin' | 'method' | 'code'> =>
+    new Counter({ name: 'armature_grpc_calls_total', help: 'gRPC calls by plugin, method and status code', labelNames: ['plugin', 'method', 'code'], registers: [this.registry] })
+
+  /** Gauges read at scrape time from the generations' own counters: nothing on the request path. */
+  watchGenerations(current: () => ReadonlyArray<{ name: string; inflight: number; wsSockets: { size: number } }>): void {
+    new Gauge({
+      name: 'armature_in_flight',
+      help: 'HTTP requests and gRPC calls in flight, by plugin',
+      labelNames: ['plugin'],
+      registers: [this.registry],
+      collect() {
+        this.reset()
+        for (const gen of current()) this.set({ plugin: gen.name }, gen.inflight)
+      },
+    })
+    new Gauge({
+      name: 'armature_websocket_clients',
+      help: 'Open WebSocket connections, by plugin',
+      labelNames: ['plugin'],
+      registers: [this.registry],
+      collect() {
+        this.reset()
+        for (const gen of current()) this.set({ plugin: gen.name }, gen.wsSockets.size)
+      },
+    })
+  }
+
   /** Everything, in the Prometheus text format. */
   async render(): Promise<string> {
     return this.requests.render() + (await this.registry.metrics())

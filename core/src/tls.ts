@@ -46,3 +46,15 @@ export async function devCertificate(dir: string, log: Logger): Promise<DevCerti
   log.info(`created a dev certificate for localhost in ${dir} (trust ${files.ca})`)
   return { ca: ca.cert, cert: leaf.cert, key: leaf.private, dir }
 }
+
+/** The certificate the kernel serves: TLS_CERT/TLS_KEY, else in dev a local one (and its CA), else none. */
+export async function kernelCertificate(
+  config: { tlsCert: string | undefined; tlsKey: string | undefined; dev: boolean },
+  cwd: string,
+  log: Logger,
+): Promise<{ cert: Buffer; key: Buffer; ca?: string } | undefined> {
+  if (config.tlsCert && config.tlsKey) return { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }
+  if (!config.dev) return undefined
+  const pair = await devCertificate(join(cwd, '.armature/tls'), log)
+  return { cert: Buffer.from(pair.cert), key: Buffer.from(pair.key), ca: pair.ca }
+}

@@ -3,7 +3,6 @@
 // /metrics; a reload it asks for goes to the admin route with the token the user types.
 import { readFileSync } from 'node:fs'
 import { Hono } from 'hono'
-import type { Kernel } from '../kernel.ts'
 
 export const CONSOLE_PATH = '/_armature/'
 
@@ -24,7 +23,7 @@ const FILES: Array<[path: string, file: string, type: string]> = [
 
 const bodies = FILES.map(([, file]) => readFileSync(new URL(file, import.meta.url), 'utf8'))
 
-export function consoleRoutes(kernel: Kernel): Hono {
+export function consoleRoutes(kernel: { stopPlan(): unknown }): Hono {
   const app = new Hono()
   FILES.forEach(([path, , type], i) => app.get(path, (c) => c.body(bodies[i]!, 200, { 'content-type': type, ...HEADERS })))
   app.get('/_armature', (c) => c.redirect(CONSOLE_PATH, 302))

@@ -13,10 +13,10 @@ import type { Entry, Interceptors } from './intercept.ts'
 
 export type RequestEnv = { incoming?: IncomingMessage; outgoing?: ServerResponse }
 
-/** A base path and the slot whose current generation serves it. */
+/** A base path and the generation that serves it (the table is replaced after every swap). */
 export interface Mount {
   base: string
-  slot: { readonly current: Generation | undefined }
+  gen: Generation
 }
 
 interface InFlight {
@@ -66,7 +66,7 @@ export class HttpDispatcher {
    */
   dispatch(request: Request, path: string, env: RequestEnv | undefined): Response | Promise<Response> {
     const mount = this.#mountFor(path)
-    const gen = mount?.slot.current
+    const gen = mount?.gen
     const app = gen?.apps.get(mount!.base)
     if (!gen || !app) {
       // With no plugin claiming '/', the root leads a browser to the console page.
@@ -159,4 +159,20 @@ function onResponseClose(this: ServerResponse): void {
     streaming.delete(this)
     flight.dispatcher.landed(flight, this.statusCode)
   }
+}
+
+/** Paths the kernel answers itself; plugins may not mount under `/_`. */
+export function isKernelPath(path: string): boolean {
+  // '/_' is reserved for the kernel (plugins may not mount there), so one char code decides most.
+  return path.charCodeAt(1) === 95 ? path === '/_armature' || path.startsWith('/_armature/') : path === '/healthz' || path === '/readyz' || path === '/metrics'
+}
+
+/** The path of an absolute URL without parsing it (the hot path sees every request). */
+export function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('://') + 3)
+  if (start === -1) return '/'
+  const query = url.indexOf('?', start)
+  const hash = url.indexOf('#', start)
+  const end = query === -1 ? hash : hash === -1 ? query : Math.min(query, hash)
+  return end === -1 ? url.slice(start) : url.slice(start, end)
 }

@@ -142,7 +142,7 @@ ${new Date().toISOString().slice(0, 10)}, ${machine()}; \`npm run bench -- ws\`.
 |---|---:|---:|---:|---:|---:|---:|---:|---:|
 ${rows.join('\n')}
 
-${verdict} ${spread} Once a socket is upgraded, the kernel is out of the message path: the plugin's handler is attached to the ws socket directly, so the difference is routing at the upgrade and a ping every 30 s.
+${verdict} ${spread} Once a socket is upgraded, the plugin's handler is attached to the ws socket directly; the kernel adds routing at the upgrade, a ping every 30 s and, per send, one look at the socket's buffered bytes (\`ctx.ws.send\` and the \`WS_MAX_BUFFERED_BYTES\` cap).
 `
 console.log(report)
 mkdirSync(join(root, 'bench/results'), { recursive: true })

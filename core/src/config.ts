@@ -23,6 +23,10 @@ export interface KernelConfig {
   wsPingIntervalMs: number
   /** Slow-client bounds of the kernel's HTTP and HTTPS listeners. */
   http: HttpLimits
+  /** Bytes a WebSocket may hold unsent for a peer that is not reading; past it the socket is closed with 1008. */
+  wsMaxBufferedBytes: number
+  /** Bytes a gRPC stream may hold unsent for a peer that is not reading; past it the call ends with RESOURCE_EXHAUSTED. */
+  grpcMaxBufferedBytes: number
   tlsCert: string | undefined
   tlsKey: string | undefined
   adminToken: string | undefined
@@ -83,6 +87,7 @@ export type KernelOverrides = Partial<Omit<KernelConfig, 'shutdown' | 'plugins' 
 const FILE_KEYS = new Set([
   'host', 'port', 'httpsPort', 'grpcPort', 'grpcsPort', 'wsMaxPayload', 'wsPingIntervalMs', 'tlsCert', 'tlsKey', 'adminToken', 'logLevel', 'logFile',
   'pluginsDir', 'dataDir', 'amqpUrl', 'amqpPrefetch', 'amqpRetryDelayMs', 'shutdown', 'drainTimeoutMs', 'watch', 'plugins', 'http', 'setup',
+  'wsMaxBufferedBytes', 'grpcMaxBufferedBytes',
 ])
 
 /** Finds and parses the config file: an explicit path, else armature.config.json or .ts in cwd. */
@@ -155,6 +160,8 @@ export async function loadKernelConfig(options: {
       maxBodyBytes: pick(o.http?.maxBodyBytes, 'HTTP_MAX_BODY_BYTES', 'http.maxBodyBytes', asIntUpTo(MAX_BODY_BYTES, 'the longest text a string can hold'), DEFAULT_MAX_BODY_BYTES, fileHttp.maxBodyBytes),
       maxJsonDepth: pick(o.http?.maxJsonDepth, 'HTTP_MAX_JSON_DEPTH', 'http.maxJsonDepth', asIntUpTo(MAX_JSON_DEPTH, 'deeper documents overflow JSON.stringify'), DEFAULT_MAX_JSON_DEPTH, fileHttp.maxJsonDepth),
     },
+    wsMaxBufferedBytes: pick(o.wsMaxBufferedBytes, 'WS_MAX_BUFFERED_BYTES', 'wsMaxBufferedBytes', asPositiveInt, 8 * 1024 * 1024),
+    grpcMaxBufferedBytes: pick(o.grpcMaxBufferedBytes, 'GRPC_MAX_BUFFERED_BYTES', 'grpcMaxBufferedBytes', asPositiveInt, 8 * 1024 * 1024),
     tlsCert: pick(o.tlsCert, 'TLS_CERT', 'tlsCert', asPath(cwd), undefined),
     tlsKey: pick(o.tlsKey, 'TLS_KEY', 'tlsKey', asPath(cwd), undefined),
     adminToken: pick(o.adminToken, 'ADMIN_TOKEN', 'adminToken', asString, undefined),

@@ -15,6 +15,7 @@ import { parseUses } from './dependencies.ts'
 import { loadProto, type ActiveCall, type GrpcRegistration } from './servers/grpc.ts'
 import type { ErrorAnswer, Interception } from './servers/intercept.ts'
 import type { WsHandler } from './servers/ws.ts'
+import { sendToSocket, writeToCall } from './servers/stream-writer.ts'
 import type { WebSocket } from 'ws'
 import type { QueuePort } from './queue/port.ts'
 import { existsSync, statSync } from 'node:fs'
@@ -184,6 +185,7 @@ export class Generation {
           }
           gen.grpc.services.push({ definition, implementation })
         },
+        write: writeToCall,
       },
       ws: {
         route(path, onConnection, options = {}) {
@@ -194,6 +196,7 @@ export class Generation {
           if (gen.wsRoutes.has(full)) throw new PluginError(gen.name, `ctx.ws.route: ${full} registered twice`)
           gen.wsRoutes.set(full, onConnection)
         },
+        send: sendToSocket,
       },
       queue,
       amqp: queue,

@@ -104,12 +104,13 @@ export class Kernel {
       host: config.host,
       port: config.grpcPort,
       tlsPort: config.grpcsPort,
+      maxBufferedBytes: config.grpcMaxBufferedBytes,
       onCall: (plugin, method, code) => grpcCalls.inc({ plugin, method, code }),
       ...(tracer ? { wrapHandler: (path, type, handler) => traceGrpcHandler(tracer, path, type, handler) } : {}),
     })
     this.queue = QueuePort.fromConfig(config, this.log, tracer && new QueueTracing(tracer))
     this.#http = new HttpProtocol(new HttpDispatcher(this.metrics, tracer && new HttpTracing(tracer)), admin(this.#adminPort()), stopMs)
-    this.#ws = new WsProtocol(new WsGateway({ log: this.log, maxPayload: config.wsMaxPayload, pingIntervalMs: config.wsPingIntervalMs }), stopMs)
+    this.#ws = new WsProtocol(new WsGateway({ log: this.log, maxPayload: config.wsMaxPayload, pingIntervalMs: config.wsPingIntervalMs, maxBufferedBytes: config.wsMaxBufferedBytes }), stopMs)
     this.#grpc = new GrpcProtocol(gateway, stopMs, ({ grpc, grpcs }) => Object.assign(this.addresses, { grpc, grpcs }))
     this.#protocols = [this.#http, this.#grpc, this.#ws, new QueueProtocol(this.queue, stopMs)]
     this.#lifecycle = new Lifecycle({

@@ -5,7 +5,8 @@ import type { Logger } from 'pino'
 import type { Tracer } from '@opentelemetry/api'
 import type { ConfigShape, ResolvedConfig } from './config-shape.ts'
 import type { PluginMetrics } from './metrics.ts'
-import type { GrpcObject, ServiceDefinition } from '@grpc/grpc-js'
+import type { GrpcObject, ServerDuplexStream, ServerWritableStream, ServiceDefinition } from '@grpc/grpc-js'
+import type { WebSocket } from 'ws'
 import type { WsHandler } from './servers/ws.ts'
 import type { PluginAmqp, PluginQueue } from './queue.ts'
 
@@ -53,11 +54,22 @@ export interface PluginGrpc {
   load(file: string | string[]): GrpcObject
   /** Serves a service on the kernel's gRPC port(s); handlers may return promises (a rejection answers INTERNAL). */
   service(definition: ServiceDefinition, implementation: Record<string, (...args: any[]) => unknown>): void
+  /**
+   * Writes one message to a server-streaming or bidi call, respecting backpressure: resolves when
+   * the stream can take more; rejects with StreamClosedError once the call is cancelled, ended or
+   * over GRPC_MAX_BUFFERED_BYTES (a handler that lets it propagate ends quietly).
+   */
+  write(call: ServerWritableStream<any, any> | ServerDuplexStream<any, any>, message: unknown): Promise<void>
 }
 
 export interface PluginWs {
   /** Accepts WebSocket upgrades at `<base><path>` (base defaults to `/<plugin name>`). */
   route(path: string, onConnection: WsHandler, options?: { base?: string }): void
+  /**
+   * Sends one message, respecting backpressure: resolves when the socket can take more; rejects
+   * with StreamClosedError once it is closed or closing (for one over WS_MAX_BUFFERED_BYTES, 1008).
+   */
+  send(socket: WebSocket, data: string | Buffer | ArrayBuffer | Buffer[]): Promise<void>
 }
 
 /** A dependency's state as the plugin sees it; `reason` says what is wrong when not ok. */

@@ -1,7 +1,7 @@
 // The echo plugin: one echo served over HTTP, gRPC, WebSocket and an AMQP request queue.
 import { definePlugin, grpc, HttpError, option } from '@armature/core'
 import { Hono } from 'hono'
-import { EchoInputError, echo, pause } from './src/echo.ts'
+import { EchoInputError, echo, overLimit, pause } from './src/echo.ts'
 
 export default definePlugin({
   name: 'echo',
@@ -14,6 +14,10 @@ export default definePlugin({
     workMs: option.duration(0, { max: 60_000 }),
     /** Longest wait GET /echo/slow accepts, in ms. */
     maxSlowMs: option.duration(60_000, { min: 1 }),
+    /** Most replies one ServerStream call may ask for. */
+    maxRepeat: option.int(100_000, { min: 1 }),
+    /** Longest ServerStream interval_ms, in ms (at most setTimeout's longest wait). */
+    maxIntervalMs: option.duration(60_000, { max: 2_147_483_647 }),
   },
   async setup(ctx) {
     const { generation } = ctx
@@ -36,11 +40,15 @@ export default definePlugin({
 
     ctx.ws.route('/ws', (socket) => {
       socket.on('message', (data, isBinary) => {
+        let reply: string
         try {
-          socket.send(JSON.stringify(echo(isBinary ? Buffer.from(data as Buffer).toString('base64') : String(data), generation, ++sequence)))
+          reply = JSON.stringify(echo(isBinary ? Buffer.from(data as Buffer).toString('base64') : String(data), generation, ++sequence))
         } catch (error) {
-          socket.send(JSON.stringify({ error: (error as Error).message }))
+          reply = JSON.stringify({ error: (error as Error).message })
         }
+        // Not awaited: replies keep pace with requests, and a client that stops reading is
+        // closed by the kernel (1008, WS_MAX_BUFFERED_BYTES).
+        ctx.ws.send(socket, reply).catch(gone)
       })
     })
 
@@ -55,15 +63,42 @@ export default definePlugin({
       },
       async ServerStream(call: grpc.ServerWritableStream<{ message: string; repeat: number; interval_ms: number }, unknown>) {
         const { message, repeat, interval_ms } = call.request
-        for (let i = 1; i <= repeat && !call.cancelled && call.writable; i++) {
-          call.write(echo(message, generation, i))
-          if (i < repeat) await pause(interval_ms, ctx.signal)
+        const refused =
+          overLimit('repeat', repeat, ctx.config.maxRepeat, 'ECHO_MAX_REPEAT') ??
+          overLimit('interval_ms', interval_ms, ctx.config.maxIntervalMs, 'ECHO_MAX_INTERVAL_MS') ??
+          inputError(() => echo(message, generation))
+        if (refused) return void call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: refused })
+        // A wait between replies ends early when the call does or the plugin stops.
+        const over = new AbortController()
+        const stop = () => over.abort()
+        call.once('close', stop)
+        ctx.signal.addEventListener('abort', stop, { once: true })
+        try {
+          for (let i = 1; i <= repeat && !over.signal.aborted; i++) {
+            // Waits while the client is not reading; rejects (ending this handler) once the call is over.
+            await ctx.grpc.write(call, echo(message, generation, i))
+            if (i < repeat) await pause(interval_ms, over.signal)
+          }
+        } finally {
+          ctx.signal.removeEventListener('abort', stop)
         }
-        if (call.writable) call.end()
+        if (call.destroyed) return
+        if (ctx.signal.aborted) call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'the echo plugin is stopping' })
+        else call.end()
       },
       Bidi(call: grpc.ServerDuplexStream<{ message: string }, unknown>) {
         let i = 0
-        call.on('data', (request: { message: string }) => call.write(echo(request.message, generation, ++i)))
+        call.on('data', (request: { message: string }) => {
+          let reply
+          try {
+            reply = echo(request.message, generation, ++i)
+          } catch (error) {
+            return void call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: (error as Error).message })
+          }
+          // Not awaited: replies keep pace with requests, and a client that stops reading is
+          // ended by the kernel (RESOURCE_EXHAUSTED, GRPC_MAX_BUFFERED_BYTES).
+          ctx.grpc.write(call, reply).catch(gone)
+        })
         call.on('end', () => call.end())
       },
     })
@@ -79,6 +114,20 @@ export default definePlugin({
     }
   },
 })
+
+/** For a reply not awaited: its rejection (StreamClosedError) only says the peer is gone. */
+function gone(): void {}
+
+/** The message of an EchoInputError `make` throws, or undefined. */
+function inputError(make: () => unknown): string | undefined {
+  try {
+    make()
+    return undefined
+  } catch (error) {
+    if (error instanceof EchoInputError) return error.message
+    throw error
+  }
+}
 
 function answer(make: () => unknown): Response {
   try {

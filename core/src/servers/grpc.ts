@@ -1,11 +1,16 @@
 // gRPC and gRPCs on one grpc-js Server, with stable per-method handlers that dispatch to
 // the current plugin generation: a reload re-registers handlers, never restarts the server.
-// Health (grpc.health.v1) and server reflection are served beside the plugins' services.
+// Health (grpc.health.v1) and server reflection are served beside the plugins' services, and
+// reflection lists all of them. Every stream's outbound bytes are capped (grpc-stream-cap.ts).
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import * as grpc from '@grpc/grpc-js'
 import { loadSync, type PackageDefinition } from '@grpc/proto-loader'
 import { ReflectionService } from '@grpc/reflection'
-import { HealthImplementation } from 'grpc-health-check'
+import { HealthImplementation, protoPath as healthProto } from 'grpc-health-check'
 import type { Logger } from 'pino'
+import { capStream, passBytes } from './grpc-stream-cap.ts'
+import { StreamClosedError } from './stream-writer.ts'
 
 export type GrpcImplementation = Record<string, (...args: any[]) => unknown>
 
@@ -18,6 +23,7 @@ export interface GrpcRegistration {
 /** The serving side of one generation, as the gateway sees it. */
 export interface GrpcOwner {
   readonly name: string
+  readonly log: Logger
   readonly grpc: GrpcRegistration
   enter(): void
   leave(): void
@@ -44,6 +50,8 @@ export interface GrpcGatewayOptions {
   port: number
   tlsPort: number
   tls?: { cert: Buffer; key: Buffer }
+  /** Bytes a stream may hold for a peer that is not reading (GRPC_MAX_BUFFERED_BYTES). */
+  maxBufferedBytes: number
   onCall?: (plugin: string, method: string, code: grpc.status) => void
   /** Wraps each method's stable handler once, at registration (tracing puts a span around every call). */
   wrapHandler?: (path: string, type: MethodType, handler: grpc.UntypedHandleCall) => grpc.UntypedHandleCall
@@ -63,7 +71,12 @@ export class GrpcGateway {
   #stopping = false
 
   constructor(readonly options: GrpcGatewayOptions) {
-    this.health.addToServer(this.server)
+    // The kernel's own services go through the same stream cap as the plugins'.
+    this.health.addToServer({
+      addService: (definition: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation) => {
+        for (const [name, method] of Object.entries(definition)) this.#registerKernelMethod(method, handlerOf(implementation, name, method))
+      },
+    })
     // Reflection is served through stable handlers too, so it can follow the services.
     this.#installReflection([])
   }
@@ -100,8 +113,9 @@ export class GrpcGateway {
           next.set(method.path, { owner, handler: implementation[methodName]!, service })
           // (Re)register with this generation's codecs: calls already running keep theirs.
           this.server.unregister(method.path)
-          const handler = this.#dispatcher(method.path, methodType(method))
-          this.server.register(method.path, this.options.wrapHandler?.(method.path, methodType(method), handler) ?? handler, method.responseSerialize, method.requestDeserialize, methodType(method))
+          const serialize = passBytes(method.responseSerialize)
+          const handler = this.#dispatcher(method.path, methodType(method), serialize)
+          this.server.register(method.path, this.options.wrapHandler?.(method.path, methodType(method), handler) ?? handler, serialize, method.requestDeserialize, methodType(method))
           this.#registered.add(method.path)
         }
       }
@@ -140,7 +154,7 @@ export class GrpcGateway {
     this.server.forceShutdown()
   }
 
-  #dispatcher(path: string, type: MethodType) {
+  #dispatcher(path: string, type: MethodType, serialize: (value: unknown) => Buffer) {
     const gateway = this
     const unimplemented = { code: grpc.status.UNIMPLEMENTED, details: `${path} is not served by any running plugin` }
     switch (type) {
@@ -193,14 +207,29 @@ export class GrpcGateway {
           call.once('finish', () => release(grpc.status.OK))
           call.once('cancelled', () => release(grpc.status.CANCELLED))
           call.once('close', () => release(grpc.status.OK))
+          gateway.#cap(call, serialize, path, owner.log, () => release(grpc.status.RESOURCE_EXHAUSTED))
           gateway.#invoke(entry, (error) => call.emit('error', error), call)
         }
     }
   }
 
+  /** Caps a stream's outbound bytes; going over is logged and ends the call with RESOURCE_EXHAUSTED. */
+  #cap(call: grpc.ServerWritableStream<any, any> | grpc.ServerDuplexStream<any, any>, serialize: (value: unknown) => Buffer, path: string, log: Logger, overflowed?: () => void): void {
+    capStream(call, serialize, {
+      maxBytes: this.options.maxBufferedBytes,
+      onOverflow: (details) => {
+        overflowed?.()
+        log.warn(`grpc ${path} from ${call.getPeer()} ended with RESOURCE_EXHAUSTED: ${details}`)
+      },
+      onSerializeError: (error) => log.error(`grpc ${path}: a reply could not be serialized: ${(error as Error)?.message ?? error}`),
+    })
+  }
+
   /** Runs a plugin handler; a throw or a rejected promise becomes INTERNAL, never a crash. */
   #invoke(entry: MethodEntry, fail: (error: grpc.ServiceError) => void, ...args: unknown[]): void {
     const internal = (error: unknown) => {
+      // A write to a call that is already over (ctx.grpc.write rejecting) ends a handler quietly.
+      if (error instanceof StreamClosedError) return entry.owner.log.debug(`grpc stream ended: ${error.message}`)
       this.options.log.error({ plugin: entry.owner.name }, `grpc handler failed: ${(error as Error)?.message ?? error}`)
       fail({ code: grpc.status.INTERNAL, details: 'internal error' } as grpc.ServiceError)
     }
@@ -212,23 +241,61 @@ export class GrpcGateway {
     }
   }
 
+  /** Reflection describes the plugins' services and the kernel's own (health, reflection), as grpc-go servers do. */
   #installReflection(packages: PackageDefinition[]): void {
-    const merged: PackageDefinition = Object.assign({}, ...packages)
+    const merged: PackageDefinition = Object.assign({}, kernelPackages(), ...packages)
     const captured: Record<string, (...args: any[]) => unknown> = {}
     new ReflectionService(merged).addToServer({
       addService: (definition: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation) => {
         for (const [name, method] of Object.entries(definition)) {
-          captured[method.path] = implementation[name] as (...args: any[]) => unknown
+          captured[method.path] = handlerOf(implementation, name, method)
           if (!this.#registered.has(method.path)) {
             const path = method.path
-            this.server.register(path, (...args: unknown[]) => this.#reflection[path]!(...args), method.responseSerialize, method.requestDeserialize, methodType(method))
-            this.#registered.add(path)
+            this.#registerKernelMethod(method, (...args: unknown[]) => this.#reflection[path]!(...args))
           }
         }
       },
     })
     this.#reflection = captured
   }
+
+  /** Registers one of the kernel's own methods; its streams get the same cap as a plugin's. */
+  #registerKernelMethod(method: grpc.MethodDefinition<any, any>, handler: (...args: any[]) => unknown): void {
+    const type = methodType(method)
+    const serialize = passBytes(method.responseSerialize)
+    const capped =
+      type === 'serverStream' || type === 'bidi'
+        ? (call: grpc.ServerWritableStream<any, any>) => {
+            this.#cap(call, serialize, method.path, this.options.log)
+            return handler(call)
+          }
+        : handler
+    this.server.register(method.path, capped, serialize, method.requestDeserialize, type)
+    this.#registered.add(method.path)
+  }
+}
+
+/** A service's handler for a method, found by name or original (proto) name, as grpc-js's addService does. */
+function handlerOf(implementation: grpc.UntypedServiceImplementation, name: string, method: grpc.MethodDefinition<any, any>): (...args: any[]) => unknown {
+  const handler = (implementation[name] ?? (method.originalName ? implementation[method.originalName] : undefined)) as ((...args: any[]) => unknown) | undefined
+  if (!handler) throw new Error(`no handler for ${method.path}`)
+  return handler.bind(implementation)
+}
+
+let kernelPackageCache: PackageDefinition | undefined
+
+/** The descriptors of the services the kernel itself serves, for reflection. */
+function kernelPackages(): PackageDefinition {
+  if (kernelPackageCache) return kernelPackageCache
+  const require = createRequire(import.meta.url)
+  const reflectionProtos = join(dirname(require.resolve('@grpc/reflection')), '../proto')
+  const healthRoot = healthProto.slice(0, -'health/v1/health.proto'.length)
+  const options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true }
+  kernelPackageCache = {
+    ...loadSync('health/v1/health.proto', { ...options, includeDirs: [healthRoot] }),
+    ...loadSync(['grpc/reflection/v1/reflection.proto', 'grpc/reflection/v1alpha/reflection.proto'], { ...options, includeDirs: [reflectionProtos] }),
+  }
+  return kernelPackageCache
 }
 
 export type MethodType = 'unary' | 'clientStream' | 'serverStream' | 'bidi'

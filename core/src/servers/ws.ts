@@ -1,11 +1,14 @@
 // WebSocket on the HTTP and HTTPS upgrade (ws, noServer), routed by path to the current
-// plugin generation, with ping/pong liveness and a stop that says "going away" (1001).
+// plugin generation, with ping/pong liveness, a cap on bytes waiting for a peer that does not
+// read (1008), and a stop that says "going away" (1001).
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Logger } from 'pino'
+import { StreamClosedError } from './stream-writer.ts'
 
-export type WsHandler = (socket: WebSocket, request: IncomingMessage) => void
+/** Called per accepted socket; a returned promise that rejects closes the socket with 1011 and is logged. */
+export type WsHandler = (socket: WebSocket, request: IncomingMessage) => void | Promise<void>
 
 /** A generation's side of the gateway: its routes and the sockets it accepted. */
 export interface WsOwner {
@@ -19,11 +22,22 @@ export interface WsGatewayOptions {
   log: Logger
   maxPayload: number
   pingIntervalMs: number
+  /** Bytes a socket may hold unsent before a send closes it with 1008 (WS_MAX_BUFFERED_BYTES). */
+  maxBufferedBytes: number
 }
 
 /** Close codes used by the kernel. */
 export const WS_GOING_AWAY = 1001
 export const WS_SERVICE_RESTART = 1012
+/**
+ * A peer that lets more than WS_MAX_BUFFERED_BYTES pile up unread is closed with 1008 (policy
+ * violation): the fault is the peer's, and 1013 (try again later) would invite it to reconnect
+ * and do the same.
+ */
+export const WS_NOT_READING = 1008
+
+/** How long a socket closed for not reading may take to finish the close before it is terminated. */
+export const OVERFLOW_CLOSE_GRACE_MS = 5000
 
 export class WsGateway {
   readonly wss: WebSocketServer
@@ -74,14 +88,23 @@ export class WsGateway {
       }
       this.#alive.set(ws, true)
       ws.on('pong', () => this.#alive.set(ws, true))
+      capSends(ws, this.options.maxBufferedBytes, (bytes) =>
+        current.log.warn(`websocket ${path} from ${peerOf(request)} closed with ${WS_NOT_READING}: ${bytes} bytes waiting for a peer that is not reading, over WS_MAX_BUFFERED_BYTES (${this.options.maxBufferedBytes})`),
+      )
       current.wsSockets.add(ws)
       ws.once('close', () => current.wsSockets.delete(ws))
       ws.on('error', (error) => current.log.debug(`websocket error on ${path}: ${error.message}`))
+      const failed = (error: unknown) => {
+        // A send to a socket that is already gone (ctx.ws.send rejecting) ends a handler quietly.
+        if (error instanceof StreamClosedError) return current.log.debug(`websocket ${path} ended: ${error.message}`)
+        current.log.error(`websocket handler for ${path} failed: ${(error as Error)?.message ?? error}`)
+        if (ws.readyState === ws.OPEN) ws.close(1011)
+      }
       try {
-        current.wsRoutes.get(path)!(ws, request)
+        const result = current.wsRoutes.get(path)!(ws, request)
+        if (result && typeof (result as Promise<void>).then === 'function') (result as Promise<void>).catch(failed)
       } catch (error) {
-        current.log.error(`websocket handler for ${path} failed: ${(error as Error).message}`)
-        ws.close(1011)
+        failed(error)
       }
     })
   }
@@ -106,6 +129,25 @@ export class WsGateway {
   }
 }
 
+/**
+ * Wraps a socket's send: a send that finds more than `maxBytes` waiting closes the socket with
+ * 1008 instead (ws then answers that send's callback with an error), and a peer that does not
+ * finish the close within the grace is terminated.
+ */
+function capSends(socket: WebSocket, maxBytes: number, onOverflow: (bytes: number) => void): void {
+  const send = socket.send as (...args: unknown[]) => void
+  socket.send = function cappedSend(...args: unknown[]): void {
+    if (socket.readyState === socket.OPEN && socket.bufferedAmount > maxBytes) {
+      onOverflow(socket.bufferedAmount)
+      socket.close(WS_NOT_READING, 'not reading: over WS_MAX_BUFFERED_BYTES')
+      const terminate = setTimeout(() => socket.terminate(), OVERFLOW_CLOSE_GRACE_MS)
+      terminate.unref()
+      socket.once('close', () => clearTimeout(terminate))
+    }
+    send.apply(socket, args)
+  } as WebSocket['send']
+}
+
 function closeAll(sockets: WebSocket[], code: number, reason: string): Promise<void> {
   return Promise.all(
     sockets.map(
@@ -117,6 +159,11 @@ function closeAll(sockets: WebSocket[], code: number, reason: string): Promise<v
         }),
     ),
   ).then(() => undefined)
+}
+
+function peerOf(request: IncomingMessage): string {
+  const { remoteAddress, remotePort } = request.socket
+  return remoteAddress?.includes(':') ? `[${remoteAddress}]:${remotePort}` : `${remoteAddress}:${remotePort}`
 }
 
 function reject(socket: Duplex, status: number, text: string): void {

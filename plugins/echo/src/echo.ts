@@ -19,6 +19,14 @@ export function echo(message: unknown, generation: number, sequence = 0): EchoRe
   return { message, generation, sequence }
 }
 
+/**
+ * Refuses a stream request field past its limit: the message names the field, the value, the
+ * limit and the setting that raises it. Undefined when the value is within the limit.
+ */
+export function overLimit(field: string, value: number, max: number, setting: string): string | undefined {
+  return value > max ? `${field} ${value} is over the limit of ${max} (${setting})` : undefined
+}
+
 /** Waits `ms`, or less if the signal aborts first. */
 export function pause(ms: number, signal?: AbortSignal): Promise<void> {
   if (ms <= 0) return Promise.resolve()

@@ -77,21 +77,29 @@ test('gRPC: unary, server stream, bidi; health SERVING overall and per service',
   health.close()
 })
 
-test('gRPC reflection lists the services', async () => {
+test('gRPC reflection lists every service the server answers and describes the kernel ones', async () => {
   const { loadSync } = await import('@grpc/proto-loader')
   const def = loadSync(join(import.meta.dirname, '../../../node_modules/@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto'), { keepCase: true, defaults: true })
   const Reflection = (grpc.loadPackageDefinition(def) as any).grpc.reflection.v1.ServerReflection
   const client = new Reflection(grpcAddress(), grpc.credentials.createInsecure())
   const call = client.ServerReflectionInfo()
-  const answer = new Promise<any>((resolve, reject) => {
-    call.on('data', resolve)
-    call.on('error', reject)
-  })
-  call.write({ list_services: '' })
-  const names = (await answer).list_services_response.service.map((s: any) => s.name)
-  call.end()
-  client.close()
-  assert.ok(names.includes('armature.echo.Echo'), names.join(','))
+  const answers: any[] = []
+  call.on('data', (answer: any) => answers.push(answer))
+  call.on('error', () => undefined)
+  try {
+    call.write({ list_services: '' })
+    await waitFor(() => answers.length === 1, { what: 'the service list' })
+    const names = answers[0].list_services_response.service.map((s: any) => s.name).sort()
+    assert.equal(names, ['armature.echo.Echo', 'grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection'])
+    // What `grpcurl describe grpc.health.v1.Health` asks for.
+    call.write({ file_containing_symbol: 'grpc.health.v1.Health' })
+    await waitFor(() => answers.length === 2, { what: 'the health descriptor' })
+    assert.ok(answers[1].file_descriptor_response, JSON.stringify(answers[1].error_response))
+    assert.ok(answers[1].file_descriptor_response.file_descriptor_proto.length >= 1)
+  } finally {
+    call.end()
+    client.close()
+  }
 })
 
 test('WebSocket: echo, unknown path 404, maxPayload enforced', async () => {

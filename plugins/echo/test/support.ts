@@ -1,7 +1,10 @@
 // Clients for the echo plugin's protocols, shared by its tests.
+import { cpSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as grpc from '@grpc/grpc-js'
 import { loadSync } from '@grpc/proto-loader'
+import { waitFor, type ChildKernel } from '@armature/testing'
 
 export const ECHO_DIR = join(import.meta.dirname, '..')
 
@@ -39,4 +42,41 @@ export function serverStream(client: any, request: { message: string; repeat: nu
     call.on('error', () => undefined)
   })
   return { messages, done, call }
+}
+
+/** A drop-in folder holding a copy of the echo plugin (without its tests), for a child kernel. */
+export function echoDropIn(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'echo-plugins-'))
+  cpSync(ECHO_DIR, join(dir, 'echo'), { recursive: true, filter: (src) => !src.includes('node_modules') && !src.includes('/test') })
+  return dir
+}
+
+/** The gRPC address a child kernel logged. */
+export async function grpcAddressOf(k: ChildKernel): Promise<string> {
+  const line = await waitFor(() => k.messages().find((m) => m.startsWith('grpc listening on ')), { what: 'the grpc address' })
+  return line.slice('grpc listening on '.length)
+}
+
+/** True when /healthz answers 200 within a second. */
+export async function healthy(url: string): Promise<boolean> {
+  try {
+    return (await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) })).status === 200
+  } catch {
+    return false
+  }
+}
+
+/** A sample's value from /metrics (0 when absent). */
+export async function metric(url: string, series: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text()
+  const line = text.split('\n').find((l) => l.startsWith(series + ' '))
+  return line ? Number(line.slice(series.length + 1)) : 0
+}
+
+/** SIGTERM, then SIGKILL if the child has not exited within `graceMs` (a wedged kernel never would). */
+export async function stopChild(k: ChildKernel, graceMs = 15_000): Promise<void> {
+  k.child.kill('SIGTERM')
+  const killer = setTimeout(() => k.child.kill('SIGKILL'), graceMs)
+  await k.exited
+  clearTimeout(killer)
 }

@@ -5,20 +5,18 @@ import * as assert from 'uvu/assert'
 import { readFileSync } from 'node:fs'
 import * as grpc from '@grpc/grpc-js'
 import WebSocket from 'ws'
-import { spawnKernel, waitFor, type ChildKernel } from '@armature/testing'
-import { echoClient, echoDropIn, grpcAddressOf, healthy, metric, stopChild } from './support.ts'
+import { waitFor } from '@armature/testing'
+import { echoClient, healthy, metric, spawnEcho, stopChild } from './support.ts'
 
 const MESSAGE = 'x'.repeat(60_000)
 /** Far more than the caps: each flooding client offers up to this many replies' worth. */
 const MAX_MESSAGES = 1000
 const GROWTH_LIMIT = 200 * 1024 * 1024
 
-let k: ChildKernel
-let address: string
+let k: Awaited<ReturnType<typeof spawnEcho>>
 
 test.before(async () => {
-  k = await spawnKernel({ args: ['--plugins', echoDropIn()], env: { GRPC_PORT: '0' } })
-  address = await grpcAddressOf(k)
+  k = await spawnEcho()
 })
 test.after(() => stopChild(k))
 
@@ -52,7 +50,7 @@ async function floodWs(ws: WebSocket, enough: () => boolean): Promise<void> {
 }
 
 async function warmUp(): Promise<void> {
-  const client = echoClient(address)
+  const client = echoClient(k.grpcAddress)
   await new Promise((resolve, reject) => client.Unary({ message: 'warm' }, (e: unknown, r: unknown) => (e ? reject(e) : resolve(r))))
   client.close()
   const ws = new WebSocket(`${k.url.replace('http', 'ws')}/echo/ws`)
@@ -105,7 +103,7 @@ test('4 WebSocket clients that never read are closed with 1008; RSS stays bounde
 test('gRPC Bidi clients that never read end with RESOURCE_EXHAUSTED; RSS stays bounded', async () => {
   const before = overflows('grpc')
   const watch = watchRss(k.child.pid!)
-  const client = echoClient(address)
+  const client = echoClient(k.grpcAddress)
   const clients = [0, 1].map(() => {
     const call = client.Bidi() as grpc.ClientDuplexStream<{ message: string }, unknown>
     // Reads the first reply, then stops: grpc-js stops reading the HTTP/2 stream, so flow control

@@ -3,15 +3,13 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import * as grpc from '@grpc/grpc-js'
-import { spawnKernel, waitFor, type ChildKernel } from '@armature/testing'
-import { echoClient, echoDropIn, grpcAddressOf, healthy, metric, stopChild } from './support.ts'
+import { waitFor } from '@armature/testing'
+import { echoClient, healthy, metric, spawnEcho, stopChild } from './support.ts'
 
-let k: ChildKernel
-let address: string
+let k: Awaited<ReturnType<typeof spawnEcho>>
 
 test.before(async () => {
-  k = await spawnKernel({ args: ['--plugins', echoDropIn()], env: { GRPC_PORT: '0' } })
-  address = await grpcAddressOf(k)
+  k = await spawnEcho()
 })
 test.after(() => stopChild(k))
 
@@ -25,7 +23,7 @@ function rawServerStream(client: grpc.Client, bytes: Buffer): Promise<{ code: nu
 }
 
 test('repeat = 2^32-1 with interval 0 answers INVALID_ARGUMENT naming the limit; /healthz keeps answering', async () => {
-  const client = new grpc.Client(address, grpc.credentials.createInsecure())
+  const client = new grpc.Client(k.grpcAddress, grpc.credentials.createInsecure())
   try {
     // message "x", repeat 4294967295, interval_ms 0 (omitted)
     const status = await rawServerStream(client, Buffer.from('0a0178' + '10ffffffff0f', 'hex'))
@@ -42,7 +40,7 @@ test('repeat = 2^32-1 with interval 0 answers INVALID_ARGUMENT naming the limit;
 })
 
 test('a client that stops reading: the stream waits, /healthz answers, the deadline ends the call', async () => {
-  const client = echoClient(address)
+  const client = echoClient(k.grpcAddress)
   try {
     const call = client.ServerStream({ message: 'x'.repeat(1000), repeat: 100_000, interval_ms: 0 }, { deadline: Date.now() + 4000 })
     let received = 0

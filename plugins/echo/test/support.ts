@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as grpc from '@grpc/grpc-js'
 import { loadSync } from '@grpc/proto-loader'
-import { waitFor, type ChildKernel } from '@armature/testing'
+import { spawnKernel, waitFor, type ChildKernel } from '@armature/testing'
 
 export const ECHO_DIR = join(import.meta.dirname, '..')
 
@@ -71,6 +71,12 @@ export async function metric(url: string, series: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text()
   const line = text.split('\n').find((l) => l.startsWith(series + ' '))
   return line ? Number(line.slice(series.length + 1)) : 0
+}
+
+/** A child kernel serving only the echo plugin, with its gRPC address. */
+export async function spawnEcho(): Promise<ChildKernel & { grpcAddress: string }> {
+  const k = await spawnKernel({ args: ['--plugins', echoDropIn()], env: { GRPC_PORT: '0' } })
+  return Object.assign(k, { grpcAddress: await grpcAddressOf(k) })
 }
 
 /** SIGTERM, then SIGKILL if the child has not exited within `graceMs` (a wedged kernel never would). */

@@ -12,6 +12,7 @@ import type { Env } from './config.ts'
 import { isErrorStatus, PluginError } from './errors.ts'
 import { bodyReaders, type BodyLimits } from './http/body.ts'
 import { parseUses } from './dependencies.ts'
+import type { KeptResources } from './kept.ts'
 import { loadProto, type ActiveCall, type GrpcRegistration } from './servers/grpc.ts'
 import type { ErrorAnswer, Interception } from './servers/intercept.ts'
 import type { WsHandler } from './servers/ws.ts'
@@ -39,6 +40,8 @@ export interface GenerationDeps {
   lookup(name: string): { found: boolean; api: unknown }
   /** The kernel's operations; the generation hands out only those the definition declares. */
   operations: PluginOperations
+  /** Resources kept across this plugin's generations (ctx.keep). */
+  kept: KeptResources
 }
 
 export class Generation {
@@ -200,6 +203,16 @@ export class Generation {
       },
       queue,
       amqp: queue,
+      async keep(key, open, close, options = {}) {
+        if (typeof key !== 'string' || !key) throw new PluginError(gen.name, 'ctx.keep: key must be a non-empty string')
+        if (typeof open !== 'function' || typeof close !== 'function') throw new PluginError(gen.name, `ctx.keep('${key}'): open and close must be functions`)
+        const id = `${gen.name}\u0000${key}`
+        // Registered first, so a setup that fails after this still lets go of it.
+        ctx.onStop(`close ${key}`, () => deps.kept.release(id, gen), { phase: Phase.Egress, timeoutMs: 5000, ...options })
+        const { value, reused } = await deps.kept.acquire(id, gen, open, close)
+        if (reused) gen.log.debug(`ctx.keep('${key}'): the value the previous generation kept`)
+        return value
+      },
       onStop(name: string, fn: () => unknown, options: StopOptions = {}) {
         if (typeof fn !== 'function') throw new PluginError(gen.name, `onStop('${name}'): fn must be a function`)
         const id = `plugin:${gen.name}:${name}`
@@ -290,7 +303,10 @@ export const answerError: ErrorAnswer = (error, c, log) => {
   // HttpError, or any error that says which status it means: answered as JSON with its headers.
   if (isErrorStatus(withResponse.status)) {
     const status = withResponse.status
-    if (status >= 500) log.error({ err: error, path: c.req.path }, `${status} in ${c.req.method} ${c.req.path}: ${error.message}`)
+    // A 500 is a bug and is logged with its stack; 502-504 name an outage or a timeout, which the
+    // plugin reports once (ctx.health), so each request that meets it is only a debug line.
+    if (status === 500) log.error({ err: error, path: c.req.path }, `${status} in ${c.req.method} ${c.req.path}: ${error.message}`)
+    else if (status > 500) log.debug(`${status} in ${c.req.method} ${c.req.path}: ${error.message}`)
     const field = typeof withResponse.field === 'string' ? { field: withResponse.field } : {}
     return c.json({ error: error.message, ...field }, status as 400, headersOf(withResponse.headers))
   }

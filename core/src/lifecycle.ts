@@ -13,6 +13,7 @@ import type { KernelMetrics } from './metrics.ts'
 import type { PluginDefinition, PluginOperations } from './plugin.ts'
 import type { Protocol } from './protocol.ts'
 import { queueProvidersFirst } from './queue/provider.ts'
+import { KeptResources } from './kept.ts'
 import type { PluginRegistry, PluginSlot } from './registry.ts'
 import { runStop } from './shutdown.ts'
 import type { Tracing } from './tracing/provider.ts'
@@ -55,6 +56,8 @@ export class Lifecycle {
   #queue: Promise<unknown> = Promise.resolve()
   /** Generations set up but not yet swapped in, visible to ctx.use of their dependents. */
   readonly #pending = new Map<string, Generation>()
+  /** What plugins keep across their generations (ctx.keep). */
+  readonly #kept = new KeptResources()
 
   constructor(deps: LifecycleDeps) {
     this.#d = deps
@@ -361,6 +364,7 @@ export class Lifecycle {
           return provider ? { found: true, api: provider.api } : { found: false, api: undefined }
         },
         operations: this.#d.operations,
+        kept: this.#kept,
       })
       return gen
     } catch (error) {

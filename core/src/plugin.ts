@@ -140,6 +140,12 @@ export interface PluginContext<C extends ConfigShape = ConfigShape> {
   readonly amqp: PluginAmqp
   /** The folder (or file) the plugin was loaded from. */
   readonly dir: string
+  /**
+   * A resource that outlives generations: the first generation opens it, each next one gets the
+   * same value back, and `close` runs (as this plugin's stop entry `close <key>`, default phase
+   * Egress) once the last generation holding it stops. Use it for pools, embedded stores, logs.
+   */
+  keep<T>(key: string, open: () => T | Promise<T>, close: (value: T) => unknown, options?: StopOptions): Promise<T>
   /** Registers a stop entry that runs when this generation stops; the returned function withdraws it. */
   onStop(name: string, fn: () => unknown | Promise<unknown>, options?: StopOptions): () => void
   /** Publishes this plugin's API for the plugins that declare it in `uses`. */

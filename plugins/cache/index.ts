@@ -3,7 +3,6 @@ import { checkBearer, definePlugin, option, Phase } from '@armature/core'
 import { Cache } from './src/cache.ts'
 import { createApp } from './src/controllers/app.ts'
 import { FSYNC_POLICIES } from './src/fsync-policy.ts'
-import { leaseCache } from './src/shared-cache.ts'
 
 export default definePlugin({
   name: 'cache',
@@ -31,19 +30,20 @@ export default definePlugin({
     const redisUrl = config.redisUrl || ctx.env.REDIS_URL || ''
     const dataDir = ctx.kernel.dataDir
 
-    const lease = await leaseCache(dataDir, () =>
-      Cache.open({
-        dataDir,
-        fsync,
-        redisUrl,
-        redisPrefix: config.redisPrefix,
-        snapshotEveryMs: config.snapshotEveryMs,
-        dumpEveryMs: config.dumpEveryMs,
-        log: ctx.log,
-      }),
+    // One open store for every generation: a reload must not open the folder's log a second time.
+    // It closes with the last generation, at Flush (ingress has stopped, so the final dump sees
+    // every acknowledged write), then Redis, then the file log.
+    const cache = await ctx.keep(
+      'store',
+      () => Cache.open({ dataDir, fsync, redisUrl, redisPrefix: config.redisPrefix, snapshotEveryMs: config.snapshotEveryMs, dumpEveryMs: config.dumpEveryMs, log: ctx.log }),
+      async (store) => {
+        const complete = await store.finalDump()
+        if (store.redisConfigured && !complete) ctx.log.warn({ seq: store.store.seq }, 'final Redis dump incomplete; the file holds every write')
+        await store.closeRedis()
+        await store.closeFile()
+      },
+      { phase: Phase.Flush, timeoutMs: 8000 },
     )
-    const { cache } = lease
-    if (lease.reused) ctx.log.info({ seq: cache.store.seq }, 'reusing the open store of the previous generation')
 
     const mutations = ctx.metrics.counter('mutations_total', 'Acknowledged mutations by kind', ['kind'])
     const documents = ctx.metrics.gauge('documents', 'Documents held in memory')
@@ -61,20 +61,6 @@ export default definePlugin({
     })
     ctx.http.route(app)
 
-    // Ingress has stopped by Flush, so the final dump sees every acknowledged write.
-    let last = false
-    ctx.onStop(
-      'final redis dump',
-      async () => {
-        last = lease.release()
-        if (!last) return void (await cache.dumpToRedis())
-        const complete = await cache.finalDump()
-        if (cache.redisConfigured && !complete) ctx.log.warn({ seq: cache.store.seq }, 'final Redis dump incomplete; the file holds every write')
-      },
-      { phase: Phase.Flush, timeoutMs: 5000 },
-    )
-    ctx.onStop('close redis', () => (last ? cache.closeRedis() : undefined), { phase: Phase.Egress })
-    ctx.onStop('close file log', () => (last ? cache.closeFile() : undefined), { phase: Phase.Final })
     ctx.provide(cache)
   },
 })

@@ -36,20 +36,20 @@ export default definePlugin({
     const url = config.url || ctx.env.DATABASE_URL || ''
     const dataDir = url ? '' : ctx.kernel.dataDir
     const pglite = { sharedBuffers: config.pgliteSharedBuffers, workMem: config.pgliteWorkMem, maintenanceWorkMem: config.pgliteMaintenanceWorkMem }
-    const started = Date.now()
-    const opened = await openDatabase({ url, dataDir, poolSize: config.poolSize, connectTimeoutMs: config.connectTimeoutMs, pglite, signal: ctx.signal })
-    ctx.log.info(
-      {
-        kind: opened.database.kind,
-        where: url ? redact(url) : dataDir,
-        reused: opened.reused,
-        ...(opened.createdCluster ? { initdbMs: Math.round(opened.createdCluster.ms) } : {}),
-        ms: Date.now() - started,
+    // One pool (or embedded instance) for every generation: a reload does not reopen it, and PGlite
+    // must never be opened twice on one folder. Closed at Egress, after the users have flushed.
+    const opened = await ctx.keep(
+      'database',
+      async () => {
+        const started = Date.now()
+        const database = await openDatabase({ url, dataDir, poolSize: config.poolSize, connectTimeoutMs: config.connectTimeoutMs, pglite, signal: ctx.signal })
+        const initdb = database.createdCluster ? { initdbMs: Math.round(database.createdCluster.ms) } : {}
+        ctx.log.info({ kind: database.database.kind, where: url ? redact(url) : dataDir, ...initdb, ms: Date.now() - started }, 'database ready')
+        return database
       },
-      'database ready',
+      (database) => database.close(),
+      { phase: Phase.Egress, timeoutMs: 5000 },
     )
-    // Egress: by then every plugin that uses the database has flushed (Flush phase).
-    ctx.onStop('close database', () => opened.close(), { phase: Phase.Egress, timeoutMs: 5000 })
     ctx.provide(opened.database)
   },
 })

@@ -5,7 +5,6 @@ import { openPglite } from './pglite.ts'
 import type { ClusterCreated } from './pglite-cluster.ts'
 import { PGLITE_DEFAULTS, type PgliteSettings } from './pglite-settings.ts'
 import { openPostgres } from './postgres.ts'
-import { leaseBackend } from './shared-backend.ts'
 
 export interface OpenOptions {
   /** A postgres:// URL; empty selects PGlite in `dataDir`. */
@@ -21,31 +20,21 @@ export interface OpenOptions {
 
 export interface OpenDatabase {
   readonly database: Database
-  /** True when an embedded instance opened earlier in this process was reused. */
-  readonly reused: boolean
   /** Set when this open created the embedded cluster (initdb, in a child process). */
   readonly createdCluster: ClusterCreated | undefined
-  /** Closes the pool, or gives back the lease on the embedded instance. */
+  /** Closes the pool or the embedded instance. */
   close(): Promise<void>
 }
 
 export async function openDatabase(options: OpenOptions): Promise<OpenDatabase> {
-  let reused = false
   let createdCluster: ClusterCreated | undefined
-  let backendClose: () => Promise<void>
   let backend: DatabaseBackend
   if (options.url) {
     backend = await openPostgres(options)
-    backendClose = backend.close
   } else {
-    const lease = await leaseBackend(options.dataDir, async () => {
-      const opened = await openPglite(options.dataDir, options.pglite ?? PGLITE_DEFAULTS, options.signal)
-      createdCluster = opened.createdCluster
-      return opened
-    })
-    backend = lease.backend
-    reused = lease.reused
-    backendClose = lease.release
+    const embedded = await openPglite(options.dataDir, options.pglite ?? PGLITE_DEFAULTS, options.signal)
+    createdCluster = embedded.createdCluster
+    backend = embedded
   }
   const opened = backend
   const database: Database = {
@@ -55,5 +44,5 @@ export async function openDatabase(options: OpenOptions): Promise<OpenDatabase> 
     transaction: opened.transaction,
     migrate: (plugin: string, migrations: readonly Migration[]) => migrate(opened, plugin, migrations),
   }
-  return { database, reused, createdCluster, close: backendClose }
+  return { database, createdCluster, close: () => opened.close() }
 }

@@ -110,19 +110,6 @@ for (const kind of ['postgres', 'pglite'] as const) {
   })
 }
 
-test('pglite: a second open of the same folder reuses the running instance', async () => {
-  const again = await openDatabase({ url: '', dataDir: EMBEDDED_DIR, poolSize: 1, connectTimeoutMs: 5000 })
-  try {
-    assert.ok(again.reused)
-    const { rows } = await again.database.query<{ n: number }>('SELECT count(*)::int AS n FROM notes')
-    assert.is(rows[0]!.n, 2)
-  } finally {
-    await again.close()
-  }
-  // The first holder still has it open.
-  const { rows } = await backends.pglite!.database.query<{ n: number }>('SELECT 1 AS n')
-  assert.is(rows[0]!.n, 1)
-})
 
 test('postgres: an unreachable server fails with a named error and no password', async () => {
   try {
@@ -143,16 +130,27 @@ test('kernel: the plugin boots on PostgreSQL when DATABASE_URL is set, and on PG
   } finally {
     await onPostgres.stop()
   }
-  const embedded = await startTestKernel({ plugins: [PLUGIN_DIR], env: { DATABASE_URL: '', DATA_DIR: join(tmp, 'data') } })
+  const dataDir = join(tmp, 'kernel-data')
+  const embedded = await startTestKernel({ plugins: [PLUGIN_DIR], env: { DATABASE_URL: '', DATA_DIR: dataDir } })
+  const opens = () => readFileSync(embedded.logFile, 'utf8').split('\n').filter((line) => /"kind":"pglite".*"msg":"database ready"/.test(line)).length
   try {
-    assert.match(readFileSync(embedded.logFile, 'utf8'), /"kind":"pglite".*"reused":true/)
+    assert.ok(existsSync(join(dataDir, 'db', 'PG_VERSION')))
+    assert.is(opens(), 1)
+    // A reload keeps the open instance (ctx.keep): PGlite is never opened twice on one folder.
+    assert.is((await embedded.kernel.reload('db', { force: true })).status, 'swapped')
+    assert.is(opens(), 1)
+    assert.is(embedded.kernel.slots.get('db')?.current?.id, 2)
   } finally {
     await embedded.stop()
   }
-  // The kernel gave its lease back at stop; the instance stays open for the other holder.
-  assert.ok(existsSync(join(EMBEDDED_DIR, 'PG_VERSION')))
-  const { rows } = await backends.pglite!.database.query<{ n: number }>('SELECT 1 AS n')
-  assert.is(rows[0]!.n, 1)
+  // Closed at stop with the last generation: the folder opens again at once.
+  const again = await openDatabase({ url: '', dataDir: join(dataDir, 'db'), poolSize: 1, connectTimeoutMs: 5000 })
+  try {
+    const { rows } = await again.database.query<{ n: number }>('SELECT 1 AS n')
+    assert.is(rows[0]!.n, 1)
+  } finally {
+    await again.close()
+  }
 })
 
 test.run()

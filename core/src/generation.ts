@@ -13,6 +13,7 @@ import { isErrorStatus, PluginError } from './errors.ts'
 import { bodyReaders, type BodyLimits } from './http/body.ts'
 import { parseUses } from './dependencies.ts'
 import type { KeptResources } from './kept.ts'
+import type { ListenRequest, PluginListeners } from './servers/listeners.ts'
 import { loadProto, type ActiveCall, type GrpcRegistration } from './servers/grpc.ts'
 import type { ErrorAnswer, Interception } from './servers/intercept.ts'
 import type { WsHandler } from './servers/ws.ts'
@@ -42,6 +43,8 @@ export interface GenerationDeps {
   operations: PluginOperations
   /** Resources kept across this plugin's generations (ctx.keep). */
   kept: KeptResources
+  /** Plugin-owned listeners (ctx.net.listen). */
+  listeners: PluginListeners
 }
 
 export class Generation {
@@ -61,6 +64,8 @@ export class Generation {
    * three lookups of strings it already has. Bounded: cleared when it grows past ROUTE_MEMO_SIZE.
    */
   readonly seriesMemo = new Map<string, Map<string, Map<number, unknown>>>()
+  /** Listeners this generation asked for (ctx.net.listen). */
+  readonly listens: ListenRequest[] = []
   /** Middleware this generation put in front of routes of any plugin (ctx.http.intercept). */
   readonly intercepts: Interception[] = []
   /** Dependency health this generation reported, by component. */
@@ -203,6 +208,22 @@ export class Generation {
       },
       queue,
       amqp: queue,
+      net: {
+        async listen(name, options, onConnection) {
+          sealed('ctx.net.listen')
+          if (typeof name !== 'string' || !/^[a-z0-9-]+$/.test(name)) throw new PluginError(gen.name, `ctx.net.listen: name ${JSON.stringify(name)} must match [a-z0-9-]+`)
+          if (!Number.isInteger(options?.port) || options.port < 0 || options.port > 65535) throw new PluginError(gen.name, `ctx.net.listen('${name}'): port ${JSON.stringify(options?.port)} is not 0-65535`)
+          if (typeof onConnection !== 'function') throw new PluginError(gen.name, `ctx.net.listen('${name}'): onConnection must be a function`)
+          if (gen.listens.some((l) => l.name === name)) throw new PluginError(gen.name, `ctx.net.listen('${name}') called twice`)
+          const request: ListenRequest = { name, port: options.port, host: options.host ?? '127.0.0.1', onConnection, phase: options.phase ?? Phase.Ingress }
+          gen.listens.push(request)
+          try {
+            return await deps.listeners.listen(gen, request)
+          } catch (error) {
+            throw new PluginError(gen.name, `ctx.net.listen('${name}'): cannot listen on ${request.host}:${request.port}: ${(error as Error).message}`)
+          }
+        },
+      },
       async keep(key, open, close, options = {}) {
         if (typeof key !== 'string' || !key) throw new PluginError(gen.name, 'ctx.keep: key must be a non-empty string')
         if (typeof open !== 'function' || typeof close !== 'function') throw new PluginError(gen.name, `ctx.keep('${key}'): open and close must be functions`)

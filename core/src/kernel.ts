@@ -23,6 +23,7 @@ import { GrpcProtocol } from './servers/grpc-protocol.ts'
 import { HttpProtocol } from './servers/http-protocol.ts'
 import { WsGateway } from './servers/ws.ts'
 import { WsProtocol } from './servers/ws-protocol.ts'
+import { PluginListeners } from './servers/listeners.ts'
 import { phaseLabel, planStop, runStop, type StopEntry, type StopReport } from './shutdown.ts'
 import { kernelCertificate } from './tls.ts'
 import { traceGrpcHandler } from './tracing/grpc.ts'
@@ -112,7 +113,8 @@ export class Kernel {
     this.#http = new HttpProtocol(new HttpDispatcher(this.metrics, tracer && new HttpTracing(tracer)), admin(this.#adminPort()), stopMs)
     this.#ws = new WsProtocol(new WsGateway({ log: this.log, maxPayload: config.wsMaxPayload, pingIntervalMs: config.wsPingIntervalMs, maxBufferedBytes: config.wsMaxBufferedBytes }), stopMs)
     this.#grpc = new GrpcProtocol(gateway, stopMs, ({ grpc, grpcs }) => Object.assign(this.addresses, { grpc, grpcs }))
-    this.#protocols = [this.#http, this.#grpc, this.#ws, new QueueProtocol(this.queue, stopMs)]
+    const listeners = new PluginListeners(this.log, stopMs)
+    this.#protocols = [this.#http, this.#grpc, this.#ws, listeners, new QueueProtocol(this.queue, stopMs)]
     this.#lifecycle = new Lifecycle({
       config,
       env,
@@ -129,6 +131,7 @@ export class Kernel {
         reload: (name) => this.reload(name, { force: true, reason: 'plugin request' }),
         plugins: () => this.describe(),
       }),
+      listeners,
       stopping: () => this.#stopping,
     })
   }

@@ -14,6 +14,7 @@ import type { PluginDefinition, PluginOperations } from './plugin.ts'
 import type { Protocol } from './protocol.ts'
 import { queueProvidersFirst } from './queue/provider.ts'
 import { KeptResources } from './kept.ts'
+import type { PluginListeners } from './servers/listeners.ts'
 import type { PluginRegistry, PluginSlot } from './registry.ts'
 import { runStop } from './shutdown.ts'
 import type { Tracing } from './tracing/provider.ts'
@@ -44,6 +45,7 @@ export interface LifecycleDeps {
   /** Generation parts owned elsewhere: the queue port, the kernel's operations. */
   queue: GenerationDeps['queue']
   operations: PluginOperations
+  listeners: PluginListeners
   /** True once a stop has begun: nothing new is set up. */
   stopping(): boolean
 }
@@ -365,6 +367,7 @@ export class Lifecycle {
         },
         operations: this.#d.operations,
         kept: this.#kept,
+        listeners: this.#d.listeners,
       })
       return gen
     } catch (error) {

@@ -1,5 +1,6 @@
 // The plugin contract: what a plugin declares and the context it receives.
 import type { Hono, MiddlewareHandler } from 'hono'
+import type { AddressInfo, Socket } from 'node:net'
 import type { BodyReader, JsonReader } from './http/body.ts'
 import type { Logger } from 'pino'
 import type { Tracer } from '@opentelemetry/api'
@@ -128,6 +129,15 @@ export interface PluginContext<C extends ConfigShape = ConfigShape> {
   /** The environment the kernel was started with (process.env, or a test's own). */
   readonly env: Readonly<Record<string, string | undefined>>
   readonly http: PluginHttp
+  /**
+   * A TCP listener of the plugin's own (a wire protocol such as Kafka's): opened on the first
+   * generation's setup and kept across reloads; each new connection goes to the generation
+   * current when it arrives; stopped as the stop entry `listener:<plugin>:<name>` (default
+   * phase Ingress). Resolves with the bound address.
+   */
+  readonly net: {
+    listen(name: string, options: { port: number; host?: string; phase?: number }, onConnection: (socket: Socket) => void): Promise<AddressInfo>
+  }
   /** Tells the kernel (and `/readyz`) how this plugin's dependencies are doing. */
   readonly health: PluginHealth
   /** Kernel operations named in the definition's `operations`; usable once setup has returned. */

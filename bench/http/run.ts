@@ -13,10 +13,10 @@ const duration = Number(process.env.BENCH_DURATION ?? 5)
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50)
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5)
 
-/** A drop-in folder holding only the named plugin. */
-function only(plugin: string): string {
+/** A drop-in folder holding only the named plugin (of this checkout, or of another). */
+function only(plugin: string, from = root): string {
   const dir = mkdtempSync(join(tmpdir(), 'bench-plugins-'))
-  cpSync(join(root, 'plugins', plugin), join(dir, plugin), { recursive: true, filter: (src) => !src.includes('/test') })
+  cpSync(join(from, 'plugins', plugin), join(dir, plugin), { recursive: true, filter: (src) => !src.includes('/test') })
   return dir
 }
 
@@ -27,7 +27,23 @@ interface Contender {
   env: Record<string, string>
   /** A GET that answers 200 once the server is up (default /hello). */
   probe?: string
+  /** Where the server runs (default the repository root). */
+  cwd?: string
 }
+
+// BENCH_BEFORE=<a checkout of an earlier commit, installed>: its kernel runs beside this one, so a
+// change to the kernel is measured before/after in the same run.
+const before = process.env.BENCH_BEFORE
+const beforeKernel = (port: number): Contender[] =>
+  before
+    ? [{
+        name: `armature kernel before (${process.env.BENCH_BEFORE_LABEL ?? before})`,
+        command: [process.execPath, join(before, 'core/bin/armature.mjs'), 'start', '--plugins', only('hello', before)],
+        port,
+        env: { LOG_LEVEL: 'warn', LOG_FILE: '/tmp/armature-bench-before.log', GRPC_PORT: String(port + 50) },
+        cwd: before,
+      }]
+    : []
 
 const kernel = (plugin: string, port: number): Contender => ({
   name: 'armature kernel',
@@ -47,6 +63,7 @@ const hello = {
     bareHono(18102),
     { name: 'bare node:http', command: [process.execPath, join(import.meta.dirname, 'bare-node.mjs')], port: 18103, env: {} },
     { name: 'fastify', command: [process.execPath, join(import.meta.dirname, 'fastify.mjs')], port: 18104, env: {} },
+    ...beforeKernel(18108),
   ],
 }
 
@@ -69,7 +86,7 @@ async function measure(section: typeof hello): Promise<{ rows: string[]; tool: s
     // Rotate who goes first: a shared machine drifts, and no contender should always get the quiet slot.
     const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]!)
     for (const c of order) {
-      const server = await startServer(c.command, `http://127.0.0.1:${c.port}${c.probe ?? '/hello'}`, { ...c.env, PORT: String(c.port), HOST: '127.0.0.1' }, root)
+      const server = await startServer(c.command, `http://127.0.0.1:${c.port}${c.probe ?? '/hello'}`, { ...c.env, PORT: String(c.port), HOST: '127.0.0.1' }, c.cwd ?? root)
       const url = `http://127.0.0.1:${c.port}${section.path}`
       await load({ url, connections, durationSec: 2, ...section.request }) // warm-up
       const cpuBefore = cpuSeconds(server.child.pid!)

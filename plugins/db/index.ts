@@ -4,8 +4,10 @@ import { openDatabase } from './src/open.ts'
 import { PG_MEMORY_SIZE, PGLITE_DEFAULTS } from './src/pglite-settings.ts'
 import { redact } from './src/postgres.ts'
 import type { Database } from './src/database.ts'
+import { INSERT_BATCH_PARAMS } from './src/pglite.ts'
 
 export type { Database }
+export type { ListenOptions, NotificationHandler, Queryable, QueryResult, Unlisten } from './src/database.ts'
 
 declare module '@armature/core' {
   interface PluginApis {
@@ -30,6 +32,8 @@ export default definePlugin({
     pgliteWorkMem: memory(PGLITE_DEFAULTS.workMem),
     /** PGlite only: maintenance_work_mem, per index build or VACUUM. */
     pgliteMaintenanceWorkMem: memory(PGLITE_DEFAULTS.maintenanceWorkMem),
+    /** PGlite only: parameters per INSERT statement when copyFrom writes rows in batches. */
+    pgliteInsertBatchParams: option.int(INSERT_BATCH_PARAMS, { min: 1, max: 65535 }),
   },
   async setup(ctx) {
     const { config } = ctx
@@ -42,7 +46,16 @@ export default definePlugin({
       'database',
       async () => {
         const started = Date.now()
-        const database = await openDatabase({ url, dataDir, poolSize: config.poolSize, connectTimeoutMs: config.connectTimeoutMs, pglite, signal: ctx.signal })
+        const database = await openDatabase({
+          url,
+          dataDir,
+          poolSize: config.poolSize,
+          connectTimeoutMs: config.connectTimeoutMs,
+          pglite,
+          pgliteInsertBatchParams: config.pgliteInsertBatchParams,
+          signal: ctx.signal,
+          onListenerError: (error, channel) => ctx.log.warn({ err: error, channel }, 'a database listener failed'),
+        })
         const initdb = database.createdCluster ? { initdbMs: Math.round(database.createdCluster.ms) } : {}
         ctx.log.info({ kind: database.database.kind, where: url ? redact(url) : dataDir, ...initdb, ms: Date.now() - started }, 'database ready')
         return database

@@ -20,3 +20,8 @@ export class DatabaseUnavailableError extends Error {
     super(message, options)
   }
 }
+
+/** An argument the database API refuses before sending anything: a channel, table or column name, a row, a payload. */
+export class DatabaseInputError extends Error {
+  override name = 'DatabaseInputError'
+}

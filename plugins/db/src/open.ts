@@ -3,8 +3,9 @@ import type { Database, DatabaseBackend, Migration } from './database.ts'
 import { migrate } from './migrations.ts'
 import { openPglite } from './pglite.ts'
 import type { ClusterCreated } from './pglite-cluster.ts'
-import { PGLITE_DEFAULTS, type PgliteSettings } from './pglite-settings.ts'
+import type { PgliteSettings } from './pglite-settings.ts'
 import { openPostgres } from './postgres.ts'
+import { Subscriptions, type ListenerErrorReport } from './subscriptions.ts'
 
 export interface OpenOptions {
   /** A postgres:// URL; empty selects PGlite in `dataDir`. */
@@ -12,17 +13,21 @@ export interface OpenOptions {
   dataDir: string
   poolSize: number
   connectTimeoutMs: number
-  /** PostgreSQL memory settings for PGlite (default PGLITE_DEFAULTS); a reused instance keeps those it was opened with. */
+  /** PostgreSQL memory settings for PGlite (default PGLITE_DEFAULTS). */
   pglite?: PgliteSettings
+  /** Parameters per INSERT statement of copyFrom on PGlite (default INSERT_BATCH_PARAMS). */
+  pgliteInsertBatchParams?: number
   /** Aborting it stops an initdb in progress. */
   signal?: AbortSignal
+  /** Told when a listen handler throws or rejects (default: console.error). */
+  onListenerError?: ListenerErrorReport
 }
 
 export interface OpenDatabase {
   readonly database: Database
   /** Set when this open created the embedded cluster (initdb, in a child process). */
   readonly createdCluster: ClusterCreated | undefined
-  /** Closes the pool or the embedded instance. */
+  /** Ends every listen, then closes the pool or the embedded instance. */
   close(): Promise<void>
 }
 
@@ -32,17 +37,29 @@ export async function openDatabase(options: OpenOptions): Promise<OpenDatabase> 
   if (options.url) {
     backend = await openPostgres(options)
   } else {
-    const embedded = await openPglite(options.dataDir, options.pglite ?? PGLITE_DEFAULTS, options.signal)
+    const embedded = await openPglite(options.dataDir, {
+      ...(options.pglite ? { settings: options.pglite } : {}),
+      ...(options.pgliteInsertBatchParams ? { insertBatchParams: options.pgliteInsertBatchParams } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    })
     createdCluster = embedded.createdCluster
     backend = embedded
   }
   const opened = backend
+  const subscriptions = new Subscriptions(opened.listen, options.onListenerError ?? ((error, channel) => console.error(`db listener on ${channel} failed:`, error)))
   const database: Database = {
     kind: opened.kind,
     query: opened.query,
     exec: opened.exec,
+    notify: opened.notify,
+    copyFrom: opened.copyFrom,
     transaction: opened.transaction,
     migrate: (plugin: string, migrations: readonly Migration[]) => migrate(opened, plugin, migrations),
+    listen: (channel, fn, listenOptions) => subscriptions.listen(channel, fn, listenOptions),
   }
-  return { database, createdCluster, close: () => opened.close() }
+  const close = async () => {
+    await subscriptions.closeAll()
+    await opened.close()
+  }
+  return { database, createdCluster, close }
 }

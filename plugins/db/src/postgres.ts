@@ -1,7 +1,13 @@
 // The PostgreSQL backend: a `pg` pool over DATABASE_URL.
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import pg from 'pg'
+import { from as copyFromStdin } from 'pg-copy-streams'
+import { copyTarget, copyText } from './copy.ts'
 import type { DatabaseBackend, Queryable, QueryResult } from './database.ts'
 import { DatabaseUnavailableError } from './errors.ts'
+import { notify } from './notify.ts'
+import { PgListener } from './pg-listener.ts'
 
 export interface PostgresOptions {
   url: string
@@ -9,15 +15,41 @@ export interface PostgresOptions {
   connectTimeoutMs: number
 }
 
+/** One COPY FROM STDIN on one connection; the stream waits for the socket (backpressure). */
+async function copyOn(client: pg.PoolClient, table: string, columns: readonly string[], rows: Iterable<readonly unknown[]>): Promise<number> {
+  const target = copyTarget(table, columns)
+  const stream = client.query(copyFromStdin(`COPY ${target.table} (${target.columns}) FROM STDIN`))
+  // A bad row ends the source with an error; pipeline then destroys the COPY, which sends
+  // CopyFail, so PostgreSQL writes none of the rows.
+  await pipeline(Readable.from(copyText(target, rows)), stream)
+  return stream.rowCount
+}
+
 function queryableOf(client: pg.Pool | pg.PoolClient): Queryable {
+  const query = async <R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> => {
+    const result = await client.query(sql, params as unknown[] | undefined)
+    return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 }
+  }
   return {
-    async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
-      const result = await client.query(sql, params as unknown[] | undefined)
-      return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 }
-    },
+    query,
     async exec(sql: string): Promise<void> {
       // Without parameters pg uses the simple protocol, which accepts several statements.
       await client.query(sql)
+    },
+    notify: (channel, payload) => notify(query, channel, payload),
+    async copyFrom(table, columns, rows) {
+      if (!(client instanceof pg.Pool)) return copyOn(client, table, columns, rows)
+      const connection = await client.connect()
+      let failed: Error | undefined
+      try {
+        return await copyOn(connection, table, columns, rows)
+      } catch (error) {
+        failed = error as Error
+        throw error
+      } finally {
+        // A connection whose COPY failed is not handed out again.
+        connection.release(failed)
+      }
     },
   }
 }
@@ -38,10 +70,11 @@ export async function openPostgres(options: PostgresOptions): Promise<DatabaseBa
     throw new DatabaseUnavailableError(`cannot reach PostgreSQL at ${redact(options.url)}: ${(error as Error).message}`, { cause: error })
   }
   const shared = queryableOf(pool)
+  const listener = new PgListener({ url: options.url, connectTimeoutMs: options.connectTimeoutMs })
   return {
     kind: 'postgres',
-    query: shared.query,
-    exec: shared.exec,
+    ...shared,
+    listen: (channel, fn, onReconnect) => listener.listen(channel, fn, onReconnect),
     async transaction(fn) {
       const client = await pool.connect()
       try {
@@ -56,7 +89,10 @@ export async function openPostgres(options: PostgresOptions): Promise<DatabaseBa
         client.release()
       }
     },
-    close: () => pool.end(),
+    async close() {
+      await listener.close()
+      await pool.end()
+    },
   }
 }
 

@@ -7,6 +7,7 @@ import { startTestKernel } from '@armature/testing'
 import { DatabaseUnavailableError } from '../src/errors.ts'
 import { openDatabase, type OpenDatabase } from '../src/open.ts'
 import { PGLITE_DEFAULTS, PG_MEMORY_SIZE, type PgliteSettings } from '../src/pglite-settings.ts'
+import { rejection } from './support.ts'
 
 const PLUGIN_DIR = new URL('..', import.meta.url).pathname
 const tmp = mkdtempSync(join(tmpdir(), 'armature-db-embedded-'))
@@ -19,15 +20,6 @@ async function settings(db: OpenDatabase): Promise<Record<string, string>> {
     `SELECT name, current_setting(name) AS setting FROM pg_settings WHERE name IN ('shared_buffers', 'work_mem', 'maintenance_work_mem')`,
   )
   return Object.fromEntries(rows.map((r) => [r.name, r.setting]))
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Error
-  }
-  throw new Error('expected a rejection')
 }
 
 test.after(() => rmSync(tmp, { recursive: true, force: true }))

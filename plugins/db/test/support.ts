@@ -35,3 +35,13 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
     },
   }
 }
+
+/** The error a promise rejects with; throws when it resolves instead. */
+export async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise
+  } catch (error) {
+    return error as Error
+  }
+  throw new Error('expected a rejection')
+}

@@ -1,8 +1,15 @@
 // Named errors: messages name the key, the value and what would be valid.
 
+/** Every kernel error: its `name` is its class's name, set once here. */
+export class ArmatureError extends Error {
+  constructor(message?: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+  }
+}
+
 /** Invalid configuration: the kernel prints the message as one line and exits 1. */
-export class ConfigError extends Error {
-  override name = 'ConfigError'
+export class ConfigError extends ArmatureError {
   constructor(
     readonly key: string,
     message: string,
@@ -12,8 +19,7 @@ export class ConfigError extends Error {
 }
 
 /** A plugin could not be built, imported or set up; the message names the plugin. */
-export class PluginError extends Error {
-  override name = 'PluginError'
+export class PluginError extends ArmatureError {
   constructor(
     readonly plugin: string,
     message: string,
@@ -24,9 +30,7 @@ export class PluginError extends Error {
 }
 
 /** A plugin's setup threw: the kind of failure an outage of what it needs causes, so it is retried. */
-export class SetupError extends PluginError {
-  override name = 'SetupError'
-}
+export class SetupError extends PluginError {}
 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
@@ -44,8 +48,7 @@ export interface HttpErrorOptions {
  * A request answered with `status` and JSON `{ error, field? }`: thrown in a plugin's Hono
  * handler, the plugin mount answers it (as it answers any error carrying a numeric 4xx/5xx `status`).
  */
-export class HttpError extends Error {
-  override name = 'HttpError'
+export class HttpError extends ArmatureError {
   readonly field: string | undefined
   readonly headers: Record<string, string> | undefined
   constructor(

@@ -5,7 +5,7 @@ export type { ConfigShape, ConfigValue, ResolvedConfig, OptionSpec } from './con
 export { option } from './options.ts'
 export type { PluginMetrics } from './metrics.ts'
 export type { Tracer, Span } from '@opentelemetry/api'
-export { ConfigError, HttpError, PluginError } from './errors.ts'
+export { ArmatureError, ConfigError, HttpError, PluginError } from './errors.ts'
 export type { HttpErrorOptions } from './errors.ts'
 export { readBody, readJson, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_DEPTH } from './http/body.ts'
 export type { BodyReader, JsonReader, ReadBodyOptions, ReadJsonOptions } from './http/body.ts'

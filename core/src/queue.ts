@@ -1,6 +1,7 @@
 // The queue port: what plugins code against to publish and consume work (`ctx.queue`), and
 // the interface a queue backend implements. RabbitMQ implements it (servers/amqp/), and a
 // plugin may provide another backend, so a plugin's handlers never depend on the broker.
+import { ArmatureError } from './errors.ts'
 
 /** A delivered message. `attempt` is 1 on first delivery and grows with each bounded retry. */
 export interface QueueMessage {
@@ -116,16 +117,14 @@ export interface PluginQueue {
 export type PluginAmqp = PluginQueue
 
 /** Any refusal of the queue port: a bad option, no backend, a closed backend. The message names the key and the value. */
-export class QueueError extends Error {
-  override name = 'QueueError'
+export class QueueError extends ArmatureError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options)
   }
 }
 
 /** Thrown by `QueueMessage.json()`: the body is not the JSON the handler expected. */
-export class MalformedMessageError extends Error {
-  override name = 'MalformedMessageError'
+export class MalformedMessageError extends ArmatureError {
   constructor(
     readonly queue: string,
     message: string,

@@ -71,7 +71,7 @@ test('usage errors exit 2 with one line naming the problem', async () => {
 test('new plugin writes the template into a plain folder; a bad name or a taken folder exits 1', async () => {
   const result = await armature(['new', 'plugin', 'notes', '--dir', 'extensions'])
   assert.is(result.code, 0, result.stderr)
-  assert.match(result.stdout, /- wrote plugin 'notes' into extensions\/notes \(5 files\)/)
+  assert.match(result.stdout, /- wrote plugin 'notes' into extensions\/notes \(6 files\)/)
   assert.match(readFileSync(join(root, 'extensions/notes/index.ts'), 'utf8'), /name: 'notes',[\s\S]*NOTES_GREETING/)
   assert.match(readFileSync(join(root, 'extensions/notes/package.json'), 'utf8'), /"name": "@armature\/plugin-notes"/)
   const taken = await armature(['new', 'plugin', 'notes', '--dir', 'extensions'])

@@ -54,7 +54,7 @@ test('npm install works in the moved folder', async () => {
 test("npx armature new plugin adds a blank plugin through the app's own core and updates the lock file", async () => {
   const result = await run('npx', ['armature', 'new', 'plugin', 'notes'], { cwd: app, env: childEnv() })
   assert.is(result.code, 0, result.stdout + result.stderr)
-  assert.match(result.stdout, /- wrote plugin 'notes' into plugins\/notes \(5 files\)/)
+  assert.match(result.stdout, /- wrote plugin 'notes' into plugins\/notes \(6 files\)/)
   assert.match(result.stdout, /- adding the new workspace to package-lock\.json: npm install/)
   for (const file of ['index.ts', 'src/hit-counter.ts', 'test/plugin.test.ts', 'README.md', 'package.json']) {
     assert.ok(existsSync(join(app, 'plugins/notes', file)), file)

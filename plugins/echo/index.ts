@@ -103,11 +103,11 @@ export default definePlugin({
       },
     })
 
-    if (ctx.amqp.enabled) {
-      await ctx.amqp.consume(ctx.config.requestQueue, async (message) => {
+    if (ctx.queue.enabled) {
+      await ctx.queue.consume(ctx.config.requestQueue, async (message) => {
         await pause(ctx.config.workMs)
         const reply = echo(message.text(), generation, ++sequence)
-        if (message.replyTo) await ctx.amqp.publish(message.replyTo, reply, { correlationId: message.correlationId })
+        if (message.replyTo) await ctx.queue.publish(message.replyTo, reply, { correlationId: message.correlationId })
       })
     } else {
       ctx.log.debug('AMQP_URL is not set: the AMQP echo is off')

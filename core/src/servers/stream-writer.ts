@@ -1,13 +1,12 @@
 // Writes that respect backpressure, for plugins (ctx.grpc.write, ctx.ws.send): each resolves
 // when the stream can take more, and rejects with StreamClosedError once the peer is gone or was
 // ended over its buffered-bytes cap, so a producer loop stops by itself.
+import { ArmatureError } from '../errors.ts'
 import type { WebSocket } from 'ws'
 import { outboundOf, type ServerStreamCall } from './grpc-stream-cap.ts'
 
 /** The stream a write was meant for is over: cancelled, ended, closed, or over its cap. */
-export class StreamClosedError extends Error {
-  override name = 'StreamClosedError'
-}
+export class StreamClosedError extends ArmatureError {}
 
 /** What a write to a stream with room returns: nothing is allocated on that path. */
 const DONE: Promise<void> = Promise.resolve()

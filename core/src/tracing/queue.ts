@@ -1,6 +1,7 @@
 // Spans across a queue: a publish is a producer span whose `traceparent` travels in the
 // message headers; handling the message is a consumer span, its child, in the consumer's
 // process. Retries carry the same headers, so every attempt hangs off the one publish.
+import { errorMessage } from '../errors.ts'
 import { context, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api'
 import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions'
 import type { MessageHandler, PublishOptions, QueueMessage } from '../queue.ts'
@@ -72,5 +73,5 @@ export class QueueTracing {
 
 function failed(span: Span, error: unknown): void {
   span.setAttribute(ATTR_ERROR_TYPE, error instanceof Error ? error.name : 'Error')
-  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) })
+  span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) })
 }

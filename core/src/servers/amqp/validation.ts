@@ -7,7 +7,6 @@ import { delayQueueName } from './retry.ts'
 
 /** Anything the AMQP client refuses or the broker reports; the message names the queue or the URL. */
 export class AmqpError extends QueueError {
-  override name = 'AmqpError'
 }
 
 const MAX_NAME_BYTES = 255

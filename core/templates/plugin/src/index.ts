@@ -1,0 +1,2 @@
+// The plugin's domain, usable without the kernel.
+export { HitCounter } from './hit-counter.ts'

@@ -8,7 +8,7 @@ import type { ConfigShape, ResolvedConfig } from './config-shape.ts'
 import type { PluginMetrics } from './metrics.ts'
 import type { GrpcObject, ServerDuplexStream, ServerWritableStream, ServiceDefinition } from '@grpc/grpc-js'
 import type { WebSocket } from 'ws'
-import type { WsHandler } from './servers/ws.ts'
+import type { IncomingMessage } from 'node:http'
 import type { PluginAmqp, PluginQueue } from './queue.ts'
 
 /** Named shutdown phases; any number is allowed, lower stops first. */
@@ -62,6 +62,9 @@ export interface PluginGrpc {
    */
   write(call: ServerWritableStream<any, any> | ServerDuplexStream<any, any>, message: unknown): Promise<void>
 }
+
+/** Called for each accepted WebSocket; a returned promise that rejects closes the socket with 1011. */
+export type WsHandler = (socket: WebSocket, request: IncomingMessage) => void | Promise<void>
 
 export interface PluginWs {
   /** Accepts WebSocket upgrades at `<base><path>` (base defaults to `/<plugin name>`). */

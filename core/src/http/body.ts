@@ -7,6 +7,7 @@
 // events); going through the Fetch `Request` builds a Headers object, an AbortSignal and a
 // web ReadableStream per request, which costs a small JSON POST more than parsing it.
 // Elsewhere (`app.request` in tests, a body already taken as a web stream) the Fetch body serves.
+import type { HttpBindings } from '@hono/node-server'
 import { constants } from 'node:buffer'
 import type { IncomingMessage } from 'node:http'
 import type { Context } from 'hono'
@@ -118,7 +119,7 @@ async function jsonOf(c: Context<any, any, any>, limits: Limits): Promise<unknow
 
 /** The Node request behind `c`, when @hono/node-server passed it and nobody has read from it yet. */
 function untouchedIncoming(c: Context<any, any, any>): IncomingMessage | undefined {
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
+  const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming
   if (!incoming || typeof incoming.on !== 'function') return undefined
   // Once the Fetch body has started reading, its stream owns the data events.
   return incoming.readableFlowing === null && !incoming.readableDidRead ? incoming : undefined
@@ -126,7 +127,7 @@ function untouchedIncoming(c: Context<any, any, any>): IncomingMessage | undefin
 
 /** A request header (lower-case name), from the Node request when there is one. */
 function headerOf(c: Context<any, any, any>, name: string): string | undefined {
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
+  const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming
   if (!incoming || typeof incoming.headers !== 'object') return c.req.header(name)
   const value = incoming.headers[name]
   return Array.isArray(value) ? value.join(', ') : value

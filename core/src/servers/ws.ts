@@ -1,6 +1,7 @@
 // WebSocket on the HTTP and HTTPS upgrade (ws, noServer), routed by path to the current
 // plugin generation, with ping/pong liveness, a cap on bytes waiting for a peer that does not
 // read (1008), and a stop that says "going away" (1001).
+import type { WsHandler } from '../plugin.ts'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
@@ -8,7 +9,6 @@ import type { Logger } from 'pino'
 import { StreamClosedError } from './stream-writer.ts'
 
 /** Called per accepted socket; a returned promise that rejects closes the socket with 1011 and is logged. */
-export type WsHandler = (socket: WebSocket, request: IncomingMessage) => void | Promise<void>
 
 /** A generation's side of the gateway: its routes and the sockets it accepted. */
 export interface WsOwner {

@@ -53,6 +53,8 @@ export class HttpTracing {
   end(flight: TracedRequest, status: number): void {
     const span = flight.span!
     flight.span = undefined
+    // A span the sampler left out records nothing: no route lookup for it.
+    if (!span.isRecording()) return span.end()
     const route = status === 404 ? undefined : routeOf(flight.app, flight.method, flight.path)
     if (route) {
       span.setAttribute(ATTR_HTTP_ROUTE, route)

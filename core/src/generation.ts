@@ -290,7 +290,7 @@ function operationsFor(gen: Generation, operations: PluginOperations, ready: () 
 function normalizeBase(base: string, plugin: string): string {
   if (typeof base !== 'string' || !base.startsWith('/')) throw new PluginError(plugin, `route base ${JSON.stringify(base)} must start with /`)
   const trimmed = base.length > 1 ? base.replace(/\/+$/, '') : base
-  if (!/^\/[A-Za-z0-9._~\-\/]*$/.test(trimmed) || trimmed.includes('//')) {
+  if (!/^\/[A-Za-z0-9._~\-/]*$/.test(trimmed) || trimmed.includes('//')) {
     throw new PluginError(plugin, `route base ${JSON.stringify(base)} may hold only letters, digits, '.', '_', '~', '-' and single '/'`)
   }
   if (trimmed === '/_armature' || trimmed.startsWith('/_armature/')) throw new PluginError(plugin, `route base ${trimmed} is reserved for the kernel`)

@@ -98,7 +98,7 @@ export async function bundle(source: PluginSource, buildDir: string): Promise<Bu
     code = result.outputFiles[0]!.contents
   } catch (error) {
     const errors = (error as { errors?: Message[] }).errors
-    if (errors?.length) throw new Error(`build failed: ${errors.map(formatMessage).join('; ')}`)
+    if (errors?.length) throw new Error(`build failed: ${errors.map(formatMessage).join('; ')}`, { cause: error })
     throw error
   }
   // Files read at run time (the proto/ folder) are part of what makes a new generation.
@@ -155,7 +155,7 @@ export function watchPlugins(
   const timers = new Map<string, NodeJS.Timeout>()
   const watcher = chokidar([...dirs, ...paths], {
     ignoreInitial: true,
-    ignored: (path: string) => /(^|[\/\\])(node_modules|\.armature|\.git)([\/\\]|$)/.test(path),
+    ignored: (path: string) => /(^|[/\\])(node_modules|\.armature|\.git)([/\\]|$)/.test(path),
   })
   const fire = (changed: string) => {
     const target = owner(changed)

@@ -201,7 +201,7 @@ export const PLUGIN_NAME = /^[a-z0-9-]+$/
 const PROVIDABLE: readonly string[] = ['queue']
 
 /** Declares a plugin. Returns the definition unchanged, checked and typed. */
-export function definePlugin<const C extends ConfigShape = {}>(definition: PluginDefinition<C>): PluginDefinition<C> {
+export function definePlugin<const C extends ConfigShape = Record<never, never>>(definition: PluginDefinition<C>): PluginDefinition<C> {
   if (!definition || typeof definition !== 'object') throw new TypeError('definePlugin: expected an object')
   if (typeof definition.name !== 'string' || !PLUGIN_NAME.test(definition.name)) {
     throw new TypeError(`definePlugin: name ${JSON.stringify(definition.name)} must match [a-z0-9-]+`)

@@ -132,7 +132,7 @@ export class QueuePort {
   /** For `GET /_armature/plugins`. */
   describe() {
     const active = this.#active
-    let details: unknown = null
+    let details: unknown
     try {
       details = active?.backend.describe() ?? null
     } catch (error) {

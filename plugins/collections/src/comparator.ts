@@ -62,7 +62,7 @@ export function comparing<T, K>(keyOf: (value: T) => K, keyComparator: Comparato
 }
 
 /** Orders by `first`, and values `first` finds equal by `second` (a comparator or a key extractor). */
-export function thenComparing<T, K>(first: Comparator<T>, second: Comparator<T>): Comparator<T>
+export function thenComparing<T>(first: Comparator<T>, second: Comparator<T>): Comparator<T>
 export function thenComparing<T, K>(first: Comparator<T>, keyOf: (value: T) => K, keyComparator?: Comparator<K>): Comparator<T>
 export function thenComparing<T, K>(
   first: Comparator<T>,

@@ -139,7 +139,7 @@ export class HashMap<K, V> extends AbstractMap<K, V> {
   /** Every entry, native keys first, then value-equal keys. Not fail-fast: callers check modCount. */
   private *rawEntries(): Generator<[K, V]> {
     yield* this.direct
-    for (let head of this.chains.values()) {
+    for (const head of this.chains.values()) {
       for (let entry: HashEntry<K, V> | null = head; entry !== null; entry = entry.next) yield [entry.key, entry.value]
     }
   }

@@ -301,7 +301,7 @@ export class TreeMap<K, V> extends AbstractMap<K, V> implements NavigableMap<K, 
       return undefined
     }
     let parent: TreeNode<K, V>
-    let goLeft = false
+    let goLeft: boolean
     if (this.fast(key)) {
       const k = key as unknown as Primitive
       do {

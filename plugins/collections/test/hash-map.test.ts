@@ -100,7 +100,10 @@ test('iterators are fail-fast; Iterator.remove is allowed', () => {
   for (const [k] of map) map.put(k, 0)
   const it = map.entryIterator()
   assert.throws(() => it.remove(), (e: unknown) => e instanceof IllegalStateException)
-  while (it.hasNext()) it.next(), it.remove()
+  while (it.hasNext()) {
+    it.next()
+    it.remove()
+  }
   assert.is(map.size(), 0)
   const set = HashSet.of(1, 2, 3)
   assert.throws(() => {

@@ -69,8 +69,10 @@ test('property: access-ordered map agrees with an array model', () => {
         if (op === 'put') {
           assert.is(map.put(k, v), i >= 0 ? model[i]![1] : undefined)
           if (i >= 0) {
-            if (accessOrder) model.push([k, v]), model.splice(i, 1)
-            else model[i] = [k, v]
+            if (accessOrder) {
+              model.push([k, v])
+              model.splice(i, 1)
+            } else model[i] = [k, v]
           } else {
             model.push([k, v])
             if (model.length > 4) model.shift()

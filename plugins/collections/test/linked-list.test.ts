@@ -73,11 +73,17 @@ test('property: agrees with a native array used as a deque and a list', () => {
       const list = new LinkedList<number>()
       const model: number[] = []
       for (const { op, v, i } of ops) {
-        if (op === 'addFirst') (list.addFirst(v), model.unshift(v))
-        else if (op === 'addLast') (list.addLast(v), model.push(v))
-        else if (op === 'addAt') {
-          if (i <= model.length) (list.addAt(i, v), model.splice(i, 0, v))
-          else assert.throws(() => list.addAt(i, v))
+        if (op === 'addFirst') {
+          list.addFirst(v)
+          model.unshift(v)
+        } else if (op === 'addLast') {
+          list.addLast(v)
+          model.push(v)
+        } else if (op === 'addAt') {
+          if (i <= model.length) {
+            list.addAt(i, v)
+            model.splice(i, 0, v)
+          } else assert.throws(() => list.addAt(i, v))
         } else if (op === 'pollFirst') assert.is(list.pollFirst(), model.shift())
         else if (op === 'pollLast') assert.is(list.pollLast(), model.pop())
         else if (op === 'removeAt') {

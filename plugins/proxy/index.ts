@@ -18,7 +18,7 @@ import { MIGRATIONS, PgServerStore } from './src/pg-store.ts'
 import { parsePortRange } from './src/port-range.ts'
 import { ServerRegistry } from './src/registry.ts'
 import type { ProxyServer, ServerObserver } from './src/proxy-server.ts'
-import { STOP_ORDERS, SWEEP_PHASE, stopPhase, type StopOrder } from './src/stop-order.ts'
+import { STOP_ORDERS, SWEEP_PHASE, stopPhase } from './src/stop-order.ts'
 
 /** What the proxy provides to the plugins that declare `uses: ['proxy']`. */
 export interface ProxyApi {

@@ -4,8 +4,8 @@ import type { LoadedServer, ServerStore, StoredServer } from './persistence.ts'
 
 /** What the store needs of a PostgreSQL client (the db plugin's API fits). */
 export interface SqlClient {
-  query(sql: string, params?: unknown[]): Promise<{ rows: any[] }>
-  transaction<T>(fn: (tx: { query(sql: string, params?: unknown[]): Promise<{ rows: any[] }> }) => Promise<T>): Promise<T>
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: R[] }>
+  transaction<T>(fn: (tx: { query(sql: string, params?: unknown[]): Promise<unknown> }) => Promise<T>): Promise<T>
 }
 
 export const TABLE = 'proxy_servers'
@@ -32,8 +32,8 @@ export class PgServerStore implements ServerStore {
   }
 
   async load(): Promise<LoadedServer[]> {
-    const { rows } = await this.#db.query(`SELECT spec, created FROM ${TABLE} ORDER BY position`)
-    return rows.map((row: { spec: unknown; created: string }) => {
+    const { rows } = await this.#db.query<{ spec: unknown; created: string }>(`SELECT spec, created FROM ${TABLE} ORDER BY position`)
+    return rows.map((row) => {
       const spec = typeof row.spec === 'string' ? JSON.parse(row.spec) : row.spec
       return { record: spec && typeof spec === 'object' ? (spec as Record<string, unknown>) : {}, created: row.created }
     })

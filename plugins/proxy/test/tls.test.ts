@@ -155,7 +155,7 @@ test('PATCH swaps the certificate: new connections get it, an open one stays up;
   const before = (await admin.get('inline')).body
   assert.is(await presented(before.url), before.tls.fingerprint256)
   const open = new Agent({ connect: { ca: pair.ca } })
-  let rotated = ''
+  let rotated: string
   try {
     assert.is((await undiciFetch(`${before.url}/kept`, { dispatcher: open })).status, 200)
     const patched = await admin.patch('inline', { tls: { cert: other.cert, key: other.key } })

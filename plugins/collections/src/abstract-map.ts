@@ -163,18 +163,23 @@ export function setHashCode<E>(set: Iterable<E>): number {
 
 /** Maps each element of an iterator through `project`, keeping its remove(). */
 class ProjectingIterator<T, R> implements Iterator<R> {
+  readonly #source: Iterator<T>
+  readonly #project: (value: T) => R
   constructor(
-    private readonly source: Iterator<T>,
-    private readonly project: (value: T) => R,
-  ) {}
+    source: Iterator<T>,
+    project: (value: T) => R,
+  ) {
+    this.#source = source
+    this.#project = project
+  }
   hasNext(): boolean {
-    return this.source.hasNext()
+    return this.#source.hasNext()
   }
   next(): R {
-    return this.project(this.source.next())
+    return this.#project(this.#source.next())
   }
   remove(): void {
-    this.source.remove()
+    this.#source.remove()
   }
 }
 
@@ -182,25 +187,27 @@ const keyOf = <K>(entry: MapEntry<K, unknown>): K => entry.key
 const valueOf = <V>(entry: MapEntry<unknown, V>): V => entry.value
 
 class KeySetView<K> extends AbstractCollection<K> implements Set<K> {
-  constructor(private readonly map: Map<K, unknown>) {
+  readonly #map: Map<K, unknown>
+  constructor(map: Map<K, unknown>) {
     super()
+    this.#map = map
   }
   size(): number {
-    return this.map.size()
+    return this.#map.size()
   }
   contains(key: K): boolean {
-    return this.map.containsKey(key)
+    return this.#map.containsKey(key)
   }
   remove(key: K): boolean {
-    if (!this.map.containsKey(key)) return false
-    this.map.remove(key)
+    if (!this.#map.containsKey(key)) return false
+    this.#map.remove(key)
     return true
   }
   clear(): void {
-    this.map.clear()
+    this.#map.clear()
   }
   iterator(): Iterator<K> {
-    return new ProjectingIterator(this.map.entryIterator(), keyOf)
+    return new ProjectingIterator(this.#map.entryIterator(), keyOf)
   }
   equals(other: unknown): boolean {
     return setEquals(this, other)
@@ -211,41 +218,45 @@ class KeySetView<K> extends AbstractCollection<K> implements Set<K> {
 }
 
 class ValuesView<V> extends AbstractCollection<V> {
-  constructor(private readonly map: Map<unknown, V>) {
+  readonly #map: Map<unknown, V>
+  constructor(map: Map<unknown, V>) {
     super()
+    this.#map = map
   }
   size(): number {
-    return this.map.size()
+    return this.#map.size()
   }
   clear(): void {
-    this.map.clear()
+    this.#map.clear()
   }
   iterator(): Iterator<V> {
-    return new ProjectingIterator(this.map.entryIterator(), valueOf)
+    return new ProjectingIterator(this.#map.entryIterator(), valueOf)
   }
 }
 
 class EntrySetView<K, V> extends AbstractCollection<MapEntry<K, V>> implements Set<MapEntry<K, V>> {
-  constructor(private readonly map: Map<K, V>) {
+  readonly #map: Map<K, V>
+  constructor(map: Map<K, V>) {
     super()
+    this.#map = map
   }
   size(): number {
-    return this.map.size()
+    return this.#map.size()
   }
   contains(entry: MapEntry<K, V>): boolean {
-    const value = this.map.get(entry.key)
-    return valueEquals(entry.value, value) && (value !== undefined || this.map.containsKey(entry.key))
+    const value = this.#map.get(entry.key)
+    return valueEquals(entry.value, value) && (value !== undefined || this.#map.containsKey(entry.key))
   }
   remove(entry: MapEntry<K, V>): boolean {
     if (!this.contains(entry)) return false
-    this.map.remove(entry.key)
+    this.#map.remove(entry.key)
     return true
   }
   clear(): void {
-    this.map.clear()
+    this.#map.clear()
   }
   iterator(): Iterator<MapEntry<K, V>> {
-    return this.map.entryIterator()
+    return this.#map.entryIterator()
   }
   equals(other: unknown): boolean {
     return setEquals(this, other)

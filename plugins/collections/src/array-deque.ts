@@ -26,12 +26,12 @@ function rejectUndefined(element: unknown): void {
 }
 
 export class ArrayDeque<E> extends AbstractCollection<E> implements Deque<E> {
-  private elements: (E | undefined)[]
-  private head = 0
+  #elements: (E | undefined)[]
+  #head = 0
   /** Index of the slot after the last element. */
-  private tail = 0
-  private mask: number
-  private count = 0
+  #tail = 0
+  #mask: number
+  #count = 0
   /** Counts structural changes; iterators compare it to detect concurrent modification. */
   modCount = 0
 
@@ -43,8 +43,8 @@ export class ArrayDeque<E> extends AbstractCollection<E> implements Deque<E> {
       if (!(elements >= 0)) throw new IllegalArgumentException(`illegal capacity: ${elements}`)
       while (capacity < elements + 1) capacity *= 2
     }
-    this.elements = allocate(capacity)
-    this.mask = capacity - 1
+    this.#elements = allocate(capacity)
+    this.#mask = capacity - 1
     if (typeof elements === 'object') for (const e of elements) this.addLast(e)
   }
 
@@ -57,71 +57,71 @@ export class ArrayDeque<E> extends AbstractCollection<E> implements Deque<E> {
   }
 
   size(): number {
-    return this.count
+    return this.#count
   }
 
   isEmpty(): boolean {
-    return this.count === 0
+    return this.#count === 0
   }
 
   /** Doubles the buffer, unwrapping it so the elements start at index 0. */
-  private grow(): void {
-    const old = this.elements
+  #grow(): void {
+    const old = this.#elements
     const oldCapacity = old.length
     const grown = allocate<E>(oldCapacity * 2)
     let j = 0
-    for (let i = this.head; i < oldCapacity; i++) grown[j++] = old[i]
-    for (let i = 0; i < this.head; i++) grown[j++] = old[i]
-    this.elements = grown
-    this.head = 0
-    this.tail = oldCapacity
-    this.mask = oldCapacity * 2 - 1
+    for (let i = this.#head; i < oldCapacity; i++) grown[j++] = old[i]
+    for (let i = 0; i < this.#head; i++) grown[j++] = old[i]
+    this.#elements = grown
+    this.#head = 0
+    this.#tail = oldCapacity
+    this.#mask = oldCapacity * 2 - 1
   }
 
   addLast(element: E): void {
     rejectUndefined(element)
-    this.elements[this.tail] = element
-    this.tail = (this.tail + 1) & this.mask
+    this.#elements[this.#tail] = element
+    this.#tail = (this.#tail + 1) & this.#mask
     this.modCount++
-    if (++this.count === this.elements.length) this.grow()
+    if (++this.#count === this.#elements.length) this.#grow()
   }
 
   addFirst(element: E): void {
     rejectUndefined(element)
-    this.head = (this.head - 1) & this.mask
-    this.elements[this.head] = element
+    this.#head = (this.#head - 1) & this.#mask
+    this.#elements[this.#head] = element
     this.modCount++
-    if (++this.count === this.elements.length) this.grow()
+    if (++this.#count === this.#elements.length) this.#grow()
   }
 
   pollFirst(): E | undefined {
-    if (this.count === 0) return undefined
-    const head = this.head
-    const element = this.elements[head]
-    this.elements[head] = undefined // release the reference for the garbage collector
-    this.head = (head + 1) & this.mask
-    this.count--
+    if (this.#count === 0) return undefined
+    const head = this.#head
+    const element = this.#elements[head]
+    this.#elements[head] = undefined // release the reference for the garbage collector
+    this.#head = (head + 1) & this.#mask
+    this.#count--
     this.modCount++
     return element
   }
 
   pollLast(): E | undefined {
-    if (this.count === 0) return undefined
-    const tail = (this.tail - 1) & this.mask
-    const element = this.elements[tail]
-    this.elements[tail] = undefined
-    this.tail = tail
-    this.count--
+    if (this.#count === 0) return undefined
+    const tail = (this.#tail - 1) & this.#mask
+    const element = this.#elements[tail]
+    this.#elements[tail] = undefined
+    this.#tail = tail
+    this.#count--
     this.modCount++
     return element
   }
 
   peekFirst(): E | undefined {
-    return this.count === 0 ? undefined : this.elements[this.head]
+    return this.#count === 0 ? undefined : this.#elements[this.#head]
   }
 
   peekLast(): E | undefined {
-    return this.count === 0 ? undefined : this.elements[(this.tail - 1) & this.mask]
+    return this.#count === 0 ? undefined : this.#elements[(this.#tail - 1) & this.#mask]
   }
 
   add(element: E): boolean {
@@ -156,19 +156,19 @@ export class ArrayDeque<E> extends AbstractCollection<E> implements Deque<E> {
     return this.getFirst()
   }
   getFirst(): E {
-    if (this.count === 0) throw new NoSuchElementException('deque is empty')
-    return this.elements[this.head]!
+    if (this.#count === 0) throw new NoSuchElementException('deque is empty')
+    return this.#elements[this.#head]!
   }
   getLast(): E {
-    if (this.count === 0) throw new NoSuchElementException('deque is empty')
-    return this.elements[(this.tail - 1) & this.mask]!
+    if (this.#count === 0) throw new NoSuchElementException('deque is empty')
+    return this.#elements[(this.#tail - 1) & this.#mask]!
   }
   removeFirst(): E {
-    if (this.count === 0) throw new NoSuchElementException('deque is empty')
+    if (this.#count === 0) throw new NoSuchElementException('deque is empty')
     return this.pollFirst()!
   }
   removeLast(): E {
-    if (this.count === 0) throw new NoSuchElementException('deque is empty')
+    if (this.#count === 0) throw new NoSuchElementException('deque is empty')
     return this.pollLast()!
   }
 
@@ -182,13 +182,13 @@ export class ArrayDeque<E> extends AbstractCollection<E> implements Deque<E> {
 
   /** The element at position `index` from the head (0 = first); undefined outside the deque. */
   at(index: number): E | undefined {
-    if (!(index >= 0 && index < this.count)) return undefined
-    return this.elements[(this.head + index) & this.mask]
+    if (!(index >= 0 && index < this.#count)) return undefined
+    return this.#elements[(this.#head + index) & this.#mask]
   }
 
   removeFirstOccurrence(element: E): boolean {
-    for (let i = 0; i < this.count; i++) {
-      if (valueEquals(element, this.elements[(this.head + i) & this.mask])) {
+    for (let i = 0; i < this.#count; i++) {
+      if (valueEquals(element, this.#elements[(this.#head + i) & this.#mask])) {
         this.deleteAt(i)
         return true
       }
@@ -197,8 +197,8 @@ export class ArrayDeque<E> extends AbstractCollection<E> implements Deque<E> {
   }
 
   removeLastOccurrence(element: E): boolean {
-    for (let i = this.count - 1; i >= 0; i--) {
-      if (valueEquals(element, this.elements[(this.head + i) & this.mask])) {
+    for (let i = this.#count - 1; i >= 0; i--) {
+      if (valueEquals(element, this.#elements[(this.#head + i) & this.#mask])) {
         this.deleteAt(i)
         return true
       }
@@ -212,36 +212,37 @@ export class ArrayDeque<E> extends AbstractCollection<E> implements Deque<E> {
    * @internal
    */
   deleteAt(offset: number): boolean {
-    const { elements, mask } = this
-    const count = this.count
+    const elements = this.#elements
+    const mask = this.#mask
+    const count = this.#count
     this.modCount++
-    this.count--
+    this.#count--
     if (offset < count - offset - 1) {
-      for (let i = offset; i > 0; i--) elements[(this.head + i) & mask] = elements[(this.head + i - 1) & mask]
-      elements[this.head] = undefined
-      this.head = (this.head + 1) & mask
+      for (let i = offset; i > 0; i--) elements[(this.#head + i) & mask] = elements[(this.#head + i - 1) & mask]
+      elements[this.#head] = undefined
+      this.#head = (this.#head + 1) & mask
       return false
     }
-    for (let i = offset; i < count - 1; i++) elements[(this.head + i) & mask] = elements[(this.head + i + 1) & mask]
-    this.tail = (this.tail - 1) & mask
-    elements[this.tail] = undefined
+    for (let i = offset; i < count - 1; i++) elements[(this.#head + i) & mask] = elements[(this.#head + i + 1) & mask]
+    this.#tail = (this.#tail - 1) & mask
+    elements[this.#tail] = undefined
     return true
   }
 
   contains(element: E): boolean {
-    for (let i = 0; i < this.count; i++) if (valueEquals(element, this.elements[(this.head + i) & this.mask])) return true
+    for (let i = 0; i < this.#count; i++) if (valueEquals(element, this.#elements[(this.#head + i) & this.#mask])) return true
     return false
   }
 
   clear(): void {
-    for (let i = 0; i < this.count; i++) this.elements[(this.head + i) & this.mask] = undefined
-    this.head = this.tail = this.count = 0
+    for (let i = 0; i < this.#count; i++) this.#elements[(this.#head + i) & this.#mask] = undefined
+    this.#head = this.#tail = this.#count = 0
     this.modCount++
   }
 
   toArray(): E[] {
     const result: E[] = []
-    for (let i = 0; i < this.count; i++) result.push(this.elements[(this.head + i) & this.mask]!)
+    for (let i = 0; i < this.#count; i++) result.push(this.#elements[(this.#head + i) & this.#mask]!)
     return result
   }
 
@@ -255,8 +256,8 @@ export class ArrayDeque<E> extends AbstractCollection<E> implements Deque<E> {
 
   *[Symbol.iterator](): IterableIterator<E> {
     const expected = this.modCount
-    for (let i = 0; i < this.count; i++) {
-      yield this.elements[(this.head + i) & this.mask]!
+    for (let i = 0; i < this.#count; i++) {
+      yield this.#elements[(this.#head + i) & this.#mask]!
       if (this.modCount !== expected) throw new ConcurrentModificationException()
     }
   }
@@ -264,37 +265,41 @@ export class ArrayDeque<E> extends AbstractCollection<E> implements Deque<E> {
 
 class ArrayDequeIterator<E> implements Iterator<E> {
   /** Offset from the head of the next element to return. */
-  private cursor: number
-  private lastReturned = -1
-  private expected: number
+  #cursor: number
+  #lastReturned = -1
+  #expected: number
 
+  readonly #deque: ArrayDeque<E>
+  readonly #descending: boolean
   constructor(
-    private readonly deque: ArrayDeque<E>,
-    private readonly descending: boolean,
+    deque: ArrayDeque<E>,
+    descending: boolean,
   ) {
-    this.cursor = descending ? deque.size() - 1 : 0
-    this.expected = deque.modCount
+    this.#deque = deque
+    this.#descending = descending
+    this.#cursor = descending ? deque.size() - 1 : 0
+    this.#expected = deque.modCount
   }
 
   hasNext(): boolean {
-    return this.descending ? this.cursor >= 0 : this.cursor < this.deque.size()
+    return this.#descending ? this.#cursor >= 0 : this.#cursor < this.#deque.size()
   }
 
   next(): E {
-    if (this.deque.modCount !== this.expected) throw new ConcurrentModificationException()
+    if (this.#deque.modCount !== this.#expected) throw new ConcurrentModificationException()
     if (!this.hasNext()) throw new NoSuchElementException('iteration has no more elements')
-    this.lastReturned = this.cursor
-    this.cursor += this.descending ? -1 : 1
-    return this.deque.at(this.lastReturned)!
+    this.#lastReturned = this.#cursor
+    this.#cursor += this.#descending ? -1 : 1
+    return this.#deque.at(this.#lastReturned)!
   }
 
   remove(): void {
-    if (this.lastReturned < 0) throw new IllegalStateException('remove() requires a preceding next()')
-    if (this.deque.modCount !== this.expected) throw new ConcurrentModificationException()
-    this.deque.deleteAt(this.lastReturned)
+    if (this.#lastReturned < 0) throw new IllegalStateException('remove() requires a preceding next()')
+    if (this.#deque.modCount !== this.#expected) throw new ConcurrentModificationException()
+    this.#deque.deleteAt(this.#lastReturned)
     // Offsets after the removed one moved down by one; ascending iteration resumes at the same offset.
-    if (!this.descending) this.cursor = this.lastReturned
-    this.lastReturned = -1
-    this.expected = this.deque.modCount
+    if (!this.#descending) this.#cursor = this.#lastReturned
+    this.#lastReturned = -1
+    this.#expected = this.#deque.modCount
   }
 }

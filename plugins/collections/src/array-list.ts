@@ -11,13 +11,13 @@ import {
 import type { Iterator, List } from './interfaces.ts'
 
 export class ArrayList<E> extends AbstractCollection<E> implements List<E> {
-  private elements: E[]
+  #elements: E[]
   /** Counts structural changes (size changes); iterators compare it to detect concurrent modification. */
   modCount = 0
 
   constructor(elements?: Iterable<E>) {
     super()
-    this.elements = elements === undefined ? [] : Array.from(elements)
+    this.#elements = elements === undefined ? [] : Array.from(elements)
   }
 
   static from<E>(elements: Iterable<E>): ArrayList<E> {
@@ -29,48 +29,48 @@ export class ArrayList<E> extends AbstractCollection<E> implements List<E> {
   }
 
   size(): number {
-    return this.elements.length
+    return this.#elements.length
   }
 
   get(index: number): E {
-    this.checkIndex(index)
-    return this.elements[index]!
+    this.#checkIndex(index)
+    return this.#elements[index]!
   }
 
   set(index: number, element: E): E {
-    this.checkIndex(index)
-    const previous = this.elements[index]!
-    this.elements[index] = element
+    this.#checkIndex(index)
+    const previous = this.#elements[index]!
+    this.#elements[index] = element
     return previous
   }
 
   add(element: E): boolean {
     this.modCount++
-    this.elements.push(element)
+    this.#elements.push(element)
     return true
   }
 
   addAt(index: number, element: E): void {
-    if (!Number.isInteger(index) || index < 0 || index > this.elements.length)
-      throw new IndexOutOfBoundsException(index, this.elements.length)
+    if (!Number.isInteger(index) || index < 0 || index > this.#elements.length)
+      throw new IndexOutOfBoundsException(index, this.#elements.length)
     this.modCount++
-    if (index === this.elements.length) this.elements.push(element)
-    else this.elements.splice(index, 0, element)
+    if (index === this.#elements.length) this.#elements.push(element)
+    else this.#elements.splice(index, 0, element)
   }
 
   addAll(elements: Iterable<E>): boolean {
     const added = Array.from(elements)
     if (added.length === 0) return false
     this.modCount++
-    for (const e of added) this.elements.push(e)
+    for (const e of added) this.#elements.push(e)
     return true
   }
 
   removeAt(index: number): E {
-    this.checkIndex(index)
+    this.#checkIndex(index)
     this.modCount++
-    if (index === this.elements.length - 1) return this.elements.pop()!
-    return this.elements.splice(index, 1)[0]!
+    if (index === this.#elements.length - 1) return this.#elements.pop()!
+    return this.#elements.splice(index, 1)[0]!
   }
 
   remove(element: E): boolean {
@@ -83,19 +83,19 @@ export class ArrayList<E> extends AbstractCollection<E> implements List<E> {
   removeIf(predicate: (element: E) => boolean): boolean {
     const expected = this.modCount
     const kept: E[] = []
-    for (const e of this.elements) {
+    for (const e of this.#elements) {
       if (!predicate(e)) kept.push(e)
       if (this.modCount !== expected) throw new ConcurrentModificationException()
     }
-    if (kept.length === this.elements.length) return false
-    this.elements = kept
+    if (kept.length === this.#elements.length) return false
+    this.#elements = kept
     this.modCount++
     return true
   }
 
   clear(): void {
     this.modCount++
-    this.elements = []
+    this.#elements = []
   }
 
   contains(element: E): boolean {
@@ -103,26 +103,26 @@ export class ArrayList<E> extends AbstractCollection<E> implements List<E> {
   }
 
   indexOf(element: E): number {
-    const elements = this.elements
+    const elements = this.#elements
     for (let i = 0; i < elements.length; i++) if (valueEquals(element, elements[i])) return i
     return -1
   }
 
   lastIndexOf(element: E): number {
-    const elements = this.elements
+    const elements = this.#elements
     for (let i = elements.length - 1; i >= 0; i--) if (valueEquals(element, elements[i])) return i
     return -1
   }
 
   /** Stable sort (Array.prototype.sort is stable), natural order by default. */
   sort(comparator: Comparator<E> = naturalOrder()): void {
-    this.elements.sort(comparator)
+    this.#elements.sort(comparator)
     this.modCount++ // Java's ArrayList.sort also counts as a modification
   }
 
   replaceAll(operator: (element: E) => E): void {
     const expected = this.modCount
-    const elements = this.elements
+    const elements = this.#elements
     for (let i = 0; i < elements.length; i++) {
       elements[i] = operator(elements[i]!)
       if (this.modCount !== expected) throw new ConcurrentModificationException()
@@ -131,7 +131,7 @@ export class ArrayList<E> extends AbstractCollection<E> implements List<E> {
 
   forEach(action: (element: E) => void): void {
     const expected = this.modCount
-    const elements = this.elements
+    const elements = this.#elements
     for (let i = 0; i < elements.length; i++) {
       action(elements[i]!)
       if (this.modCount !== expected) throw new ConcurrentModificationException()
@@ -139,7 +139,7 @@ export class ArrayList<E> extends AbstractCollection<E> implements List<E> {
   }
 
   toArray(): E[] {
-    return this.elements.slice()
+    return this.#elements.slice()
   }
 
   iterator(): Iterator<E> {
@@ -148,7 +148,7 @@ export class ArrayList<E> extends AbstractCollection<E> implements List<E> {
 
   *[Symbol.iterator](): IterableIterator<E> {
     const expected = this.modCount
-    const elements = this.elements
+    const elements = this.#elements
     for (let i = 0; i < elements.length; i++) {
       yield elements[i]!
       if (this.modCount !== expected) throw new ConcurrentModificationException()
@@ -156,9 +156,9 @@ export class ArrayList<E> extends AbstractCollection<E> implements List<E> {
   }
 
   /** A new list of the elements from `from` (inclusive) to `to` (exclusive). */
-  slice(from: number, to: number = this.elements.length): ArrayList<E> {
-    if (from < 0 || to > this.elements.length || from > to) throw new IndexOutOfBoundsException(from < 0 || from > to ? from : to, this.elements.length)
-    return new ArrayList(this.elements.slice(from, to))
+  slice(from: number, to: number = this.#elements.length): ArrayList<E> {
+    if (from < 0 || to > this.#elements.length || from > to) throw new IndexOutOfBoundsException(from < 0 || from > to ? from : to, this.#elements.length)
+    return new ArrayList(this.#elements.slice(from, to))
   }
 
   equals(other: unknown): boolean {
@@ -169,9 +169,9 @@ export class ArrayList<E> extends AbstractCollection<E> implements List<E> {
     return combineHashes(this.toArray().map(hashOf))
   }
 
-  private checkIndex(index: number): void {
-    if (!(index >= 0 && index < this.elements.length && Number.isInteger(index)))
-      throw new IndexOutOfBoundsException(index, this.elements.length)
+  #checkIndex(index: number): void {
+    if (!(index >= 0 && index < this.#elements.length && Number.isInteger(index)))
+      throw new IndexOutOfBoundsException(index, this.#elements.length)
   }
 }
 
@@ -186,31 +186,34 @@ export function listEquals<E>(list: List<E>, other: unknown): boolean {
 }
 
 class ArrayListIterator<E> implements Iterator<E> {
-  private cursor = 0
-  private lastReturned = -1
-  private expected: number
+  #cursor = 0
+  #lastReturned = -1
+  #expected: number
 
-  constructor(private readonly list: ArrayList<E>) {
-    this.expected = list.modCount
+  readonly #list: ArrayList<E>
+
+  constructor(list: ArrayList<E>) {
+    this.#list = list
+    this.#expected = list.modCount
   }
 
   hasNext(): boolean {
-    return this.cursor < this.list.size()
+    return this.#cursor < this.#list.size()
   }
 
   next(): E {
-    if (this.list.modCount !== this.expected) throw new ConcurrentModificationException()
-    if (this.cursor >= this.list.size()) throw new NoSuchElementException('iteration has no more elements')
-    this.lastReturned = this.cursor++
-    return this.list.get(this.lastReturned)
+    if (this.#list.modCount !== this.#expected) throw new ConcurrentModificationException()
+    if (this.#cursor >= this.#list.size()) throw new NoSuchElementException('iteration has no more elements')
+    this.#lastReturned = this.#cursor++
+    return this.#list.get(this.#lastReturned)
   }
 
   remove(): void {
-    if (this.lastReturned < 0) throw new IllegalStateException('remove() requires a preceding next()')
-    if (this.list.modCount !== this.expected) throw new ConcurrentModificationException()
-    this.list.removeAt(this.lastReturned)
-    this.cursor = this.lastReturned
-    this.lastReturned = -1
-    this.expected = this.list.modCount
+    if (this.#lastReturned < 0) throw new IllegalStateException('remove() requires a preceding next()')
+    if (this.#list.modCount !== this.#expected) throw new ConcurrentModificationException()
+    this.#list.removeAt(this.#lastReturned)
+    this.#cursor = this.#lastReturned
+    this.#lastReturned = -1
+    this.#expected = this.#list.modCount
   }
 }

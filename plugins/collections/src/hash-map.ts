@@ -24,17 +24,17 @@ export interface HashMapOptions<K> {
 
 export class HashMap<K, V> extends AbstractMap<K, V> {
   /** Keys compared by SameValueZero. */
-  private readonly direct = new globalThis.Map<K, V>()
+  readonly #direct = new globalThis.Map<K, V>()
   /** Keys compared by equals/hashCode: hash code to the head of its chain. */
-  private readonly chains = new globalThis.Map<number, HashEntry<K, V>>()
-  private chained = 0
-  private readonly hasher: Hasher<K> | undefined
+  readonly #chains = new globalThis.Map<number, HashEntry<K, V>>()
+  #chained = 0
+  readonly #hasher: Hasher<K> | undefined
   /** Counts structural changes; iterators compare it to detect concurrent modification. */
   modCount = 0
 
   constructor(entries?: Iterable<readonly [K, V]> | null, options: HashMapOptions<K> = {}) {
     super()
-    this.hasher = options.hasher
+    this.#hasher = options.hasher
     if (entries) for (const [key, value] of entries) this.put(key, value)
   }
 
@@ -43,79 +43,79 @@ export class HashMap<K, V> extends AbstractMap<K, V> {
     return new HashMap(entries, options)
   }
 
-  private hash(key: K): number {
-    return this.hasher !== undefined ? this.hasher.hash(key) | 0 : (key as Hashable).hashCode() | 0
+  #hash(key: K): number {
+    return this.#hasher !== undefined ? this.#hasher.hash(key) | 0 : (key as Hashable).hashCode() | 0
   }
 
-  private same(a: K, b: K): boolean {
-    return this.hasher !== undefined ? this.hasher.equals(a, b) : a === b || (a as Hashable).equals(b)
+  #same(a: K, b: K): boolean {
+    return this.#hasher !== undefined ? this.#hasher.equals(a, b) : a === b || (a as Hashable).equals(b)
   }
 
   /** True when `key` is looked up by value (hasher or equals/hashCode) rather than natively. */
-  private byValue(key: K): boolean {
-    return this.hasher !== undefined || isHashable(key)
+  #byValue(key: K): boolean {
+    return this.#hasher !== undefined || isHashable(key)
   }
 
-  private findEntry(key: K): HashEntry<K, V> | null {
-    const hash = this.hash(key)
-    for (let entry = this.chains.get(hash) ?? null; entry !== null; entry = entry.next) {
-      if (entry.hash === hash && this.same(key, entry.key)) return entry
+  #findEntry(key: K): HashEntry<K, V> | null {
+    const hash = this.#hash(key)
+    for (let entry = this.#chains.get(hash) ?? null; entry !== null; entry = entry.next) {
+      if (entry.hash === hash && this.#same(key, entry.key)) return entry
     }
     return null
   }
 
   size(): number {
-    return this.direct.size + this.chained
+    return this.#direct.size + this.#chained
   }
 
   get(key: K): V | undefined {
-    if (!this.byValue(key)) return this.direct.get(key)
-    return this.findEntry(key)?.value
+    if (!this.#byValue(key)) return this.#direct.get(key)
+    return this.#findEntry(key)?.value
   }
 
   containsKey(key: K): boolean {
-    if (!this.byValue(key)) return this.direct.has(key)
-    return this.findEntry(key) !== null
+    if (!this.#byValue(key)) return this.#direct.has(key)
+    return this.#findEntry(key) !== null
   }
 
   put(key: K, value: V): V | undefined {
-    if (!this.byValue(key)) {
-      const direct = this.direct
+    if (!this.#byValue(key)) {
+      const direct = this.#direct
       const previous = direct.get(key)
       if (previous === undefined && !direct.has(key)) this.modCount++
       direct.set(key, value)
       return previous
     }
-    const hash = this.hash(key)
-    const head = this.chains.get(hash) ?? null
+    const hash = this.#hash(key)
+    const head = this.#chains.get(hash) ?? null
     for (let entry = head; entry !== null; entry = entry.next) {
-      if (this.same(key, entry.key)) {
+      if (this.#same(key, entry.key)) {
         const previous = entry.value
         entry.value = value
         return previous
       }
     }
-    this.chains.set(hash, new HashEntry(key, value, hash, head))
-    this.chained++
+    this.#chains.set(hash, new HashEntry(key, value, hash, head))
+    this.#chained++
     this.modCount++
     return undefined
   }
 
   remove(key: K): V | undefined {
-    if (!this.byValue(key)) {
-      const direct = this.direct
+    if (!this.#byValue(key)) {
+      const direct = this.#direct
       const previous = direct.get(key)
       if (direct.delete(key)) this.modCount++
       return previous
     }
-    const hash = this.hash(key)
+    const hash = this.#hash(key)
     let previousEntry: HashEntry<K, V> | null = null
-    for (let entry = this.chains.get(hash) ?? null; entry !== null; previousEntry = entry, entry = entry.next) {
-      if (this.same(key, entry.key)) {
+    for (let entry = this.#chains.get(hash) ?? null; entry !== null; previousEntry = entry, entry = entry.next) {
+      if (this.#same(key, entry.key)) {
         if (previousEntry !== null) previousEntry.next = entry.next
-        else if (entry.next !== null) this.chains.set(hash, entry.next)
-        else this.chains.delete(hash)
-        this.chained--
+        else if (entry.next !== null) this.#chains.set(hash, entry.next)
+        else this.#chains.delete(hash)
+        this.#chained--
         this.modCount++
         return entry.value
       }
@@ -124,29 +124,29 @@ export class HashMap<K, V> extends AbstractMap<K, V> {
   }
 
   clear(): void {
-    this.direct.clear()
-    this.chains.clear()
-    this.chained = 0
+    this.#direct.clear()
+    this.#chains.clear()
+    this.#chained = 0
     this.modCount++
   }
 
   /** The stored key equal to `key` (the canonical instance), or undefined. */
   getKey(key: K): K | undefined {
-    if (!this.byValue(key)) return this.direct.has(key) ? key : undefined
-    return this.findEntry(key)?.key
+    if (!this.#byValue(key)) return this.#direct.has(key) ? key : undefined
+    return this.#findEntry(key)?.key
   }
 
   /** Every entry, native keys first, then value-equal keys. Not fail-fast: callers check modCount. */
-  private *rawEntries(): Generator<[K, V]> {
-    yield* this.direct
-    for (const head of this.chains.values()) {
+  *#rawEntries(): Generator<[K, V]> {
+    yield* this.#direct
+    for (const head of this.#chains.values()) {
       for (let entry: HashEntry<K, V> | null = head; entry !== null; entry = entry.next) yield [entry.key, entry.value]
     }
   }
 
   *[Symbol.iterator](): IterableIterator<[K, V]> {
     const expected = this.modCount
-    for (const pair of this.rawEntries()) {
+    for (const pair of this.#rawEntries()) {
       if (this.modCount !== expected) throw new ConcurrentModificationException()
       yield pair
     }
@@ -154,41 +154,45 @@ export class HashMap<K, V> extends AbstractMap<K, V> {
   }
 
   entryIterator(): Iterator<MapEntry<K, V>> {
-    return new HashMapIterator(this, this.rawEntries())
+    return new HashMapIterator(this, this.#rawEntries())
   }
 }
 
 class HashMapIterator<K, V> implements Iterator<MapEntry<K, V>> {
-  private pending: IteratorResult<[K, V]>
-  private last: [K, V] | undefined = undefined
-  private expected: number
+  #pending: IteratorResult<[K, V]>
+  #last: [K, V] | undefined = undefined
+  #expected: number
 
+  readonly #map: HashMap<K, V>
+  readonly #source: Generator<[K, V]>
   constructor(
-    private readonly map: HashMap<K, V>,
-    private readonly source: Generator<[K, V]>,
+    map: HashMap<K, V>,
+    source: Generator<[K, V]>,
   ) {
-    this.expected = map.modCount
-    this.pending = source.next()
+    this.#map = map
+    this.#source = source
+    this.#expected = map.modCount
+    this.#pending = source.next()
   }
 
   hasNext(): boolean {
-    return !this.pending.done
+    return !this.#pending.done
   }
 
   next(): MapEntry<K, V> {
-    if (this.map.modCount !== this.expected) throw new ConcurrentModificationException()
-    if (this.pending.done) throw new NoSuchElementException('iteration has no more elements')
-    const pair = (this.last = this.pending.value)
+    if (this.#map.modCount !== this.#expected) throw new ConcurrentModificationException()
+    if (this.#pending.done) throw new NoSuchElementException('iteration has no more elements')
+    const pair = (this.#last = this.#pending.value)
     // Look one ahead now: removing the current key later must not disturb the source.
-    this.pending = this.source.next()
+    this.#pending = this.#source.next()
     return { key: pair[0], value: pair[1] }
   }
 
   remove(): void {
-    if (this.last === undefined) throw new IllegalStateException('remove() requires a preceding next()')
-    if (this.map.modCount !== this.expected) throw new ConcurrentModificationException()
-    this.map.remove(this.last[0])
-    this.last = undefined
-    this.expected = this.map.modCount
+    if (this.#last === undefined) throw new IllegalStateException('remove() requires a preceding next()')
+    if (this.#map.modCount !== this.#expected) throw new ConcurrentModificationException()
+    this.#map.remove(this.#last[0])
+    this.#last = undefined
+    this.#expected = this.#map.modCount
   }
 }

@@ -5,12 +5,12 @@ import { HashMap, type HashMapOptions } from './hash-map.ts'
 import type { Iterator, Set } from './interfaces.ts'
 
 export class HashSet<E> extends AbstractCollection<E> implements Set<E> {
-  private readonly map: HashMap<E, true>
+  readonly #map: HashMap<E, true>
 
   constructor(elements?: Iterable<E> | null, options?: HashMapOptions<E>) {
     super()
-    this.map = new HashMap<E, true>(null, options)
-    if (elements) for (const e of elements) this.map.put(e, true)
+    this.#map = new HashMap<E, true>(null, options)
+    if (elements) for (const e of elements) this.#map.put(e, true)
   }
 
   static from<E>(elements: Iterable<E>, options?: HashMapOptions<E>): HashSet<E> {
@@ -22,29 +22,29 @@ export class HashSet<E> extends AbstractCollection<E> implements Set<E> {
   }
 
   size(): number {
-    return this.map.size()
+    return this.#map.size()
   }
   contains(element: E): boolean {
-    return this.map.containsKey(element)
+    return this.#map.containsKey(element)
   }
   add(element: E): boolean {
-    if (this.map.containsKey(element)) return false
-    this.map.put(element, true)
+    if (this.#map.containsKey(element)) return false
+    this.#map.put(element, true)
     return true
   }
   remove(element: E): boolean {
-    if (!this.map.containsKey(element)) return false
-    this.map.remove(element)
+    if (!this.#map.containsKey(element)) return false
+    this.#map.remove(element)
     return true
   }
   clear(): void {
-    this.map.clear()
+    this.#map.clear()
   }
   iterator(): Iterator<E> {
-    return this.map.keySet().iterator()
+    return this.#map.keySet().iterator()
   }
   *[Symbol.iterator](): IterableIterator<E> {
-    for (const [key] of this.map) yield key
+    for (const [key] of this.#map) yield key
   }
   /** A native Set with the same elements (native Set compares by SameValueZero). */
   toSet(): globalThis.Set<E> {

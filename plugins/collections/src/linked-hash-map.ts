@@ -2,8 +2,12 @@
 // java.util.LinkedHashMap. removeEldestEntry runs after every insertion, so a bounded LRU cache is:
 //
 //   class Lru<K, V> extends LinkedHashMap<K, V> {
-//     constructor(private readonly max: number) { super(null, { accessOrder: true }) }
-//     protected override removeEldestEntry() { return this.size() > this.max }
+//     readonly #max: number
+//     constructor(max: number) {
+//       super(null, { accessOrder: true })
+//       this.#max = max
+//     }
+//     protected override removeEldestEntry() { return this.size() > this.#max }
 //   }
 import { AbstractMap } from './abstract-map.ts'
 import { HashMap, type HashMapOptions } from './hash-map.ts'
@@ -27,19 +31,19 @@ export interface LinkedHashMapOptions<K, V> extends HashMapOptions<K> {
 }
 
 export class LinkedHashMap<K, V> extends AbstractMap<K, V> {
-  private readonly index: HashMap<K, LinkedEntry<K, V>>
-  private head: LinkedEntry<K, V> | null = null
-  private tail: LinkedEntry<K, V> | null = null
-  private readonly accessOrder: boolean
-  private readonly eldestHook: LinkedHashMapOptions<K, V>['removeEldestEntry']
+  readonly #index: HashMap<K, LinkedEntry<K, V>>
+  #head: LinkedEntry<K, V> | null = null
+  #tail: LinkedEntry<K, V> | null = null
+  readonly #accessOrder: boolean
+  readonly #eldestHook: LinkedHashMapOptions<K, V>['removeEldestEntry']
   /** Counts structural changes (in access order, a get is one, as in Java). */
   modCount = 0
 
   constructor(entries?: Iterable<readonly [K, V]> | null, options: LinkedHashMapOptions<K, V> = {}) {
     super()
-    this.index = new HashMap(null, options)
-    this.accessOrder = options.accessOrder ?? false
-    this.eldestHook = options.removeEldestEntry
+    this.#index = new HashMap(null, options)
+    this.#accessOrder = options.accessOrder ?? false
+    this.#eldestHook = options.removeEldestEntry
     if (entries) for (const [key, value] of entries) this.put(key, value)
   }
 
@@ -52,96 +56,96 @@ export class LinkedHashMap<K, V> extends AbstractMap<K, V> {
    * `removeEldestEntry` option) to bound the map; the default keeps everything.
    */
   protected removeEldestEntry(eldest: MapEntry<K, V>): boolean {
-    return this.eldestHook !== undefined ? this.eldestHook(eldest, this) : false
+    return this.#eldestHook !== undefined ? this.#eldestHook(eldest, this) : false
   }
 
-  private linkLast(entry: LinkedEntry<K, V>): void {
-    entry.before = this.tail
+  #linkLast(entry: LinkedEntry<K, V>): void {
+    entry.before = this.#tail
     entry.after = null
-    if (this.tail === null) this.head = entry
-    else this.tail.after = entry
-    this.tail = entry
+    if (this.#tail === null) this.#head = entry
+    else this.#tail.after = entry
+    this.#tail = entry
   }
 
-  private unlink(entry: LinkedEntry<K, V>): void {
-    if (entry.before === null) this.head = entry.after
+  #unlink(entry: LinkedEntry<K, V>): void {
+    if (entry.before === null) this.#head = entry.after
     else entry.before.after = entry.after
-    if (entry.after === null) this.tail = entry.before
+    if (entry.after === null) this.#tail = entry.before
     else entry.after.before = entry.before
   }
 
-  private touch(entry: LinkedEntry<K, V>): void {
-    if (this.accessOrder && this.tail !== entry) {
-      this.unlink(entry)
-      this.linkLast(entry)
+  #touch(entry: LinkedEntry<K, V>): void {
+    if (this.#accessOrder && this.#tail !== entry) {
+      this.#unlink(entry)
+      this.#linkLast(entry)
       this.modCount++
     }
   }
 
   size(): number {
-    return this.index.size()
+    return this.#index.size()
   }
 
   get(key: K): V | undefined {
-    const entry = this.index.get(key)
+    const entry = this.#index.get(key)
     if (entry === undefined) return undefined
-    this.touch(entry)
+    this.#touch(entry)
     return entry.value
   }
 
   containsKey(key: K): boolean {
-    return this.index.containsKey(key)
+    return this.#index.containsKey(key)
   }
 
   put(key: K, value: V): V | undefined {
-    const existing = this.index.get(key)
+    const existing = this.#index.get(key)
     if (existing !== undefined) {
       const previous = existing.value
       existing.value = value
-      this.touch(existing)
+      this.#touch(existing)
       return previous
     }
     const entry = new LinkedEntry(key, value)
-    this.index.put(key, entry)
-    this.linkLast(entry)
+    this.#index.put(key, entry)
+    this.#linkLast(entry)
     this.modCount++
-    const eldest = this.head!
+    const eldest = this.#head!
     if (this.removeEldestEntry({ key: eldest.key, value: eldest.value })) this.remove(eldest.key)
     return undefined
   }
 
   remove(key: K): V | undefined {
-    const entry = this.index.remove(key)
+    const entry = this.#index.remove(key)
     if (entry === undefined) return undefined
-    this.unlink(entry)
+    this.#unlink(entry)
     this.modCount++
     return entry.value
   }
 
   clear(): void {
-    this.index.clear()
-    this.head = this.tail = null
+    this.#index.clear()
+    this.#head = this.#tail = null
     this.modCount++
   }
 
   /** The eldest entry (next to be evicted), or undefined when empty. */
   firstEntry(): MapEntry<K, V> | undefined {
-    return this.head === null ? undefined : { key: this.head.key, value: this.head.value }
+    return this.#head === null ? undefined : { key: this.#head.key, value: this.#head.value }
   }
 
   /** The youngest entry, or undefined when empty. */
   lastEntry(): MapEntry<K, V> | undefined {
-    return this.tail === null ? undefined : { key: this.tail.key, value: this.tail.value }
+    return this.#tail === null ? undefined : { key: this.#tail.key, value: this.#tail.value }
   }
 
   /** @internal */
   firstLink(): LinkedEntry<K, V> | null {
-    return this.head
+    return this.#head
   }
 
   *[Symbol.iterator](): IterableIterator<[K, V]> {
     const expected = this.modCount
-    for (let entry = this.head; entry !== null; entry = entry.after) {
+    for (let entry = this.#head; entry !== null; entry = entry.after) {
       if (this.modCount !== expected) throw new ConcurrentModificationException()
       yield [entry.key, entry.value]
     }
@@ -154,33 +158,36 @@ export class LinkedHashMap<K, V> extends AbstractMap<K, V> {
 }
 
 class LinkedHashMapIterator<K, V> implements Iterator<MapEntry<K, V>> {
-  private nextEntry: LinkedEntry<K, V> | null
-  private last: LinkedEntry<K, V> | null = null
-  private expected: number
+  #nextEntry: LinkedEntry<K, V> | null
+  #last: LinkedEntry<K, V> | null = null
+  #expected: number
 
-  constructor(private readonly map: LinkedHashMap<K, V>) {
-    this.nextEntry = map.firstLink()
-    this.expected = map.modCount
+  readonly #map: LinkedHashMap<K, V>
+
+  constructor(map: LinkedHashMap<K, V>) {
+    this.#map = map
+    this.#nextEntry = map.firstLink()
+    this.#expected = map.modCount
   }
 
   hasNext(): boolean {
-    return this.nextEntry !== null
+    return this.#nextEntry !== null
   }
 
   next(): MapEntry<K, V> {
-    if (this.map.modCount !== this.expected) throw new ConcurrentModificationException()
-    const entry = this.nextEntry
+    if (this.#map.modCount !== this.#expected) throw new ConcurrentModificationException()
+    const entry = this.#nextEntry
     if (entry === null) throw new NoSuchElementException('iteration has no more elements')
-    this.last = entry
-    this.nextEntry = entry.after
+    this.#last = entry
+    this.#nextEntry = entry.after
     return { key: entry.key, value: entry.value }
   }
 
   remove(): void {
-    if (this.last === null) throw new IllegalStateException('remove() requires a preceding next()')
-    if (this.map.modCount !== this.expected) throw new ConcurrentModificationException()
-    this.map.remove(this.last.key)
-    this.last = null
-    this.expected = this.map.modCount
+    if (this.#last === null) throw new IllegalStateException('remove() requires a preceding next()')
+    if (this.#map.modCount !== this.#expected) throw new ConcurrentModificationException()
+    this.#map.remove(this.#last.key)
+    this.#last = null
+    this.#expected = this.#map.modCount
   }
 }

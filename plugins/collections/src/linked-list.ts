@@ -20,15 +20,15 @@ class ListNode<E> {
 }
 
 export class LinkedList<E> extends AbstractCollection<E> implements List<E>, Deque<E> {
-  private head: ListNode<E> | null = null
-  private tail: ListNode<E> | null = null
-  private count = 0
+  #head: ListNode<E> | null = null
+  #tail: ListNode<E> | null = null
+  #count = 0
   /** Counts structural changes; iterators compare it to detect concurrent modification. */
   modCount = 0
 
   constructor(elements?: Iterable<E>) {
     super()
-    if (elements !== undefined) for (const e of elements) this.linkLast(e)
+    if (elements !== undefined) for (const e of elements) this.#linkLast(e)
   }
 
   static from<E>(elements: Iterable<E>): LinkedList<E> {
@@ -40,97 +40,97 @@ export class LinkedList<E> extends AbstractCollection<E> implements List<E>, Deq
   }
 
   size(): number {
-    return this.count
+    return this.#count
   }
 
   // ---- linking primitives ----
 
-  private linkFirst(item: E): void {
-    const node = new ListNode(item, null, this.head)
-    if (this.head === null) this.tail = node
-    else this.head.prev = node
-    this.head = node
-    this.count++
+  #linkFirst(item: E): void {
+    const node = new ListNode(item, null, this.#head)
+    if (this.#head === null) this.#tail = node
+    else this.#head.prev = node
+    this.#head = node
+    this.#count++
     this.modCount++
   }
 
-  private linkLast(item: E): void {
-    const node = new ListNode(item, this.tail, null)
-    if (this.tail === null) this.head = node
-    else this.tail.next = node
-    this.tail = node
-    this.count++
+  #linkLast(item: E): void {
+    const node = new ListNode(item, this.#tail, null)
+    if (this.#tail === null) this.#head = node
+    else this.#tail.next = node
+    this.#tail = node
+    this.#count++
     this.modCount++
   }
 
-  private linkBefore(item: E, successor: ListNode<E>): void {
+  #linkBefore(item: E, successor: ListNode<E>): void {
     const prev = successor.prev
     const node = new ListNode(item, prev, successor)
     successor.prev = node
-    if (prev === null) this.head = node
+    if (prev === null) this.#head = node
     else prev.next = node
-    this.count++
+    this.#count++
     this.modCount++
   }
 
   /** @internal */
   unlink(node: ListNode<E>): E {
     const { prev, next } = node
-    if (prev === null) this.head = next
+    if (prev === null) this.#head = next
     else prev.next = next
-    if (next === null) this.tail = prev
+    if (next === null) this.#tail = prev
     else next.prev = prev
     node.prev = node.next = null
-    this.count--
+    this.#count--
     this.modCount++
     return node.item
   }
 
-  private nodeAt(index: number): ListNode<E> {
+  #nodeAt(index: number): ListNode<E> {
     // Walk from whichever end is nearer.
-    if (index < this.count >> 1) {
-      let node = this.head!
+    if (index < this.#count >> 1) {
+      let node = this.#head!
       for (let i = 0; i < index; i++) node = node.next!
       return node
     }
-    let node = this.tail!
-    for (let i = this.count - 1; i > index; i--) node = node.prev!
+    let node = this.#tail!
+    for (let i = this.#count - 1; i > index; i--) node = node.prev!
     return node
   }
 
-  private checkIndex(index: number): void {
-    if (!(index >= 0 && index < this.count && Number.isInteger(index))) throw new IndexOutOfBoundsException(index, this.count)
+  #checkIndex(index: number): void {
+    if (!(index >= 0 && index < this.#count && Number.isInteger(index))) throw new IndexOutOfBoundsException(index, this.#count)
   }
 
   // ---- List ----
 
   get(index: number): E {
-    this.checkIndex(index)
-    return this.nodeAt(index).item
+    this.#checkIndex(index)
+    return this.#nodeAt(index).item
   }
 
   set(index: number, element: E): E {
-    this.checkIndex(index)
-    const node = this.nodeAt(index)
+    this.#checkIndex(index)
+    const node = this.#nodeAt(index)
     const previous = node.item
     node.item = element
     return previous
   }
 
   add(element: E): boolean {
-    this.linkLast(element)
+    this.#linkLast(element)
     return true
   }
 
   addAt(index: number, element: E): void {
-    if (!(index >= 0 && index <= this.count && Number.isInteger(index))) throw new IndexOutOfBoundsException(index, this.count)
-    if (index === this.count) this.linkLast(element)
-    else this.linkBefore(element, this.nodeAt(index))
+    if (!(index >= 0 && index <= this.#count && Number.isInteger(index))) throw new IndexOutOfBoundsException(index, this.#count)
+    if (index === this.#count) this.#linkLast(element)
+    else this.#linkBefore(element, this.#nodeAt(index))
   }
 
   removeAt(index: number): E {
-    this.checkIndex(index)
-    return this.unlink(this.nodeAt(index))
+    this.#checkIndex(index)
+    return this.unlink(this.#nodeAt(index))
   }
 
   /** Removes and returns the head (Queue), or removes the first occurrence of `element` (Collection). */
@@ -142,20 +142,20 @@ export class LinkedList<E> extends AbstractCollection<E> implements List<E>, Deq
   }
 
   clear(): void {
-    this.head = this.tail = null
-    this.count = 0
+    this.#head = this.#tail = null
+    this.#count = 0
     this.modCount++
   }
 
   indexOf(element: E): number {
     let i = 0
-    for (let node = this.head; node !== null; node = node.next, i++) if (valueEquals(element, node.item)) return i
+    for (let node = this.#head; node !== null; node = node.next, i++) if (valueEquals(element, node.item)) return i
     return -1
   }
 
   lastIndexOf(element: E): number {
-    let i = this.count - 1
-    for (let node = this.tail; node !== null; node = node.prev, i--) if (valueEquals(element, node.item)) return i
+    let i = this.#count - 1
+    for (let node = this.#tail; node !== null; node = node.prev, i--) if (valueEquals(element, node.item)) return i
     return -1
   }
 
@@ -166,13 +166,13 @@ export class LinkedList<E> extends AbstractCollection<E> implements List<E>, Deq
   sort(comparator: Comparator<E> = naturalOrder()): void {
     const sorted = this.toArray().sort(comparator)
     let i = 0
-    for (let node = this.head; node !== null; node = node.next) node.item = sorted[i++]!
+    for (let node = this.#head; node !== null; node = node.next) node.item = sorted[i++]!
     this.modCount++
   }
 
   replaceAll(operator: (element: E) => E): void {
     const expected = this.modCount
-    for (let node = this.head; node !== null; node = node.next) {
+    for (let node = this.#head; node !== null; node = node.next) {
       node.item = operator(node.item)
       if (this.modCount !== expected) throw new ConcurrentModificationException()
     }
@@ -180,7 +180,7 @@ export class LinkedList<E> extends AbstractCollection<E> implements List<E>, Deq
 
   toArray(): E[] {
     const result: E[] = []
-    for (let node = this.head; node !== null; node = node.next) result.push(node.item)
+    for (let node = this.#head; node !== null; node = node.next) result.push(node.item)
     return result
   }
 
@@ -195,68 +195,68 @@ export class LinkedList<E> extends AbstractCollection<E> implements List<E>, Deq
   // ---- Queue and Deque ----
 
   offer(element: E): boolean {
-    this.linkLast(element)
+    this.#linkLast(element)
     return true
   }
   offerFirst(element: E): boolean {
-    this.linkFirst(element)
+    this.#linkFirst(element)
     return true
   }
   offerLast(element: E): boolean {
-    this.linkLast(element)
+    this.#linkLast(element)
     return true
   }
   addFirst(element: E): void {
-    this.linkFirst(element)
+    this.#linkFirst(element)
   }
   addLast(element: E): void {
-    this.linkLast(element)
+    this.#linkLast(element)
   }
   push(element: E): void {
-    this.linkFirst(element)
+    this.#linkFirst(element)
   }
   pop(): E {
     return this.removeFirst()
   }
   poll(): E | undefined {
-    return this.head === null ? undefined : this.unlink(this.head)
+    return this.#head === null ? undefined : this.unlink(this.#head)
   }
   pollFirst(): E | undefined {
-    return this.head === null ? undefined : this.unlink(this.head)
+    return this.#head === null ? undefined : this.unlink(this.#head)
   }
   pollLast(): E | undefined {
-    return this.tail === null ? undefined : this.unlink(this.tail)
+    return this.#tail === null ? undefined : this.unlink(this.#tail)
   }
   peek(): E | undefined {
-    return this.head?.item
+    return this.#head?.item
   }
   peekFirst(): E | undefined {
-    return this.head?.item
+    return this.#head?.item
   }
   peekLast(): E | undefined {
-    return this.tail?.item
+    return this.#tail?.item
   }
   element(): E {
     return this.getFirst()
   }
   getFirst(): E {
-    if (this.head === null) throw new NoSuchElementException('list is empty')
-    return this.head.item
+    if (this.#head === null) throw new NoSuchElementException('list is empty')
+    return this.#head.item
   }
   getLast(): E {
-    if (this.tail === null) throw new NoSuchElementException('list is empty')
-    return this.tail.item
+    if (this.#tail === null) throw new NoSuchElementException('list is empty')
+    return this.#tail.item
   }
   removeFirst(): E {
-    if (this.head === null) throw new NoSuchElementException('list is empty')
-    return this.unlink(this.head)
+    if (this.#head === null) throw new NoSuchElementException('list is empty')
+    return this.unlink(this.#head)
   }
   removeLast(): E {
-    if (this.tail === null) throw new NoSuchElementException('list is empty')
-    return this.unlink(this.tail)
+    if (this.#tail === null) throw new NoSuchElementException('list is empty')
+    return this.unlink(this.#tail)
   }
   removeFirstOccurrence(element: E): boolean {
-    for (let node = this.head; node !== null; node = node.next) {
+    for (let node = this.#head; node !== null; node = node.next) {
       if (valueEquals(element, node.item)) {
         this.unlink(node)
         return true
@@ -265,7 +265,7 @@ export class LinkedList<E> extends AbstractCollection<E> implements List<E>, Deq
     return false
   }
   removeLastOccurrence(element: E): boolean {
-    for (let node = this.tail; node !== null; node = node.prev) {
+    for (let node = this.#tail; node !== null; node = node.prev) {
       if (valueEquals(element, node.item)) {
         this.unlink(node)
         return true
@@ -278,11 +278,11 @@ export class LinkedList<E> extends AbstractCollection<E> implements List<E>, Deq
 
   /** @internal */
   firstNode(): ListNode<E> | null {
-    return this.head
+    return this.#head
   }
   /** @internal */
   lastNode(): ListNode<E> | null {
-    return this.tail
+    return this.#tail
   }
 
   iterator(): Iterator<E> {
@@ -295,7 +295,7 @@ export class LinkedList<E> extends AbstractCollection<E> implements List<E>, Deq
 
   *[Symbol.iterator](): IterableIterator<E> {
     const expected = this.modCount
-    for (let node = this.head; node !== null; node = node.next) {
+    for (let node = this.#head; node !== null; node = node.next) {
       yield node.item
       if (this.modCount !== expected) throw new ConcurrentModificationException()
     }
@@ -303,36 +303,40 @@ export class LinkedList<E> extends AbstractCollection<E> implements List<E>, Deq
 }
 
 class LinkedListIterator<E> implements Iterator<E> {
-  private nextNode: ListNode<E> | null
-  private lastReturned: ListNode<E> | null = null
-  private expected: number
+  #nextNode: ListNode<E> | null
+  #lastReturned: ListNode<E> | null = null
+  #expected: number
 
+  readonly #list: LinkedList<E>
+  readonly #descending: boolean
   constructor(
-    private readonly list: LinkedList<E>,
-    private readonly descending: boolean,
+    list: LinkedList<E>,
+    descending: boolean,
   ) {
-    this.nextNode = descending ? list.lastNode() : list.firstNode()
-    this.expected = list.modCount
+    this.#list = list
+    this.#descending = descending
+    this.#nextNode = descending ? list.lastNode() : list.firstNode()
+    this.#expected = list.modCount
   }
 
   hasNext(): boolean {
-    return this.nextNode !== null
+    return this.#nextNode !== null
   }
 
   next(): E {
-    if (this.list.modCount !== this.expected) throw new ConcurrentModificationException()
-    const node = this.nextNode
+    if (this.#list.modCount !== this.#expected) throw new ConcurrentModificationException()
+    const node = this.#nextNode
     if (node === null) throw new NoSuchElementException('iteration has no more elements')
-    this.lastReturned = node
-    this.nextNode = this.descending ? node.prev : node.next
+    this.#lastReturned = node
+    this.#nextNode = this.#descending ? node.prev : node.next
     return node.item
   }
 
   remove(): void {
-    if (this.lastReturned === null) throw new IllegalStateException('remove() requires a preceding next()')
-    if (this.list.modCount !== this.expected) throw new ConcurrentModificationException()
-    this.list.unlink(this.lastReturned)
-    this.lastReturned = null
-    this.expected = this.list.modCount
+    if (this.#lastReturned === null) throw new IllegalStateException('remove() requires a preceding next()')
+    if (this.#list.modCount !== this.#expected) throw new ConcurrentModificationException()
+    this.#list.unlink(this.#lastReturned)
+    this.#lastReturned = null
+    this.#expected = this.#list.modCount
   }
 }

@@ -14,28 +14,28 @@ import {
 import type { Iterator, Queue } from './interfaces.ts'
 
 export class PriorityQueue<E> extends AbstractCollection<E> implements Queue<E> {
-  private heap: E[] = []
-  private readonly compare: Comparator<E>
-  private readonly natural: boolean
+  #heap: E[] = []
+  readonly #compare: Comparator<E>
+  readonly #natural: boolean
   /** True while natural order applies and every element is a number (not NaN) or every one a string. */
-  private primitive: boolean
+  #primitive: boolean
   /** 'number', 'string' or '' until the first element arrives. */
-  private primitiveType = ''
+  #primitiveType = ''
   /** Counts structural changes; iterators compare it to detect concurrent modification. */
   modCount = 0
 
   constructor(comparator?: Comparator<E>, elements?: Iterable<E>) {
     super()
-    this.compare = comparator ?? naturalOrder<E>()
-    this.natural = this.primitive = isNaturalOrder(comparator)
+    this.#compare = comparator ?? naturalOrder<E>()
+    this.#natural = this.#primitive = isNaturalOrder(comparator)
     if (elements !== undefined) {
       for (const e of elements) {
-        this.check(e)
-        this.admit(e)
+        this.#check(e)
+        this.#admit(e)
       }
-      this.heap = Array.from(elements)
+      this.#heap = Array.from(elements)
       // Floyd's bottom-up heap construction: O(n) instead of n pushes.
-      for (let i = (this.heap.length >>> 1) - 1; i >= 0; i--) this.siftDown(i, this.heap[i]!)
+      for (let i = (this.#heap.length >>> 1) - 1; i >= 0; i--) this.#siftDown(i, this.#heap[i]!)
     }
   }
 
@@ -44,30 +44,30 @@ export class PriorityQueue<E> extends AbstractCollection<E> implements Queue<E> 
   }
 
   comparator(): Comparator<E> {
-    return this.compare
+    return this.#compare
   }
 
   size(): number {
-    return this.heap.length
+    return this.#heap.length
   }
 
   isEmpty(): boolean {
-    return this.heap.length === 0
+    return this.#heap.length === 0
   }
 
-  private check(element: E): void {
+  #check(element: E): void {
     // As Java refuses null: poll() and peek() use undefined to mean "empty".
     if (element === undefined) throw new IllegalArgumentException('PriorityQueue does not accept undefined elements')
   }
 
   /** Keeps `primitive` true only while every element so far shares one primitive type. */
-  private admit(element: E): void {
-    if (!this.primitive) return
+  #admit(element: E): void {
+    if (!this.#primitive) return
     const type = typeof element === 'number' ? (element === element ? 'number' : 'NaN') : typeof element
-    if (this.primitiveType === '') {
-      if (type === 'number' || type === 'string') this.primitiveType = type
-      else this.primitive = false
-    } else if (type !== this.primitiveType) this.primitive = false
+    if (this.#primitiveType === '') {
+      if (type === 'number' || type === 'string') this.#primitiveType = type
+      else this.#primitive = false
+    } else if (type !== this.#primitiveType) this.#primitive = false
   }
 
   add(element: E): boolean {
@@ -75,31 +75,31 @@ export class PriorityQueue<E> extends AbstractCollection<E> implements Queue<E> 
   }
 
   offer(element: E): boolean {
-    this.check(element)
-    if (this.primitive) this.admit(element)
+    this.#check(element)
+    if (this.#primitive) this.#admit(element)
     this.modCount++
-    const heap = this.heap
+    const heap = this.#heap
     heap.push(element)
-    this.siftUp(heap.length - 1, element)
+    this.#siftUp(heap.length - 1, element)
     return true
   }
 
   peek(): E | undefined {
-    return this.heap[0]
+    return this.#heap[0]
   }
 
   element(): E {
-    if (this.heap.length === 0) throw new NoSuchElementException('queue is empty')
-    return this.heap[0]!
+    if (this.#heap.length === 0) throw new NoSuchElementException('queue is empty')
+    return this.#heap[0]!
   }
 
   poll(): E | undefined {
-    const heap = this.heap
+    const heap = this.#heap
     if (heap.length === 0) return undefined
     this.modCount++
     const result = heap[0]
     const last = heap.pop()!
-    if (heap.length > 0) this.siftDown(0, last)
+    if (heap.length > 0) this.#siftDown(0, last)
     return result
   }
 
@@ -108,21 +108,21 @@ export class PriorityQueue<E> extends AbstractCollection<E> implements Queue<E> 
   remove(element: E): boolean
   remove(...args: [] | [E]): E | boolean {
     if (args.length === 0) {
-      if (this.heap.length === 0) throw new NoSuchElementException('queue is empty')
+      if (this.#heap.length === 0) throw new NoSuchElementException('queue is empty')
       return this.poll()!
     }
-    const index = this.indexOf(args[0])
+    const index = this.#indexOf(args[0])
     if (index < 0) return false
     this.removeAt(index)
     return true
   }
 
   contains(element: E): boolean {
-    return this.indexOf(element) >= 0
+    return this.#indexOf(element) >= 0
   }
 
-  private indexOf(element: E): number {
-    const heap = this.heap
+  #indexOf(element: E): number {
+    const heap = this.#heap
     for (let i = 0; i < heap.length; i++) if (valueEquals(element, heap[i])) return i
     return -1
   }
@@ -133,13 +133,13 @@ export class PriorityQueue<E> extends AbstractCollection<E> implements Queue<E> 
    * @internal
    */
   removeAt(index: number): E | undefined {
-    const heap = this.heap
+    const heap = this.#heap
     this.modCount++
     const last = heap.pop()!
     if (index === heap.length) return undefined
-    this.siftDown(index, last)
+    this.#siftDown(index, last)
     if (heap[index] === last) {
-      this.siftUp(index, last)
+      this.#siftUp(index, last)
       if (heap[index] !== last) return last
     }
     return undefined
@@ -147,29 +147,29 @@ export class PriorityQueue<E> extends AbstractCollection<E> implements Queue<E> 
 
   /** @internal */
   elementAt(index: number): E {
-    return this.heap[index]!
+    return this.#heap[index]!
   }
 
   clear(): void {
-    this.heap = []
+    this.#heap = []
     this.modCount++
-    this.primitive = this.natural
-    this.primitiveType = ''
+    this.#primitive = this.#natural
+    this.#primitiveType = ''
   }
 
   toArray(): E[] {
-    return this.heap.slice()
+    return this.#heap.slice()
   }
 
   /** The elements in priority order, without changing the queue. */
   toSortedArray(): E[] {
-    return this.heap.slice().sort(this.compare)
+    return this.#heap.slice().sort(this.#compare)
   }
 
-  private siftUp(index: number, element: E): void {
-    if (this.primitive) return this.siftUpPrimitive(index, element)
-    const heap = this.heap
-    const compare = this.compare
+  #siftUp(index: number, element: E): void {
+    if (this.#primitive) return this.#siftUpPrimitive(index, element)
+    const heap = this.#heap
+    const compare = this.#compare
     while (index > 0) {
       const parentIndex = (index - 1) >>> 1
       const parent = heap[parentIndex]!
@@ -186,10 +186,10 @@ export class PriorityQueue<E> extends AbstractCollection<E> implements Queue<E> 
    * then sift the element up from there, which is usually a step or two because it came from the
    * bottom of the heap.
    */
-  private siftDown(index: number, element: E): void {
-    if (this.primitive) return this.siftDownPrimitive(index, element)
-    const heap = this.heap
-    const compare = this.compare
+  #siftDown(index: number, element: E): void {
+    if (this.#primitive) return this.#siftDownPrimitive(index, element)
+    const heap = this.#heap
+    const compare = this.#compare
     const length = heap.length
     const start = index
     let childIndex = 2 * index + 1
@@ -211,8 +211,8 @@ export class PriorityQueue<E> extends AbstractCollection<E> implements Queue<E> 
   }
 
   // The same loops with `<` on numbers or strings (cast: the check is `primitive`).
-  private siftUpPrimitive(index: number, element: E): void {
-    const heap = this.heap as unknown as number[]
+  #siftUpPrimitive(index: number, element: E): void {
+    const heap = this.#heap as unknown as number[]
     const value = element as unknown as number
     while (index > 0) {
       const parentIndex = (index - 1) >>> 1
@@ -224,8 +224,8 @@ export class PriorityQueue<E> extends AbstractCollection<E> implements Queue<E> 
     heap[index] = value
   }
 
-  private siftDownPrimitive(index: number, element: E): void {
-    const heap = this.heap as unknown as number[]
+  #siftDownPrimitive(index: number, element: E): void {
+    const heap = this.#heap as unknown as number[]
     const value = element as unknown as number
     const length = heap.length
     const start = index
@@ -254,7 +254,7 @@ export class PriorityQueue<E> extends AbstractCollection<E> implements Queue<E> 
 
   *[Symbol.iterator](): IterableIterator<E> {
     const expected = this.modCount
-    const heap = this.heap
+    const heap = this.#heap
     for (let i = 0; i < heap.length; i++) {
       yield heap[i]!
       if (this.modCount !== expected) throw new ConcurrentModificationException()
@@ -263,55 +263,58 @@ export class PriorityQueue<E> extends AbstractCollection<E> implements Queue<E> 
 }
 
 class PriorityQueueIterator<E> implements Iterator<E> {
-  private cursor = 0
-  private lastReturned = -1
-  private lastReturnedElement: E | undefined = undefined
+  #cursor = 0
+  #lastReturned = -1
+  #lastReturnedElement: E | undefined = undefined
   /** Elements that removals moved from behind the cursor to before it; returned after the array. */
-  private forgetMeNot: E[] = []
-  private expected: number
+  #forgetMeNot: E[] = []
+  #expected: number
 
-  constructor(private readonly queue: PriorityQueue<E>) {
-    this.expected = queue.modCount
+  readonly #queue: PriorityQueue<E>
+
+  constructor(queue: PriorityQueue<E>) {
+    this.#queue = queue
+    this.#expected = queue.modCount
   }
 
   hasNext(): boolean {
-    return this.cursor < this.queue.size() || this.forgetMeNot.length > 0
+    return this.#cursor < this.#queue.size() || this.#forgetMeNot.length > 0
   }
 
   next(): E {
-    if (this.queue.modCount !== this.expected) throw new ConcurrentModificationException()
-    if (this.cursor < this.queue.size()) {
-      this.lastReturned = this.cursor++
-      return this.queue.elementAt(this.lastReturned)
+    if (this.#queue.modCount !== this.#expected) throw new ConcurrentModificationException()
+    if (this.#cursor < this.#queue.size()) {
+      this.#lastReturned = this.#cursor++
+      return this.#queue.elementAt(this.#lastReturned)
     }
-    if (this.forgetMeNot.length > 0) {
-      this.lastReturned = -1
-      this.lastReturnedElement = this.forgetMeNot.shift()!
-      return this.lastReturnedElement
+    if (this.#forgetMeNot.length > 0) {
+      this.#lastReturned = -1
+      this.#lastReturnedElement = this.#forgetMeNot.shift()!
+      return this.#lastReturnedElement
     }
     throw new NoSuchElementException('iteration has no more elements')
   }
 
   remove(): void {
-    if (this.queue.modCount !== this.expected) throw new ConcurrentModificationException()
-    if (this.lastReturned >= 0) {
-      const moved = this.queue.removeAt(this.lastReturned)
-      this.lastReturned = -1
-      if (moved === undefined) this.cursor--
-      else this.forgetMeNot.push(moved)
-    } else if (this.lastReturnedElement !== undefined) {
-      const element = this.lastReturnedElement
-      this.lastReturnedElement = undefined
+    if (this.#queue.modCount !== this.#expected) throw new ConcurrentModificationException()
+    if (this.#lastReturned >= 0) {
+      const moved = this.#queue.removeAt(this.#lastReturned)
+      this.#lastReturned = -1
+      if (moved === undefined) this.#cursor--
+      else this.#forgetMeNot.push(moved)
+    } else if (this.#lastReturnedElement !== undefined) {
+      const element = this.#lastReturnedElement
+      this.#lastReturnedElement = undefined
       // Remove this exact element (by identity), as Java's removeEq.
-      for (let i = 0; i < this.queue.size(); i++) {
-        if (this.queue.elementAt(i) === element) {
-          this.queue.removeAt(i)
+      for (let i = 0; i < this.#queue.size(); i++) {
+        if (this.#queue.elementAt(i) === element) {
+          this.#queue.removeAt(i)
           break
         }
       }
     } else {
       throw new IllegalStateException('remove() requires a preceding next()')
     }
-    this.expected = this.queue.modCount
+    this.#expected = this.#queue.modCount
   }
 }

@@ -83,22 +83,28 @@ function snapshot<K, V>(node: Node<K, V>): MapEntry<K, V> | undefined {
   return node === null ? undefined : { key: node.key, value: node.value }
 }
 
+/** A map's root node, for the tests that check the red-black invariants; not exported by the package. */
+export let rootOf: <K, V>(map: TreeMap<K, V>) => Node<K, V>
+
 export class TreeMap<K, V> extends AbstractMap<K, V> implements NavigableMap<K, V> {
-  private root: Node<K, V> = null
-  private count = 0
+  static {
+    rootOf = (map) => map.#root
+  }
+  #root: Node<K, V> = null
+  #count = 0
   /** Counts structural changes; iterators compare it to detect concurrent modification. */
   modCount = 0
   /** @internal */
   readonly compare: Comparator<K>
-  private readonly natural: boolean
+  readonly #natural: boolean
   /** Which `<` fast path applies: see the KIND_ constants. */
-  private kind: number
+  #kind: number
 
   constructor(comparator?: Comparator<K> | null, entries?: Iterable<readonly [K, V]> | null) {
     super()
-    this.natural = isNaturalOrder(comparator)
+    this.#natural = isNaturalOrder(comparator)
     this.compare = comparator ?? naturalOrder<K>()
-    this.kind = this.natural ? KIND_UNDECIDED : KIND_COMPARATOR
+    this.#kind = this.#natural ? KIND_UNDECIDED : KIND_COMPARATOR
     if (entries) for (const [key, value] of entries) this.put(key, value)
   }
 
@@ -112,36 +118,36 @@ export class TreeMap<K, V> extends AbstractMap<K, V> implements NavigableMap<K, 
   }
 
   size(): number {
-    return this.count
+    return this.#count
   }
 
   isEmpty(): boolean {
-    return this.count === 0
+    return this.#count === 0
   }
 
   /** True when `key` may be compared with `<` against every key in the tree. */
-  private fast(key: K): boolean {
-    const kind = this.kind
+  #fast(key: K): boolean {
+    const kind = this.#kind
     if (kind === KIND_NUMBER) return typeof key === 'number' && key === key // NaN excluded
     return kind === KIND_STRING && typeof key === 'string'
   }
 
   /** Updates the fast-path kind for a key about to be inserted. */
-  private admit(key: K): void {
-    const kind = this.kind
+  #admit(key: K): void {
+    const kind = this.#kind
     if (kind === KIND_COMPARATOR) return
     const keyKind =
       typeof key === 'number' && key === key ? KIND_NUMBER : typeof key === 'string' ? KIND_STRING : KIND_COMPARATOR
-    if (kind === KIND_UNDECIDED) this.kind = keyKind
-    else if (kind !== keyKind) this.kind = KIND_COMPARATOR
+    if (kind === KIND_UNDECIDED) this.#kind = keyKind
+    else if (kind !== keyKind) this.#kind = KIND_COMPARATOR
   }
 
   // ---- lookups ----
 
   /** @internal */
   getNode(key: K): Node<K, V> {
-    let p = this.root
-    if (this.fast(key)) {
+    let p = this.#root
+    if (this.#fast(key)) {
       const k = key as unknown as Primitive
       while (p !== null) {
         const pk = p.key as unknown as Primitive
@@ -163,9 +169,9 @@ export class TreeMap<K, V> extends AbstractMap<K, V> implements NavigableMap<K, 
 
   /** Least node with key >= `key`. @internal */
   ceilingNode(key: K): Node<K, V> {
-    let p = this.root
+    let p = this.#root
     let best: Node<K, V> = null
-    if (this.fast(key)) {
+    if (this.#fast(key)) {
       const k = key as unknown as Primitive
       while (p !== null) {
         const pk = p.key as unknown as Primitive
@@ -191,9 +197,9 @@ export class TreeMap<K, V> extends AbstractMap<K, V> implements NavigableMap<K, 
 
   /** Greatest node with key <= `key`. @internal */
   floorNode(key: K): Node<K, V> {
-    let p = this.root
+    let p = this.#root
     let best: Node<K, V> = null
-    if (this.fast(key)) {
+    if (this.#fast(key)) {
       const k = key as unknown as Primitive
       while (p !== null) {
         const pk = p.key as unknown as Primitive
@@ -219,9 +225,9 @@ export class TreeMap<K, V> extends AbstractMap<K, V> implements NavigableMap<K, 
 
   /** Least node with key > `key`. @internal */
   higherNode(key: K): Node<K, V> {
-    let p = this.root
+    let p = this.#root
     let best: Node<K, V> = null
-    if (this.fast(key)) {
+    if (this.#fast(key)) {
       const k = key as unknown as Primitive
       while (p !== null) {
         if (k < (p.key as unknown as Primitive)) {
@@ -243,9 +249,9 @@ export class TreeMap<K, V> extends AbstractMap<K, V> implements NavigableMap<K, 
 
   /** Greatest node with key < `key`. @internal */
   lowerNode(key: K): Node<K, V> {
-    let p = this.root
+    let p = this.#root
     let best: Node<K, V> = null
-    if (this.fast(key)) {
+    if (this.#fast(key)) {
       const k = key as unknown as Primitive
       while (p !== null) {
         if (k > (p.key as unknown as Primitive)) {
@@ -267,14 +273,14 @@ export class TreeMap<K, V> extends AbstractMap<K, V> implements NavigableMap<K, 
 
   /** @internal */
   firstNode(): Node<K, V> {
-    let p = this.root
+    let p = this.#root
     if (p !== null) while (p.left !== null) p = p.left
     return p
   }
 
   /** @internal */
   lastNode(): Node<K, V> {
-    let p = this.root
+    let p = this.#root
     if (p !== null) while (p.right !== null) p = p.right
     return p
   }
@@ -291,18 +297,18 @@ export class TreeMap<K, V> extends AbstractMap<K, V> implements NavigableMap<K, 
   // ---- insertion ----
 
   put(key: K, value: V): V | undefined {
-    let t = this.root
+    let t = this.#root
     if (t === null) {
-      if (this.natural) this.compare(key, key) // throws early for keys natural order cannot compare
-      this.admit(key)
-      this.root = new TreeNode(key, value, null)
-      this.count = 1
+      if (this.#natural) this.compare(key, key) // throws early for keys natural order cannot compare
+      this.#admit(key)
+      this.#root = new TreeNode(key, value, null)
+      this.#count = 1
       this.modCount++
       return undefined
     }
     let parent: TreeNode<K, V>
     let goLeft: boolean
-    if (this.fast(key)) {
+    if (this.#fast(key)) {
       const k = key as unknown as Primitive
       do {
         parent = t
@@ -336,35 +342,35 @@ export class TreeMap<K, V> extends AbstractMap<K, V> implements NavigableMap<K, 
           return previous
         }
       } while (t !== null)
-      this.admit(key)
+      this.#admit(key)
     }
     const node = new TreeNode(key, value, parent)
     if (goLeft) parent.left = node
     else parent.right = node
-    this.fixAfterInsertion(node)
-    this.count++
+    this.#fixAfterInsertion(node)
+    this.#count++
     this.modCount++
     return undefined
   }
 
-  private rotateLeft(p: TreeNode<K, V>): void {
+  #rotateLeft(p: TreeNode<K, V>): void {
     const r = p.right!
     p.right = r.left
     if (r.left !== null) r.left.parent = p
     r.parent = p.parent
-    if (p.parent === null) this.root = r
+    if (p.parent === null) this.#root = r
     else if (p.parent.left === p) p.parent.left = r
     else p.parent.right = r
     r.left = p
     p.parent = r
   }
 
-  private rotateRight(p: TreeNode<K, V>): void {
+  #rotateRight(p: TreeNode<K, V>): void {
     const l = p.left!
     p.left = l.right
     if (l.right !== null) l.right.parent = p
     l.parent = p.parent
-    if (p.parent === null) this.root = l
+    if (p.parent === null) this.#root = l
     else if (p.parent.right === p) p.parent.right = l
     else p.parent.left = l
     l.right = p
@@ -372,9 +378,9 @@ export class TreeMap<K, V> extends AbstractMap<K, V> implements NavigableMap<K, 
   }
 
   // Insertion and deletion fix-ups follow Cormen et al., as java.util.TreeMap does.
-  private fixAfterInsertion(x: TreeNode<K, V>): void {
+  #fixAfterInsertion(x: TreeNode<K, V>): void {
     x.red = true
-    while (x !== this.root && x.parent!.red) {
+    while (x !== this.#root && x.parent!.red) {
       const parent = x.parent!
       const grand = parent.parent!
       if (parent === grand.left) {
@@ -387,11 +393,11 @@ export class TreeMap<K, V> extends AbstractMap<K, V> implements NavigableMap<K, 
         } else {
           if (x === parent.right) {
             x = parent
-            this.rotateLeft(x)
+            this.#rotateLeft(x)
           }
           x.parent!.red = false
           x.parent!.parent!.red = true
-          this.rotateRight(x.parent!.parent!)
+          this.#rotateRight(x.parent!.parent!)
         }
       } else {
         const uncle = grand.left
@@ -403,15 +409,15 @@ export class TreeMap<K, V> extends AbstractMap<K, V> implements NavigableMap<K, 
         } else {
           if (x === parent.left) {
             x = parent
-            this.rotateRight(x)
+            this.#rotateRight(x)
           }
           x.parent!.red = false
           x.parent!.parent!.red = true
-          this.rotateLeft(x.parent!.parent!)
+          this.#rotateLeft(x.parent!.parent!)
         }
       }
     }
-    this.root!.red = false
+    this.#root!.red = false
   }
 
   // ---- deletion ----
@@ -423,7 +429,7 @@ export class TreeMap<K, V> extends AbstractMap<K, V> implements NavigableMap<K, 
    */
   deleteNode(p: TreeNode<K, V>): void {
     this.modCount++
-    this.count--
+    this.#count--
     if (p.left !== null && p.right !== null) {
       const s = successor(p)!
       p.key = s.key
@@ -433,15 +439,15 @@ export class TreeMap<K, V> extends AbstractMap<K, V> implements NavigableMap<K, 
     const replacement = p.left !== null ? p.left : p.right
     if (replacement !== null) {
       replacement.parent = p.parent
-      if (p.parent === null) this.root = replacement
+      if (p.parent === null) this.#root = replacement
       else if (p === p.parent.left) p.parent.left = replacement
       else p.parent.right = replacement
       p.left = p.right = p.parent = null
-      if (!p.red) this.fixAfterDeletion(replacement)
+      if (!p.red) this.#fixAfterDeletion(replacement)
     } else if (p.parent === null) {
-      this.root = null
+      this.#root = null
     } else {
-      if (!p.red) this.fixAfterDeletion(p)
+      if (!p.red) this.#fixAfterDeletion(p)
       if (p.parent !== null) {
         if (p === p.parent.left) p.parent.left = null
         else if (p === p.parent.right) p.parent.right = null
@@ -450,15 +456,15 @@ export class TreeMap<K, V> extends AbstractMap<K, V> implements NavigableMap<K, 
     }
   }
 
-  private fixAfterDeletion(x: TreeNode<K, V>): void {
-    while (x !== this.root && !x.red) {
+  #fixAfterDeletion(x: TreeNode<K, V>): void {
+    while (x !== this.#root && !x.red) {
       const parent = x.parent!
       if (x === parent.left) {
         let sib = parent.right!
         if (sib.red) {
           sib.red = false
           parent.red = true
-          this.rotateLeft(parent)
+          this.#rotateLeft(parent)
           sib = x.parent!.right!
         }
         if (!isRed(sib.left) && !isRed(sib.right)) {
@@ -468,21 +474,21 @@ export class TreeMap<K, V> extends AbstractMap<K, V> implements NavigableMap<K, 
           if (!isRed(sib.right)) {
             sib.left!.red = false
             sib.red = true
-            this.rotateRight(sib)
+            this.#rotateRight(sib)
             sib = x.parent!.right!
           }
           sib.red = x.parent!.red
           x.parent!.red = false
           sib.right!.red = false
-          this.rotateLeft(x.parent!)
-          x = this.root!
+          this.#rotateLeft(x.parent!)
+          x = this.#root!
         }
       } else {
         let sib = parent.left!
         if (sib.red) {
           sib.red = false
           parent.red = true
-          this.rotateRight(parent)
+          this.#rotateRight(parent)
           sib = x.parent!.left!
         }
         if (!isRed(sib.right) && !isRed(sib.left)) {
@@ -492,14 +498,14 @@ export class TreeMap<K, V> extends AbstractMap<K, V> implements NavigableMap<K, 
           if (!isRed(sib.left)) {
             sib.right!.red = false
             sib.red = true
-            this.rotateLeft(sib)
+            this.#rotateLeft(sib)
             sib = x.parent!.left!
           }
           sib.red = x.parent!.red
           x.parent!.red = false
           sib.left!.red = false
-          this.rotateRight(x.parent!)
-          x = this.root!
+          this.#rotateRight(x.parent!)
+          x = this.#root!
         }
       }
     }
@@ -515,10 +521,10 @@ export class TreeMap<K, V> extends AbstractMap<K, V> implements NavigableMap<K, 
   }
 
   clear(): void {
-    this.root = null
-    this.count = 0
+    this.#root = null
+    this.#count = 0
     this.modCount++
-    this.kind = this.natural ? KIND_UNDECIDED : KIND_COMPARATOR
+    this.#kind = this.#natural ? KIND_UNDECIDED : KIND_COMPARATOR
   }
 
   // ---- navigation ----
@@ -645,17 +651,33 @@ export class TreeMap<K, V> extends AbstractMap<K, V> implements NavigableMap<K, 
  * absolute (ascending) positions; `descending` flips which end each navigation method reads.
  */
 class TreeMapView<K, V> extends AbstractMap<K, V> implements NavigableMap<K, V> {
+  readonly #m: TreeMap<K, V>
+  readonly #fromStart: boolean
+  readonly #lo: K | undefined
+  readonly #loInclusive: boolean
+  readonly #toEnd: boolean
+  readonly #hi: K | undefined
+  readonly #hiInclusive: boolean
+  readonly #descending: boolean
   constructor(
-    private readonly m: TreeMap<K, V>,
-    private readonly fromStart: boolean,
-    private readonly lo: K | undefined,
-    private readonly loInclusive: boolean,
-    private readonly toEnd: boolean,
-    private readonly hi: K | undefined,
-    private readonly hiInclusive: boolean,
-    private readonly descending: boolean,
+    m: TreeMap<K, V>,
+    fromStart: boolean,
+    lo: K | undefined,
+    loInclusive: boolean,
+    toEnd: boolean,
+    hi: K | undefined,
+    hiInclusive: boolean,
+    descending: boolean,
   ) {
     super()
+    this.#m = m
+    this.#fromStart = fromStart
+    this.#lo = lo
+    this.#loInclusive = loInclusive
+    this.#toEnd = toEnd
+    this.#hi = hi
+    this.#hiInclusive = hiInclusive
+    this.#descending = descending
     if (!fromStart && !toEnd && m.compare(lo as K, hi as K) > 0)
       throw new IllegalArgumentException(`fromKey ${describe(lo)} > toKey ${describe(hi)}`)
   }
@@ -664,91 +686,91 @@ class TreeMapView<K, V> extends AbstractMap<K, V> implements NavigableMap<K, V> 
 
   /** @internal */
   tooLow(key: K): boolean {
-    if (this.fromStart) return false
-    const c = this.m.compare(key, this.lo as K)
-    return c < 0 || (c === 0 && !this.loInclusive)
+    if (this.#fromStart) return false
+    const c = this.#m.compare(key, this.#lo as K)
+    return c < 0 || (c === 0 && !this.#loInclusive)
   }
 
   /** @internal */
   tooHigh(key: K): boolean {
-    if (this.toEnd) return false
-    const c = this.m.compare(key, this.hi as K)
-    return c > 0 || (c === 0 && !this.hiInclusive)
+    if (this.#toEnd) return false
+    const c = this.#m.compare(key, this.#hi as K)
+    return c > 0 || (c === 0 && !this.#hiInclusive)
   }
 
-  private inRange(key: K): boolean {
+  #inRange(key: K): boolean {
     return !this.tooLow(key) && !this.tooHigh(key)
   }
 
   /** Whether a new view bound at `key` lies within this view (closed range when not inclusive). */
-  private boundInRange(key: K, inclusive: boolean): boolean {
-    if (inclusive) return this.inRange(key)
-    const m = this.m
-    return (this.fromStart || m.compare(key, this.lo as K) >= 0) && (this.toEnd || m.compare(this.hi as K, key) >= 0)
+  #boundInRange(key: K, inclusive: boolean): boolean {
+    if (inclusive) return this.#inRange(key)
+    const m = this.#m
+    return (this.#fromStart || m.compare(key, this.#lo as K) >= 0) && (this.#toEnd || m.compare(this.#hi as K, key) >= 0)
   }
 
-  private checkBound(key: K, inclusive: boolean, name: string): void {
-    if (!this.boundInRange(key, inclusive)) throw new IllegalArgumentException(`${name} ${describe(key)} out of range`)
+  #checkBound(key: K, inclusive: boolean, name: string): void {
+    if (!this.#boundInRange(key, inclusive)) throw new IllegalArgumentException(`${name} ${describe(key)} out of range`)
   }
 
   // ---- absolute (ascending) navigation within the range ----
 
   /** @internal */
   absLowest(): Node<K, V> {
-    const m = this.m
-    const e = this.fromStart ? m.firstNode() : this.loInclusive ? m.ceilingNode(this.lo as K) : m.higherNode(this.lo as K)
+    const m = this.#m
+    const e = this.#fromStart ? m.firstNode() : this.#loInclusive ? m.ceilingNode(this.#lo as K) : m.higherNode(this.#lo as K)
     return e === null || this.tooHigh(e.key) ? null : e
   }
   /** @internal */
   absHighest(): Node<K, V> {
-    const m = this.m
-    const e = this.toEnd ? m.lastNode() : this.hiInclusive ? m.floorNode(this.hi as K) : m.lowerNode(this.hi as K)
+    const m = this.#m
+    const e = this.#toEnd ? m.lastNode() : this.#hiInclusive ? m.floorNode(this.#hi as K) : m.lowerNode(this.#hi as K)
     return e === null || this.tooLow(e.key) ? null : e
   }
-  private absCeiling(key: K): Node<K, V> {
+  #absCeiling(key: K): Node<K, V> {
     if (this.tooLow(key)) return this.absLowest()
-    const e = this.m.ceilingNode(key)
+    const e = this.#m.ceilingNode(key)
     return e === null || this.tooHigh(e.key) ? null : e
   }
-  private absHigher(key: K): Node<K, V> {
+  #absHigher(key: K): Node<K, V> {
     if (this.tooLow(key)) return this.absLowest()
-    const e = this.m.higherNode(key)
+    const e = this.#m.higherNode(key)
     return e === null || this.tooHigh(e.key) ? null : e
   }
-  private absFloor(key: K): Node<K, V> {
+  #absFloor(key: K): Node<K, V> {
     if (this.tooHigh(key)) return this.absHighest()
-    const e = this.m.floorNode(key)
+    const e = this.#m.floorNode(key)
     return e === null || this.tooLow(e.key) ? null : e
   }
-  private absLower(key: K): Node<K, V> {
+  #absLower(key: K): Node<K, V> {
     if (this.tooHigh(key)) return this.absHighest()
-    const e = this.m.lowerNode(key)
+    const e = this.#m.lowerNode(key)
     return e === null || this.tooLow(e.key) ? null : e
   }
 
   // ---- view-relative navigation ----
 
-  private firstNode(): Node<K, V> {
-    return this.descending ? this.absHighest() : this.absLowest()
+  #firstNode(): Node<K, V> {
+    return this.#descending ? this.absHighest() : this.absLowest()
   }
-  private lastNode(): Node<K, V> {
-    return this.descending ? this.absLowest() : this.absHighest()
+  #lastNode(): Node<K, V> {
+    return this.#descending ? this.absLowest() : this.absHighest()
   }
-  private ceilingNode(key: K): Node<K, V> {
-    return this.descending ? this.absFloor(key) : this.absCeiling(key)
+  #ceilingNode(key: K): Node<K, V> {
+    return this.#descending ? this.#absFloor(key) : this.#absCeiling(key)
   }
-  private floorNode(key: K): Node<K, V> {
-    return this.descending ? this.absCeiling(key) : this.absFloor(key)
+  #floorNode(key: K): Node<K, V> {
+    return this.#descending ? this.#absCeiling(key) : this.#absFloor(key)
   }
-  private higherNode(key: K): Node<K, V> {
-    return this.descending ? this.absLower(key) : this.absHigher(key)
+  #higherNode(key: K): Node<K, V> {
+    return this.#descending ? this.#absLower(key) : this.#absHigher(key)
   }
-  private lowerNode(key: K): Node<K, V> {
-    return this.descending ? this.absHigher(key) : this.absLower(key)
+  #lowerNode(key: K): Node<K, V> {
+    return this.#descending ? this.#absHigher(key) : this.#absLower(key)
   }
 
   comparator(): Comparator<K> {
-    return this.descending ? reversed(this.m.compare) : this.m.compare
+    return this.#descending ? reversed(this.#m.compare) : this.#m.compare
   }
 
   size(): number {
@@ -766,20 +788,20 @@ class TreeMapView<K, V> extends AbstractMap<K, V> implements NavigableMap<K, V> 
   }
 
   get(key: K): V | undefined {
-    return this.inRange(key) ? this.m.get(key) : undefined
+    return this.#inRange(key) ? this.#m.get(key) : undefined
   }
 
   containsKey(key: K): boolean {
-    return this.inRange(key) && this.m.containsKey(key)
+    return this.#inRange(key) && this.#m.containsKey(key)
   }
 
   put(key: K, value: V): V | undefined {
-    if (!this.inRange(key)) throw new IllegalArgumentException(`key ${describe(key)} out of range`)
-    return this.m.put(key, value)
+    if (!this.#inRange(key)) throw new IllegalArgumentException(`key ${describe(key)} out of range`)
+    return this.#m.put(key, value)
   }
 
   remove(key: K): V | undefined {
-    return this.inRange(key) ? this.m.remove(key) : undefined
+    return this.#inRange(key) ? this.#m.remove(key) : undefined
   }
 
   clear(): void {
@@ -791,61 +813,60 @@ class TreeMapView<K, V> extends AbstractMap<K, V> implements NavigableMap<K, V> 
   }
 
   firstKey(): K {
-    const node = this.firstNode()
+    const node = this.#firstNode()
     if (node === null) throw new NoSuchElementException('map is empty')
     return node.key
   }
   lastKey(): K {
-    const node = this.lastNode()
+    const node = this.#lastNode()
     if (node === null) throw new NoSuchElementException('map is empty')
     return node.key
   }
   firstEntry(): MapEntry<K, V> | undefined {
-    return snapshot(this.firstNode())
+    return snapshot(this.#firstNode())
   }
   lastEntry(): MapEntry<K, V> | undefined {
-    return snapshot(this.lastNode())
+    return snapshot(this.#lastNode())
   }
   pollFirstEntry(): MapEntry<K, V> | undefined {
-    const node = this.firstNode()
+    const node = this.#firstNode()
     const entry = snapshot(node)
-    if (node !== null) this.m.deleteNode(node)
+    if (node !== null) this.#m.deleteNode(node)
     return entry
   }
   pollLastEntry(): MapEntry<K, V> | undefined {
-    const node = this.lastNode()
+    const node = this.#lastNode()
     const entry = snapshot(node)
-    if (node !== null) this.m.deleteNode(node)
+    if (node !== null) this.#m.deleteNode(node)
     return entry
   }
   lowerEntry(key: K): MapEntry<K, V> | undefined {
-    return snapshot(this.lowerNode(key))
+    return snapshot(this.#lowerNode(key))
   }
   lowerKey(key: K): K | undefined {
-    return this.lowerNode(key)?.key
+    return this.#lowerNode(key)?.key
   }
   floorEntry(key: K): MapEntry<K, V> | undefined {
-    return snapshot(this.floorNode(key))
+    return snapshot(this.#floorNode(key))
   }
   floorKey(key: K): K | undefined {
-    return this.floorNode(key)?.key
+    return this.#floorNode(key)?.key
   }
   ceilingEntry(key: K): MapEntry<K, V> | undefined {
-    return snapshot(this.ceilingNode(key))
+    return snapshot(this.#ceilingNode(key))
   }
   ceilingKey(key: K): K | undefined {
-    return this.ceilingNode(key)?.key
+    return this.#ceilingNode(key)?.key
   }
   higherEntry(key: K): MapEntry<K, V> | undefined {
-    return snapshot(this.higherNode(key))
+    return snapshot(this.#higherNode(key))
   }
   higherKey(key: K): K | undefined {
-    return this.higherNode(key)?.key
+    return this.#higherNode(key)?.key
   }
 
   descendingMap(): NavigableMap<K, V> {
-    const { m, fromStart, lo, loInclusive, toEnd, hi, hiInclusive } = this
-    return new TreeMapView(m, fromStart, lo, loInclusive, toEnd, hi, hiInclusive, !this.descending)
+    return new TreeMapView(this.#m, this.#fromStart, this.#lo, this.#loInclusive, this.#toEnd, this.#hi, this.#hiInclusive, !this.#descending)
   }
 
   navigableKeySet(): NavigableSet<K> {
@@ -861,19 +882,17 @@ class TreeMapView<K, V> extends AbstractMap<K, V> implements NavigableMap<K, V> 
   }
 
   headMap(toKey: K, inclusive = false): NavigableMap<K, V> {
-    this.checkBound(toKey, inclusive, 'toKey')
-    const { m, fromStart, lo, loInclusive, toEnd, hi, hiInclusive } = this
-    return this.descending
-      ? new TreeMapView(m, false, toKey, inclusive, toEnd, hi, hiInclusive, true)
-      : new TreeMapView(m, fromStart, lo, loInclusive, false, toKey, inclusive, false)
+    this.#checkBound(toKey, inclusive, 'toKey')
+    return this.#descending
+      ? new TreeMapView(this.#m, false, toKey, inclusive, this.#toEnd, this.#hi, this.#hiInclusive, true)
+      : new TreeMapView(this.#m, this.#fromStart, this.#lo, this.#loInclusive, false, toKey, inclusive, false)
   }
 
   tailMap(fromKey: K, inclusive = true): NavigableMap<K, V> {
-    this.checkBound(fromKey, inclusive, 'fromKey')
-    const { m, fromStart, lo, loInclusive, toEnd, hi, hiInclusive } = this
-    return this.descending
-      ? new TreeMapView(m, fromStart, lo, loInclusive, false, fromKey, inclusive, true)
-      : new TreeMapView(m, false, fromKey, inclusive, toEnd, hi, hiInclusive, false)
+    this.#checkBound(fromKey, inclusive, 'fromKey')
+    return this.#descending
+      ? new TreeMapView(this.#m, this.#fromStart, this.#lo, this.#loInclusive, false, fromKey, inclusive, true)
+      : new TreeMapView(this.#m, false, fromKey, inclusive, this.#toEnd, this.#hi, this.#hiInclusive, false)
   }
 
   subMap(fromKey: K, toKey: K): NavigableMap<K, V>
@@ -881,15 +900,15 @@ class TreeMapView<K, V> extends AbstractMap<K, V> implements NavigableMap<K, V> 
   subMap(fromKey: K, a: K | boolean, b?: K, c?: boolean): NavigableMap<K, V> {
     const [fromInclusive, toKey, toInclusive] = arguments.length <= 2 ? [true, a as K, false] : [a as boolean, b as K, c as boolean]
     if (this.comparator()(fromKey, toKey) > 0) throw new IllegalArgumentException(`fromKey ${describe(fromKey)} > toKey ${describe(toKey)}`)
-    this.checkBound(fromKey, fromInclusive, 'fromKey')
-    this.checkBound(toKey, toInclusive, 'toKey')
-    return this.descending
-      ? new TreeMapView(this.m, false, toKey, toInclusive, false, fromKey, fromInclusive, true)
-      : new TreeMapView(this.m, false, fromKey, fromInclusive, false, toKey, toInclusive, false)
+    this.#checkBound(fromKey, fromInclusive, 'fromKey')
+    this.#checkBound(toKey, toInclusive, 'toKey')
+    return this.#descending
+      ? new TreeMapView(this.#m, false, toKey, toInclusive, false, fromKey, fromInclusive, true)
+      : new TreeMapView(this.#m, false, fromKey, fromInclusive, false, toKey, toInclusive, false)
   }
 
   entryIterator(): Iterator<MapEntry<K, V>> {
-    return new TreeIterator(this.m, this.firstNode(), this.descending, this)
+    return new TreeIterator(this.#m, this.#firstNode(), this.#descending, this)
   }
 
   *[Symbol.iterator](): IterableIterator<[K, V]> {
@@ -903,25 +922,33 @@ class TreeMapView<K, V> extends AbstractMap<K, V> implements NavigableMap<K, V> 
 
 /** Fail-fast in-order (or reverse-order) walk, optionally stopping at a view's bound. */
 class TreeIterator<K, V> implements Iterator<MapEntry<K, V>> {
-  private last: Node<K, V> = null
-  private expected: number
+  #last: Node<K, V> = null
+  #expected: number
 
+  readonly #map: TreeMap<K, V>
+  #nextNode: Node<K, V>
+  readonly #descending: boolean
+  readonly #view: TreeMapView<K, V> | null
   constructor(
-    private readonly map: TreeMap<K, V>,
-    private nextNode: Node<K, V>,
-    private readonly descending: boolean,
-    private readonly view: TreeMapView<K, V> | null,
+    map: TreeMap<K, V>,
+    nextNode: Node<K, V>,
+    descending: boolean,
+    view: TreeMapView<K, V> | null,
   ) {
-    this.expected = map.modCount
+    this.#map = map
+    this.#nextNode = nextNode
+    this.#descending = descending
+    this.#view = view
+    this.#expected = map.modCount
   }
 
   hasNext(): boolean {
-    return this.nextNode !== null
+    return this.#nextNode !== null
   }
 
-  private advance(from: TreeNode<K, V>): Node<K, V> {
-    const view = this.view
-    if (this.descending) {
+  #advance(from: TreeNode<K, V>): Node<K, V> {
+    const view = this.#view
+    if (this.#descending) {
       const node = predecessor(from)
       return node === null || (view !== null && view.tooLow(node.key)) ? null : node
     }
@@ -930,23 +957,23 @@ class TreeIterator<K, V> implements Iterator<MapEntry<K, V>> {
   }
 
   next(): MapEntry<K, V> {
-    if (this.map.modCount !== this.expected) throw new ConcurrentModificationException()
-    const node = this.nextNode
+    if (this.#map.modCount !== this.#expected) throw new ConcurrentModificationException()
+    const node = this.#nextNode
     if (node === null) throw new NoSuchElementException('iteration has no more elements')
-    this.last = node
-    this.nextNode = this.advance(node)
+    this.#last = node
+    this.#nextNode = this.#advance(node)
     return { key: node.key, value: node.value }
   }
 
   remove(): void {
-    const last = this.last
+    const last = this.#last
     if (last === null) throw new IllegalStateException('remove() requires a preceding next()')
-    if (this.map.modCount !== this.expected) throw new ConcurrentModificationException()
+    if (this.#map.modCount !== this.#expected) throw new ConcurrentModificationException()
     // Deleting a node with two children moves its successor's entry into it: in ascending order
     // that entry is the next one to return, now living in `last`.
-    if (!this.descending && this.nextNode !== null && last.left !== null && last.right !== null) this.nextNode = last
-    this.map.deleteNode(last)
-    this.last = null
-    this.expected = this.map.modCount
+    if (!this.#descending && this.#nextNode !== null && last.left !== null && last.right !== null) this.#nextNode = last
+    this.#map.deleteNode(last)
+    this.#last = null
+    this.#expected = this.#map.modCount
   }
 }

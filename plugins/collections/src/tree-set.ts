@@ -9,27 +9,30 @@ import { TreeMap } from './tree-map.ts'
 const PRESENT = true
 
 class KeyIterator<E> implements Iterator<E> {
-  constructor(private readonly entries: Iterator<MapEntry<E, unknown>>) {}
+  readonly #entries: Iterator<MapEntry<E, unknown>>
+  constructor(entries: Iterator<MapEntry<E, unknown>>) {
+    this.#entries = entries
+  }
   hasNext(): boolean {
-    return this.entries.hasNext()
+    return this.#entries.hasNext()
   }
   next(): E {
-    return this.entries.next().key
+    return this.#entries.next().key
   }
   remove(): void {
-    this.entries.remove()
+    this.#entries.remove()
   }
 }
 
 export class TreeSet<E> extends AbstractCollection<E> implements NavigableSet<E> {
-  private map: NavigableMap<E, unknown>
+  #map: NavigableMap<E, unknown>
   /** False for a map's key set: keys cannot be added without values. */
-  private addable = true
+  #addable = true
 
   constructor(comparator?: Comparator<E> | null, elements?: Iterable<E> | null) {
     super()
-    this.map = new TreeMap<E, unknown>(comparator)
-    if (elements) for (const e of elements) this.map.put(e, PRESENT)
+    this.#map = new TreeMap<E, unknown>(comparator)
+    if (elements) for (const e of elements) this.#map.put(e, PRESENT)
   }
 
   static from<E>(elements: Iterable<E>, comparator?: Comparator<E>): TreeSet<E> {
@@ -41,78 +44,78 @@ export class TreeSet<E> extends AbstractCollection<E> implements NavigableSet<E>
   }
 
   /** A set view over `map` (shares its entries). */
-  private static over<E>(map: NavigableMap<E, unknown>, addable: boolean): TreeSet<E> {
+  static #over<E>(map: NavigableMap<E, unknown>, addable: boolean): TreeSet<E> {
     const set = new TreeSet<E>()
-    set.map = map
-    set.addable = addable
+    set.#map = map
+    set.#addable = addable
     return set
   }
 
   /** The live key set of a sorted map; removing keys removes entries, adding is unsupported. @internal */
   static keySetOf<K>(map: NavigableMap<K, unknown>): TreeSet<K> {
-    return TreeSet.over(map, false)
+    return TreeSet.#over(map, false)
   }
 
   comparator(): Comparator<E> {
-    return this.map.comparator()
+    return this.#map.comparator()
   }
   size(): number {
-    return this.map.size()
+    return this.#map.size()
   }
   isEmpty(): boolean {
-    return this.map.isEmpty()
+    return this.#map.isEmpty()
   }
   contains(element: E): boolean {
-    return this.map.containsKey(element)
+    return this.#map.containsKey(element)
   }
   add(element: E): boolean {
-    if (!this.addable) unsupported('add')
-    if (this.map.containsKey(element)) return false
-    this.map.put(element, PRESENT)
+    if (!this.#addable) unsupported('add')
+    if (this.#map.containsKey(element)) return false
+    this.#map.put(element, PRESENT)
     return true
   }
   remove(element: E): boolean {
-    if (!this.map.containsKey(element)) return false
-    this.map.remove(element)
+    if (!this.#map.containsKey(element)) return false
+    this.#map.remove(element)
     return true
   }
   clear(): void {
-    this.map.clear()
+    this.#map.clear()
   }
 
   first(): E {
-    return this.map.firstKey()
+    return this.#map.firstKey()
   }
   last(): E {
-    return this.map.lastKey()
+    return this.#map.lastKey()
   }
   lower(element: E): E | undefined {
-    return this.map.lowerKey(element)
+    return this.#map.lowerKey(element)
   }
   floor(element: E): E | undefined {
-    return this.map.floorKey(element)
+    return this.#map.floorKey(element)
   }
   ceiling(element: E): E | undefined {
-    return this.map.ceilingKey(element)
+    return this.#map.ceilingKey(element)
   }
   higher(element: E): E | undefined {
-    return this.map.higherKey(element)
+    return this.#map.higherKey(element)
   }
   pollFirst(): E | undefined {
-    return this.map.pollFirstEntry()?.key
+    return this.#map.pollFirstEntry()?.key
   }
   pollLast(): E | undefined {
-    return this.map.pollLastEntry()?.key
+    return this.#map.pollLastEntry()?.key
   }
 
   descendingSet(): NavigableSet<E> {
-    return TreeSet.over(this.map.descendingMap(), this.addable)
+    return TreeSet.#over(this.#map.descendingMap(), this.#addable)
   }
   headSet(toElement: E, inclusive = false): NavigableSet<E> {
-    return TreeSet.over(this.map.headMap(toElement, inclusive), this.addable)
+    return TreeSet.#over(this.#map.headMap(toElement, inclusive), this.#addable)
   }
   tailSet(fromElement: E, inclusive = true): NavigableSet<E> {
-    return TreeSet.over(this.map.tailMap(fromElement, inclusive), this.addable)
+    return TreeSet.#over(this.#map.tailMap(fromElement, inclusive), this.#addable)
   }
   /** `subSet(from, to)` is [from, to); the four-argument form chooses each bound's inclusiveness. */
   subSet(fromElement: E, toElement: E): NavigableSet<E>
@@ -120,19 +123,19 @@ export class TreeSet<E> extends AbstractCollection<E> implements NavigableSet<E>
   subSet(fromElement: E, a: E | boolean, b?: E, c?: boolean): NavigableSet<E> {
     const view =
       arguments.length <= 2
-        ? this.map.subMap(fromElement, a as E)
-        : this.map.subMap(fromElement, a as boolean, b as E, c as boolean)
-    return TreeSet.over(view, this.addable)
+        ? this.#map.subMap(fromElement, a as E)
+        : this.#map.subMap(fromElement, a as boolean, b as E, c as boolean)
+    return TreeSet.#over(view, this.#addable)
   }
 
   iterator(): Iterator<E> {
-    return new KeyIterator(this.map.entryIterator())
+    return new KeyIterator(this.#map.entryIterator())
   }
   descendingIterator(): Iterator<E> {
-    return new KeyIterator(this.map.descendingMap().entryIterator())
+    return new KeyIterator(this.#map.descendingMap().entryIterator())
   }
   *[Symbol.iterator](): IterableIterator<E> {
-    for (const [key] of this.map) yield key
+    for (const [key] of this.#map) yield key
   }
 
   /** A native Set with the same elements in the same order. */

@@ -18,8 +18,12 @@ test('iterates in insertion order; re-putting a key keeps its place', () => {
 })
 
 class Lru<K, V> extends LinkedHashMap<K, V> {
-  constructor(private readonly max: number) { super(null, { accessOrder: true }) }
-  protected override removeEldestEntry(): boolean { return this.size() > this.max }
+  readonly #max: number
+  constructor(max: number) {
+    super(null, { accessOrder: true })
+    this.#max = max
+  }
+  protected override removeEldestEntry(): boolean { return this.size() > this.#max }
 }
 
 test('access order with removeEldestEntry makes an LRU cache', () => {

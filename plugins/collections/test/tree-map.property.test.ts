@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert'
 import fc from 'fast-check'
 import { comparing, IllegalArgumentException, NoSuchElementException, TreeMap } from '../src/index.ts'
 import type { Comparator, NavigableMap } from '../src/index.ts'
+import { rootOf } from '../src/tree-map.ts'
 
 interface Bounds {
   lo?: number
@@ -220,7 +221,7 @@ function run<K>(name: string, enc: (n: number) => K, dec: (k: K) => number, comp
 /** Red-black invariants: black root, no red node with a red child, equal black heights, parent links. */
 function checkRedBlack<K, V>(map: TreeMap<K, V>): void {
   type N = { left: N | null; right: N | null; parent: N | null; red: boolean }
-  const root = (map as unknown as { root: N | null }).root
+  const root = rootOf(map) as N | null
   if (root === null) return
   assert.is(root.red, false, 'root is black')
   const height = (n: N | null, parent: N | null): number => {

@@ -36,71 +36,71 @@ export function settle(): Promise<void> {
  * pending promise callbacks run in between.
  */
 export class VirtualClock implements Clock {
-  private time: number
-  private seq = 0
-  private timers: VirtualTimer[] = []
+  #time: number
+  #seq = 0
+  #timers: VirtualTimer[] = []
   /** Extra delay added to every timer firing, in ms. */
   lateness: number | (() => number) = 0
 
   constructor(start: number | Date = 0) {
-    this.time = typeof start === 'number' ? start : start.getTime()
+    this.#time = typeof start === 'number' ? start : start.getTime()
   }
 
   now(): number {
-    return this.time
+    return this.#time
   }
 
   setTimer(fn: () => void, ms: number): TimerHandle {
     if (!(ms <= MAX_TIMER_MS)) throw new RangeError(`timer delay ${ms} ms exceeds ${MAX_TIMER_MS} ms`)
     const extra = typeof this.lateness === 'function' ? this.lateness() : this.lateness
-    const timer = { id: ++this.seq, at: this.time + Math.max(0, ms) + extra, fn }
-    this.timers.push(timer)
+    const timer = { id: ++this.#seq, at: this.#time + Math.max(0, ms) + extra, fn }
+    this.#timers.push(timer)
     return timer.id
   }
 
   clearTimer(handle: TimerHandle): void {
-    this.timers = this.timers.filter((t) => t.id !== handle)
+    this.#timers = this.#timers.filter((t) => t.id !== handle)
   }
 
   /** Number of armed timers. */
   get pending(): number {
-    return this.timers.length
+    return this.#timers.length
   }
 
   /** Due time of the earliest armed timer. */
   get nextAt(): number | undefined {
-    return this.earliest()?.at
+    return this.#earliest()?.at
   }
 
   /** Moves time forward by ms, firing every timer that falls due. */
   advance(ms: number): Promise<void> {
-    return this.advanceTo(this.time + ms)
+    return this.advanceTo(this.#time + ms)
   }
 
   async advanceTo(target: number | Date): Promise<void> {
     const end = typeof target === 'number' ? target : target.getTime()
     await settle()
     for (;;) {
-      const timer = this.earliest()
+      const timer = this.#earliest()
       if (!timer || timer.at > end) break
-      this.timers = this.timers.filter((t) => t !== timer)
-      this.time = Math.max(this.time, timer.at)
+      this.#timers = this.#timers.filter((t) => t !== timer)
+      this.#time = Math.max(this.#time, timer.at)
       timer.fn()
       await settle()
     }
-    this.time = Math.max(this.time, end)
+    this.#time = Math.max(this.#time, end)
     await settle()
   }
 
   /** Jumps to the earliest timer and fires it (and any due at the same time). */
   async next(): Promise<void> {
-    const timer = this.earliest()
+    const timer = this.#earliest()
     if (timer) await this.advanceTo(timer.at)
   }
 
-  private earliest(): VirtualTimer | undefined {
+  #earliest(): VirtualTimer | undefined {
     let best: VirtualTimer | undefined
-    for (const t of this.timers) if (!best || t.at < best.at || (t.at === best.at && t.id < best.id)) best = t
+    for (const t of this.#timers) if (!best || t.at < best.at || (t.at === best.at && t.id < best.id)) best = t
     return best
   }
 }

@@ -28,15 +28,18 @@ export interface ScheduleOptions {
 class IntervalSchedule implements Schedule {
   readonly kind = 'interval'
   readonly timezone = undefined
+  readonly #anchor: number
   constructor(
     readonly spec: string,
     readonly ms: number,
-    private readonly anchor: number,
-  ) {}
+    anchor: number,
+  ) {
+    this.#anchor = anchor
+  }
 
   next(after: number): number {
-    if (after < this.anchor) return this.anchor
-    return this.anchor + (Math.floor((after - this.anchor) / this.ms) + 1) * this.ms
+    if (after < this.#anchor) return this.#anchor
+    return this.#anchor + (Math.floor((after - this.#anchor) / this.ms) + 1) * this.ms
   }
 
   upcoming(count: number, after: number): number[] {
@@ -49,16 +52,18 @@ class IntervalSchedule implements Schedule {
 class CronSchedule implements Schedule {
   readonly kind = 'cron'
   readonly timezone: string
+  readonly #zone: Zone
   constructor(
     readonly spec: string,
     readonly expression: CronExpression,
-    private readonly zone: Zone,
+    zone: Zone,
   ) {
+    this.#zone = zone
     this.timezone = zone.name
   }
 
   next(after: number): number | null {
-    return nextCronRun(this.expression, after, this.zone)
+    return nextCronRun(this.expression, after, this.#zone)
   }
 
   upcoming(count: number, after: number): number[] {

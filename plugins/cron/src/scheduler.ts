@@ -140,32 +140,36 @@ export class Job {
   readonly name: string
   readonly schedule: Schedule
   readonly overrun: OverrunPolicy
-  private readonly maxRuns: number
-  private readonly jitterMs: number
-  private readonly startAt: number | undefined
-  private readonly stopAt: number | undefined
-  private readonly timeoutMs: number | undefined
+  readonly #maxRuns: number
+  readonly #jitterMs: number
+  readonly #startAt: number | undefined
+  readonly #stopAt: number | undefined
+  readonly #timeoutMs: number | undefined
 
-  private paused: boolean
-  private finished = false
-  private stopped = false
-  private timer: TimerHandle | undefined
+  #paused: boolean
+  #finished = false
+  #stopped = false
+  #timer: TimerHandle | undefined
   /** The occurrence the timer is armed for. */
-  private planned: number | null = null
+  #planned: number | null = null
   /** An occurrence (or manual trigger) waiting for the current run, under 'queue-one'. */
-  private queued: { at: number; trigger: RunTrigger } | null = null
-  private readonly running = new Set<Run>()
-  private scheduledStarts = 0
-  private stats = { runs: 0, failures: 0, skipped: 0, lastRun: null as number | null, durationMs: null as number | null, lastError: null as string | null }
+  #queued: { at: number; trigger: RunTrigger } | null = null
+  readonly #running = new Set<Run>()
+  #scheduledStarts = 0
+  #stats = { runs: 0, failures: 0, skipped: 0, lastRun: null as number | null, durationMs: null as number | null, lastError: null as string | null }
 
+  readonly #scheduler: SchedulerInternals
+  readonly #fn: JobFn
   /** @internal Created by Scheduler.schedule. */
   constructor(
-    private readonly scheduler: SchedulerInternals,
+    scheduler: SchedulerInternals,
     name: string,
     spec: ScheduleSpec,
-    private readonly fn: JobFn,
+    fn: JobFn,
     options: JobOptions,
   ) {
+    this.#scheduler = scheduler
+    this.#fn = fn
     if (typeof name !== 'string' || !JOB_NAME.test(name)) {
       throw new JobError(`job name ${JSON.stringify(name)} must match ${JOB_NAME} (it is used in URLs and metric labels)`)
     }
@@ -180,36 +184,36 @@ export class Job {
     if (!(maxRuns === Infinity || (Number.isInteger(maxRuns) && maxRuns >= 1))) {
       throw new JobError(`job ${JSON.stringify(name)}: maxRuns ${maxRuns} must be a whole number of at least 1`)
     }
-    this.maxRuns = maxRuns
-    this.jitterMs = options.jitter === undefined || options.jitter === 0 ? 0 : parseDuration(options.jitter)
+    this.#maxRuns = maxRuns
+    this.#jitterMs = options.jitter === undefined || options.jitter === 0 ? 0 : parseDuration(options.jitter)
     if (options.timeoutMs !== undefined && !(options.timeoutMs > 0 && options.timeoutMs <= MAX_TIMER_MS)) {
       throw new JobError(`job ${JSON.stringify(name)}: timeoutMs ${options.timeoutMs} must be between 1 and ${MAX_TIMER_MS}`)
     }
-    this.timeoutMs = options.timeoutMs
-    this.startAt = toInstant(name, 'startAt', options.startAt)
-    this.stopAt = toInstant(name, 'stopAt', options.stopAt)
-    if (this.startAt !== undefined && this.stopAt !== undefined && this.stopAt < this.startAt) {
-      throw new JobError(`job ${JSON.stringify(name)}: stopAt ${iso(this.stopAt)} is before startAt ${iso(this.startAt)}`)
+    this.#timeoutMs = options.timeoutMs
+    this.#startAt = toInstant(name, 'startAt', options.startAt)
+    this.#stopAt = toInstant(name, 'stopAt', options.stopAt)
+    if (this.#startAt !== undefined && this.#stopAt !== undefined && this.#stopAt < this.#startAt) {
+      throw new JobError(`job ${JSON.stringify(name)}: stopAt ${iso(this.#stopAt)} is before startAt ${iso(this.#startAt)}`)
     }
     const now = scheduler.clock.now()
-    this.schedule = parseSchedule(spec, { timezone: options.timezone, anchor: this.startAt ?? now })
+    this.schedule = parseSchedule(spec, { timezone: options.timezone, anchor: this.#startAt ?? now })
     if (this.schedule.next(now) === null) {
       throw new JobError(`job ${JSON.stringify(name)}: ${JSON.stringify(this.schedule.spec)} never matches a date`)
     }
-    this.paused = options.paused ?? false
+    this.#paused = options.paused ?? false
   }
 
   get status(): JobStatus {
-    if (this.running.size > 0) return 'running'
-    if (this.stopped) return 'stopped'
-    if (this.paused) return 'paused'
-    if (this.finished) return 'done'
+    if (this.#running.size > 0) return 'running'
+    if (this.#stopped) return 'stopped'
+    if (this.#paused) return 'paused'
+    if (this.#finished) return 'done'
     return 'scheduled'
   }
 
   /** The occurrence the job waits for, or null (paused, done, stopped). */
   get nextRun(): Date | null {
-    return this.planned === null ? null : new Date(this.planned)
+    return this.#planned === null ? null : new Date(this.#planned)
   }
 
   info(): JobInfo {
@@ -220,13 +224,13 @@ export class Job {
       timezone: this.schedule.timezone ?? null,
       status: this.status,
       overrun: this.overrun,
-      nextRun: iso(this.planned),
-      lastRun: iso(this.stats.lastRun),
-      durationMs: this.stats.durationMs,
-      runs: this.stats.runs,
-      failures: this.stats.failures,
-      skipped: this.stats.skipped,
-      lastError: this.stats.lastError,
+      nextRun: iso(this.#planned),
+      lastRun: iso(this.#stats.lastRun),
+      durationMs: this.#stats.durationMs,
+      runs: this.#stats.runs,
+      failures: this.#stats.failures,
+      skipped: this.#stats.skipped,
+      lastError: this.#stats.lastError,
     }
   }
 
@@ -235,11 +239,11 @@ export class Job {
    * (whether or not the job is paused).
    */
   nextRuns(count: number): Date[] {
-    const left = this.maxRuns - this.scheduledCommitted()
+    const left = this.#maxRuns - this.#scheduledCommitted()
     const out: Date[] = []
-    let after = this.scheduler.clock.now()
+    let after = this.#scheduler.clock.now()
     while (out.length < Math.min(count, left)) {
-      const at = this.occurrenceAfter(after)
+      const at = this.#occurrenceAfter(after)
       if (at === null) break
       out.push(new Date(at))
       after = at
@@ -248,164 +252,164 @@ export class Job {
   }
 
   pause(): void {
-    if (this.stopped || this.paused) return
-    this.paused = true
-    this.queued = null
-    this.disarm()
-    this.scheduler.log.info({ job: this.name }, 'job paused')
+    if (this.#stopped || this.#paused) return
+    this.#paused = true
+    this.#queued = null
+    this.#disarm()
+    this.#scheduler.log.info({ job: this.name }, 'job paused')
   }
 
   resume(): void {
-    if (this.stopped || !this.paused) return
-    this.paused = false
-    this.scheduler.log.info({ job: this.name }, 'job resumed')
-    this.armAfter(this.scheduler.clock.now())
+    if (this.#stopped || !this.#paused) return
+    this.#paused = false
+    this.#scheduler.log.info({ job: this.name }, 'job resumed')
+    this.#armAfter(this.#scheduler.clock.now())
   }
 
   /** Runs the job now, outside its schedule, subject to its overrun policy. */
   trigger(): TriggerResult {
-    if (this.stopped || this.scheduler.stopping) return { status: 'skipped', reason: 'the scheduler is stopping' }
-    const now = this.scheduler.clock.now()
-    if (this.running.size > 0 && this.overrun === 'skip') return { status: 'skipped', reason: 'a run is in progress' }
-    if (this.running.size > 0 && this.overrun === 'queue-one') {
-      if (this.queued !== null) return { status: 'skipped', reason: 'a run is in progress and another is queued' }
-      this.queued = { at: now, trigger: 'manual' }
+    if (this.#stopped || this.#scheduler.stopping) return { status: 'skipped', reason: 'the scheduler is stopping' }
+    const now = this.#scheduler.clock.now()
+    if (this.#running.size > 0 && this.overrun === 'skip') return { status: 'skipped', reason: 'a run is in progress' }
+    if (this.#running.size > 0 && this.overrun === 'queue-one') {
+      if (this.#queued !== null) return { status: 'skipped', reason: 'a run is in progress and another is queued' }
+      this.#queued = { at: now, trigger: 'manual' }
       return { status: 'queued' }
     }
-    return { status: 'started', done: this.start(now, 'manual').done }
+    return { status: 'started', done: this.#start(now, 'manual').done }
   }
 
   /** Stops scheduling this job (a running run goes on) and removes it from its scheduler. */
   remove(): void {
     this.halt()
-    this.scheduler.forget(this)
+    this.#scheduler.forget(this)
   }
 
   // --- internals -----------------------------------------------------------------------
 
   /** @internal */
   begin(): void {
-    if (!this.paused) this.armAfter(this.scheduler.clock.now())
+    if (!this.#paused) this.#armAfter(this.#scheduler.clock.now())
   }
 
   /** @internal No new runs; returns the runs in flight. */
   halt(): Run[] {
-    this.stopped = true
-    this.queued = null
-    this.disarm()
-    return [...this.running]
+    this.#stopped = true
+    this.#queued = null
+    this.#disarm()
+    return [...this.#running]
   }
 
   /** First occurrence strictly after `after` inside startAt/stopAt, or null. */
-  private occurrenceAfter(after: number): number | null {
-    const from = this.startAt !== undefined && after < this.startAt ? this.startAt - 1 : after
+  #occurrenceAfter(after: number): number | null {
+    const from = this.#startAt !== undefined && after < this.#startAt ? this.#startAt - 1 : after
     const at = this.schedule.next(from)
-    if (at === null || (this.stopAt !== undefined && at > this.stopAt)) return null
+    if (at === null || (this.#stopAt !== undefined && at > this.#stopAt)) return null
     return at
   }
 
-  private armAfter(after: number): void {
-    this.disarm()
-    if (this.stopped || this.paused) return
-    if (this.scheduledCommitted() >= this.maxRuns) return this.finish()
-    const at = this.occurrenceAfter(after)
-    if (at === null) return this.finish()
-    this.planned = at
-    const jitter = this.jitterMs > 0 ? Math.floor(this.scheduler.random() * this.jitterMs) : 0
-    this.waitUntil(at, at + jitter)
+  #armAfter(after: number): void {
+    this.#disarm()
+    if (this.#stopped || this.#paused) return
+    if (this.#scheduledCommitted() >= this.#maxRuns) return this.#finish()
+    const at = this.#occurrenceAfter(after)
+    if (at === null) return this.#finish()
+    this.#planned = at
+    const jitter = this.#jitterMs > 0 ? Math.floor(this.#scheduler.random() * this.#jitterMs) : 0
+    this.#waitUntil(at, at + jitter)
   }
 
   /** Arms a timer for `fireAt`, in chunks when it is further away than a timer can wait. */
-  private waitUntil(at: number, fireAt: number): void {
-    const delay = fireAt - this.scheduler.clock.now()
+  #waitUntil(at: number, fireAt: number): void {
+    const delay = fireAt - this.#scheduler.clock.now()
     if (delay > MAX_TIMER_MS) {
-      this.timer = this.scheduler.clock.setTimer(() => this.waitUntil(at, fireAt), MAX_TIMER_MS)
+      this.#timer = this.#scheduler.clock.setTimer(() => this.#waitUntil(at, fireAt), MAX_TIMER_MS)
     } else {
-      this.timer = this.scheduler.clock.setTimer(() => this.fire(at, fireAt), Math.max(0, delay))
+      this.#timer = this.#scheduler.clock.setTimer(() => this.#fire(at, fireAt), Math.max(0, delay))
     }
   }
 
-  private disarm(): void {
-    if (this.timer !== undefined) this.scheduler.clock.clearTimer(this.timer)
-    this.timer = undefined
-    this.planned = null
+  #disarm(): void {
+    if (this.#timer !== undefined) this.#scheduler.clock.clearTimer(this.#timer)
+    this.#timer = undefined
+    this.#planned = null
   }
 
-  private finish(): void {
-    this.planned = null
-    if (!this.finished) {
-      this.finished = true
-      this.scheduler.log.info({ job: this.name }, 'job done: no occurrences left')
+  #finish(): void {
+    this.#planned = null
+    if (!this.#finished) {
+      this.#finished = true
+      this.#scheduler.log.info({ job: this.name }, 'job done: no occurrences left')
     }
   }
 
-  private fire(at: number, fireAt: number): void {
-    this.timer = undefined
-    const now = this.scheduler.clock.now()
+  #fire(at: number, fireAt: number): void {
+    this.#timer = undefined
+    const now = this.#scheduler.clock.now()
     // Timers may fire a little early against the wall clock; wait out the rest.
-    if (now < fireAt) return this.waitUntil(at, fireAt)
+    if (now < fireAt) return this.#waitUntil(at, fireAt)
     const lateness = now - fireAt
-    this.scheduler.metrics.lateness?.observe({ job: this.name }, lateness / 1000)
-    this.planned = null
-    if (this.running.size === 0 || this.overrun === 'parallel') {
-      this.scheduledStarts++
-      this.start(at, 'schedule')
-    } else if (this.overrun === 'queue-one' && this.queued === null) {
-      this.queued = { at, trigger: 'schedule' }
+    this.#scheduler.metrics.lateness?.observe({ job: this.name }, lateness / 1000)
+    this.#planned = null
+    if (this.#running.size === 0 || this.overrun === 'parallel') {
+      this.#scheduledStarts++
+      this.#start(at, 'schedule')
+    } else if (this.overrun === 'queue-one' && this.#queued === null) {
+      this.#queued = { at, trigger: 'schedule' }
     } else {
-      this.stats.skipped++
-      this.scheduler.metrics.skipped?.inc({ job: this.name })
-      this.scheduler.log.warn({ job: this.name, scheduledAt: iso(at), overrun: this.overrun }, 'job still running; occurrence skipped')
+      this.#stats.skipped++
+      this.#scheduler.metrics.skipped?.inc({ job: this.name })
+      this.#scheduler.log.warn({ job: this.name, scheduledAt: iso(at), overrun: this.overrun }, 'job still running; occurrence skipped')
     }
     // The next occurrence comes from the schedule, never from this firing's delay; occurrences
     // missed while the process was stalled are not replayed.
-    let next = this.occurrenceAfter(at)
-    if (next !== null && next <= now) next = this.occurrenceAfter(now)
-    this.armAfter(next === null ? now : next - 1)
+    let next = this.#occurrenceAfter(at)
+    if (next !== null && next <= now) next = this.#occurrenceAfter(now)
+    this.#armAfter(next === null ? now : next - 1)
   }
 
-  private start(at: number, trigger: RunTrigger): Run {
-    const clock = this.scheduler.clock
+  #start(at: number, trigger: RunTrigger): Run {
+    const clock = this.#scheduler.clock
     const controller = new AbortController()
     const startedAt = clock.now()
-    const runNumber = ++this.stats.runs
-    this.stats.lastRun = startedAt
+    const runNumber = ++this.#stats.runs
+    this.#stats.lastRun = startedAt
     const ctx: JobContext = { name: this.name, signal: controller.signal, scheduledAt: new Date(at), trigger, run: runNumber }
     let settled = false
     let timeout: TimerHandle | undefined
     let resolveDone!: (outcome: RunOutcome) => void
     const done = new Promise<RunOutcome>((resolve) => (resolveDone = resolve))
     const run: Run = { controller, done, settled: false }
-    this.running.add(run)
-    this.scheduler.log.debug({ job: this.name, trigger, run: runNumber }, 'job started')
+    this.#running.add(run)
+    this.#scheduler.log.debug({ job: this.name, trigger, run: runNumber }, 'job started')
 
     const settle = (error: unknown, failed: boolean, timedOut: boolean) => {
       if (settled) return
       settled = true
       run.settled = true
       if (timeout !== undefined) clock.clearTimer(timeout)
-      this.running.delete(run)
+      this.#running.delete(run)
       const durationMs = clock.now() - startedAt
-      this.stats.durationMs = durationMs
+      this.#stats.durationMs = durationMs
       const result = timedOut ? 'timeout' : failed ? 'error' : 'ok'
-      const { metrics, log } = this.scheduler
+      const { metrics, log } = this.#scheduler
       metrics.runs?.inc({ job: this.name, trigger, result })
       metrics.duration?.observe({ job: this.name }, durationMs / 1000)
       if (failed) {
-        this.stats.failures++
-        this.stats.lastError = error instanceof Error ? error.message : String(error)
+        this.#stats.failures++
+        this.#stats.lastError = error instanceof Error ? error.message : String(error)
         metrics.failures?.inc({ job: this.name })
         log.error({ job: this.name, run: runNumber, durationMs, err: error }, timedOut ? 'job timed out' : 'job failed')
       } else {
-        this.stats.lastError = null
+        this.#stats.lastError = null
         log.debug({ job: this.name, run: runNumber, durationMs }, 'job finished')
       }
       resolveDone(failed ? { ok: false, error, timedOut, durationMs } : { ok: true, timedOut: false, durationMs })
-      this.afterRun()
+      this.#afterRun()
     }
 
-    if (this.timeoutMs !== undefined) {
-      const timeoutMs = this.timeoutMs
+    if (this.#timeoutMs !== undefined) {
+      const timeoutMs = this.#timeoutMs
       timeout = clock.setTimer(() => {
         const error = new RunTimeoutError(this.name, timeoutMs)
         controller.abort(error)
@@ -413,7 +417,7 @@ export class Job {
       }, timeoutMs)
     }
     try {
-      Promise.resolve(this.fn(ctx)).then(
+      Promise.resolve(this.#fn(ctx)).then(
         () => settle(undefined, false, false),
         (error: unknown) => settle(error, true, false),
       )
@@ -423,19 +427,19 @@ export class Job {
     return run
   }
 
-  private afterRun(): void {
-    if (this.running.size === 0 && this.queued !== null && !this.stopped && !this.scheduler.stopping) {
-      const { at, trigger } = this.queued
-      this.queued = null
-      if (trigger === 'schedule') this.scheduledStarts++
-      this.start(at, trigger)
+  #afterRun(): void {
+    if (this.#running.size === 0 && this.#queued !== null && !this.#stopped && !this.#scheduler.stopping) {
+      const { at, trigger } = this.#queued
+      this.#queued = null
+      if (trigger === 'schedule') this.#scheduledStarts++
+      this.#start(at, trigger)
     }
-    this.scheduler.runSettled()
+    this.#scheduler.runSettled()
   }
 
   /** Scheduled runs started or queued; what maxRuns counts. */
-  private scheduledCommitted(): number {
-    return this.scheduledStarts + (this.queued?.trigger === 'schedule' ? 1 : 0)
+  #scheduledCommitted(): number {
+    return this.#scheduledStarts + (this.#queued?.trigger === 'schedule' ? 1 : 0)
   }
 }
 
@@ -455,9 +459,9 @@ export class Scheduler implements SchedulerInternals {
   readonly log: SchedulerLog
   readonly metrics: SchedulerMetrics
   readonly random: () => number
-  private readonly jobs = new Map<string, Job>()
-  private stopState: 'running' | 'stopping' | 'stopped' = 'running'
-  private settledListeners = new Set<() => void>()
+  readonly #jobs = new Map<string, Job>()
+  #stopState: 'running' | 'stopping' | 'stopped' = 'running'
+  #settledListeners = new Set<() => void>()
 
   constructor(options: SchedulerOptions = {}) {
     this.clock = options.clock ?? systemClock
@@ -467,7 +471,7 @@ export class Scheduler implements SchedulerInternals {
   }
 
   get stopping(): boolean {
-    return this.stopState !== 'running'
+    return this.#stopState !== 'running'
   }
 
   /**
@@ -477,40 +481,40 @@ export class Scheduler implements SchedulerInternals {
    */
   schedule(name: string, spec: ScheduleSpec, fn: JobFn, options: JobOptions = {}): Job {
     if (this.stopping) throw new JobError(`job ${JSON.stringify(name)}: the scheduler is stopping`)
-    if (this.jobs.has(name)) throw new JobError(`job ${JSON.stringify(name)} is already scheduled`)
+    if (this.#jobs.has(name)) throw new JobError(`job ${JSON.stringify(name)} is already scheduled`)
     const job = new Job(this, name, spec, fn, options)
-    this.jobs.set(name, job)
+    this.#jobs.set(name, job)
     job.begin()
     this.log.info({ job: name, spec: job.schedule.spec, nextRun: job.nextRun?.toISOString() ?? null }, 'job scheduled')
     return job
   }
 
   get(name: string): Job | undefined {
-    return this.jobs.get(name)
+    return this.#jobs.get(name)
   }
 
   list(): JobInfo[] {
-    return [...this.jobs.values()].map((job) => job.info())
+    return [...this.#jobs.values()].map((job) => job.info())
   }
 
   pause(name: string): void {
-    this.must(name).pause()
+    this.#must(name).pause()
   }
 
   resume(name: string): void {
-    this.must(name).resume()
+    this.#must(name).resume()
   }
 
   trigger(name: string): TriggerResult {
-    return this.must(name).trigger()
+    return this.#must(name).trigger()
   }
 
   nextRuns(name: string, count: number): Date[] {
-    return this.must(name).nextRuns(count)
+    return this.#must(name).nextRuns(count)
   }
 
   remove(name: string): boolean {
-    const job = this.jobs.get(name)
+    const job = this.#jobs.get(name)
     job?.remove()
     return job !== undefined
   }
@@ -520,9 +524,9 @@ export class Scheduler implements SchedulerInternals {
    * runs still going and resolves (it does not wait for them to notice).
    */
   async stop(timeoutMs = 5000): Promise<StopReport> {
-    if (this.stopState !== 'running') return { finished: 0, aborted: [] }
-    this.stopState = 'stopping'
-    const runs = [...this.jobs.values()].flatMap((job) => job.halt().map((run) => ({ job, run })))
+    if (this.#stopState !== 'running') return { finished: 0, aborted: [] }
+    this.#stopState = 'stopping'
+    const runs = [...this.#jobs.values()].flatMap((job) => job.halt().map((run) => ({ job, run })))
     if (runs.length > 0) this.log.info({ running: runs.map((r) => r.job.name) }, 'scheduler stopping; waiting for running jobs')
     const allDone = Promise.all(runs.map(({ run }) => run.done))
     let timer: TimerHandle | undefined
@@ -540,7 +544,7 @@ export class Scheduler implements SchedulerInternals {
     } else {
       this.log.info({ finished: runs.length }, 'scheduler stopped')
     }
-    this.stopState = 'stopped'
+    this.#stopState = 'stopped'
     return { finished: runs.length - aborted.length, aborted }
   }
 
@@ -550,26 +554,26 @@ export class Scheduler implements SchedulerInternals {
     return new Promise((resolve) => {
       const check = () => {
         if (this.list().every((j) => j.status !== 'running')) {
-          this.settledListeners.delete(check)
+          this.#settledListeners.delete(check)
           resolve()
         }
       }
-      this.settledListeners.add(check)
+      this.#settledListeners.add(check)
     })
   }
 
   /** @internal */
   forget(job: Job): void {
-    if (this.jobs.get(job.name) === job) this.jobs.delete(job.name)
+    if (this.#jobs.get(job.name) === job) this.#jobs.delete(job.name)
   }
 
   /** @internal */
   runSettled(): void {
-    for (const listener of [...this.settledListeners]) listener()
+    for (const listener of [...this.#settledListeners]) listener()
   }
 
-  private must(name: string): Job {
-    const job = this.jobs.get(name)
+  #must(name: string): Job {
+    const job = this.#jobs.get(name)
     if (!job) throw new JobError(`no job named ${JSON.stringify(name)}`)
     return job
   }

@@ -71,19 +71,19 @@ export class Zone {
   }
 
   readonly name: string
-  private readonly format: Intl.DateTimeFormat | undefined
+  readonly #format: Intl.DateTimeFormat | undefined
   /** Offset per bucket, NaN when the bucket holds a transition. */
-  private readonly days = new Map<number, number>()
-  private readonly quarters = new Map<number, number>()
+  readonly #days = new Map<number, number>()
+  readonly #quarters = new Map<number, number>()
 
   private constructor(name: string) {
     if (UTC_NAMES.has(name)) {
       this.name = name
-      this.format = undefined
+      this.#format = undefined
       return
     }
     try {
-      this.format = new Intl.DateTimeFormat('en-US', {
+      this.#format = new Intl.DateTimeFormat('en-US', {
         timeZone: name,
         hourCycle: 'h23',
         year: 'numeric',
@@ -96,28 +96,28 @@ export class Zone {
     } catch {
       throw new TimezoneError(name)
     }
-    this.name = this.format.resolvedOptions().timeZone
+    this.name = this.#format.resolvedOptions().timeZone
   }
 
   /** Offset of the zone at an instant, in ms (local minus UTC). */
   offsetAt(instant: number): number {
-    if (!this.format) return 0
+    if (!this.#format) return 0
     // Day buckets whose two ends agree hold no transition (zones never change offset twice in a
     // day); a day with a transition is split into 15-minute buckets the same way.
     const day = Math.floor(instant / DAY_MS)
-    const byDay = this.cached(this.days, day, DAY_MS)
+    const byDay = this.#cached(this.#days, day, DAY_MS)
     if (byDay !== undefined) return byDay
     const quarter = Math.floor(instant / BUCKET_MS)
-    const byQuarter = this.cached(this.quarters, quarter, BUCKET_MS)
-    return byQuarter ?? this.rawOffset(instant)
+    const byQuarter = this.#cached(this.#quarters, quarter, BUCKET_MS)
+    return byQuarter ?? this.#rawOffset(instant)
   }
 
-  private cached(cache: Map<number, number>, bucket: number, size: number): number | undefined {
+  #cached(cache: Map<number, number>, bucket: number, size: number): number | undefined {
     const known = cache.get(bucket)
     if (known !== undefined) return Number.isNaN(known) ? undefined : known
     const start = bucket * size
-    const atStart = this.rawOffset(start)
-    const value = atStart === this.rawOffset(start + size - 1) ? atStart : NaN
+    const atStart = this.#rawOffset(start)
+    const value = atStart === this.#rawOffset(start + size - 1) ? atStart : NaN
     if (cache.size >= CACHE_LIMIT) cache.clear()
     cache.set(bucket, value)
     return Number.isNaN(value) ? undefined : value
@@ -148,26 +148,26 @@ export class Zone {
     }
     if (firstValid) return { kind: 'unique', instant: first }
     if (secondValid) return { kind: 'unique', instant: second }
-    return { kind: 'skipped', transition: this.transitionBetween(Math.min(first, second), Math.max(first, second)) }
+    return { kind: 'skipped', transition: this.#transitionBetween(Math.min(first, second), Math.max(first, second)) }
   }
 
   /** First instant (whole second) in (lo, hi] whose offset differs from the offset at lo. */
-  private transitionBetween(lo: number, hi: number): number {
-    const startOffset = this.rawOffset(lo)
+  #transitionBetween(lo: number, hi: number): number {
+    const startOffset = this.#rawOffset(lo)
     let a = Math.floor(lo / 1000)
     let b = Math.ceil(hi / 1000)
     while (b - a > 1) {
       const mid = Math.floor((a + b) / 2)
-      if (this.rawOffset(mid * 1000) === startOffset) a = mid
+      if (this.#rawOffset(mid * 1000) === startOffset) a = mid
       else b = mid
     }
     return b * 1000
   }
 
-  private rawOffset(instant: number): number {
+  #rawOffset(instant: number): number {
     const whole = Math.floor(instant / 1000) * 1000
     let year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0
-    for (const part of this.format!.formatToParts(whole)) {
+    for (const part of this.#format!.formatToParts(whole)) {
       switch (part.type) {
         case 'year': year = Number(part.value); break
         case 'month': month = Number(part.value); break

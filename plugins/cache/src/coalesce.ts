@@ -5,7 +5,11 @@ export class Coalesced<T> {
   #running: Promise<T> | undefined
   #next: Promise<T> | undefined
 
-  constructor(private readonly task: () => Promise<T>) {}
+  readonly #task: () => Promise<T>
+
+  constructor(task: () => Promise<T>) {
+    this.#task = task
+  }
 
   run(): Promise<T> {
     if (!this.#running) return this.#start()
@@ -22,7 +26,7 @@ export class Coalesced<T> {
   }
 
   #start(): Promise<T> {
-    const run = this.task()
+    const run = this.#task()
     this.#running = run
     const clear = () => {
       if (this.#running === run) this.#running = undefined

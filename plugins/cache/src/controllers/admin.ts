@@ -6,18 +6,22 @@ import { encodeImage } from '../image.ts'
 import { jsonResponse, jsonTextResponse } from './respond.ts'
 
 export class AdminController {
-  constructor(private readonly cache: Pick<Cache, 'store' | 'stats'>) {}
+  readonly #cache: Pick<Cache, 'store' | 'stats'>
+
+  constructor(cache: Pick<Cache, 'store' | 'stats'>) {
+    this.#cache = cache
+  }
 
   collections(): Response {
-    return jsonResponse(collectionsView(this.cache.store.collections()), 200, `W/"${this.cache.store.seq}"`)
+    return jsonResponse(collectionsView(this.#cache.store.collections()), 200, `W/"${this.#cache.store.seq}"`)
   }
 
   stats(): Response {
-    return jsonResponse(statsView(this.cache.stats()), 200, `W/"${this.cache.store.seq}"`)
+    return jsonResponse(statsView(this.#cache.stats()), 200, `W/"${this.#cache.store.seq}"`)
   }
 
   dump(): Response {
-    const image = this.cache.store.image()
+    const image = this.#cache.store.image()
     return jsonTextResponse(encodeImage(image), 200, `"${image.seq}"`)
   }
 }

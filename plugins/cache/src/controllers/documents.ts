@@ -27,12 +27,18 @@ export class DocumentController {
    */
   readonly #answers: WeakMap<StoredDocument, DocumentAnswer> | undefined
 
+  readonly #store: Store
+  readonly #readJson: ReadJson
+  readonly #onMutation: (kind: MutationKind) => void
   constructor(
-    private readonly store: Store,
-    private readonly readJson: ReadJson,
-    private readonly onMutation: (kind: MutationKind) => void = () => {},
+    store: Store,
+    readJson: ReadJson,
+    onMutation: (kind: MutationKind) => void = () => {},
     cacheAnswers = true,
   ) {
+    this.#store = store
+    this.#readJson = readJson
+    this.#onMutation = onMutation
     this.#answers = cacheAnswers ? new WeakMap() : undefined
   }
 
@@ -44,18 +50,18 @@ export class DocumentController {
 
   /** JSON.parse yields JSON values only. */
   async #json(c: Context): Promise<Json> {
-    return (await this.readJson(c)) as Json
+    return (await this.#readJson(c)) as Json
   }
 
   #weak(): string {
-    return `W/"${this.store.seq}"`
+    return `W/"${this.#store.seq}"`
   }
 
   list(c: Context, collection: string): Response {
     const cursor = queryOf(c, 'cursor')
     const prefix = queryOf(c, 'prefix')
     const limit = readLimit(c)
-    const page = this.store.list(collection, { ...(limit !== undefined ? { limit } : {}), ...(cursor !== undefined ? { cursor } : {}), ...(prefix !== undefined ? { prefix } : {}) })
+    const page = this.#store.list(collection, { ...(limit !== undefined ? { limit } : {}), ...(cursor !== undefined ? { cursor } : {}), ...(prefix !== undefined ? { prefix } : {}) })
     return jsonResponse(listView(collection, page), 200, this.#weak())
   }
 
@@ -64,16 +70,16 @@ export class DocumentController {
     const id = queryOf(c, 'id')
     const ttlMs = readTtl(c)
     const value = await this.#json(c)
-    const write = this.store.create(collection, id, value, ttlMs === undefined ? {} : { ttlMs })
+    const write = this.#store.create(collection, id, value, ttlMs === undefined ? {} : { ttlMs })
     await write.durable
-    this.onMutation('create')
+    this.#onMutation('create')
     return jsonResponse(documentView(write.doc), 201, etagOf(write.doc), { location: `${new URL(c.req.url).pathname.replace(/\/$/, '')}/${encodeURIComponent(write.doc.id)}` })
   }
 
   get(c: Context, collectionParam: string, idParam: string): Response {
     const collection = checkCollection(collectionParam)
     const id = checkId(idParam)
-    const doc = this.store.get(collection, id)
+    const doc = this.#store.get(collection, id)
     // An expired document is undefined here, before any cached answer is looked at.
     if (!doc) throw new NotFoundError(collection, id)
     const cached = this.#answers?.get(doc)
@@ -89,9 +95,9 @@ export class DocumentController {
     const ttlMs = readTtl(c)
     const ifMatch = readIfMatch(c)
     const value = await this.#json(c)
-    const write = this.store.put(collection, id, value, { ...(ifMatch !== undefined ? { ifMatch } : {}), ...(ttlMs !== undefined ? { ttlMs } : {}) })
+    const write = this.#store.put(collection, id, value, { ...(ifMatch !== undefined ? { ifMatch } : {}), ...(ttlMs !== undefined ? { ttlMs } : {}) })
     await write.durable
-    this.onMutation('put')
+    this.#onMutation('put')
     return jsonResponse(documentView(write.doc), write.created ? 201 : 200, etagOf(write.doc))
   }
 
@@ -101,9 +107,9 @@ export class DocumentController {
     const ttlMs = readTtl(c)
     const ifMatch = readIfMatch(c)
     const patch = await this.#json(c)
-    const write = this.store.patch(collection, id, patch, { ...(ifMatch !== undefined ? { ifMatch } : {}), ...(ttlMs !== undefined ? { ttlMs } : {}) })
+    const write = this.#store.patch(collection, id, patch, { ...(ifMatch !== undefined ? { ifMatch } : {}), ...(ttlMs !== undefined ? { ttlMs } : {}) })
     await write.durable
-    this.onMutation('patch')
+    this.#onMutation('patch')
     return jsonResponse(documentView(write.doc), 200, etagOf(write.doc))
   }
 
@@ -111,9 +117,9 @@ export class DocumentController {
     const collection = checkCollection(collectionParam)
     const id = checkId(idParam)
     const ifMatch = readIfMatch(c)
-    const result = this.store.delete(collection, id, ifMatch !== undefined ? { ifMatch } : {})
+    const result = this.#store.delete(collection, id, ifMatch !== undefined ? { ifMatch } : {})
     await result.durable
-    this.onMutation('delete')
+    this.#onMutation('delete')
     // The ETag of a deletion is its own sequence number: it identifies this state (gone).
     return emptyResponse(204, `"${result.seq}"`)
   }

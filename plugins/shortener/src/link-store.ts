@@ -57,12 +57,16 @@ function toLink(row: Row): Link {
 }
 
 export class LinkStore {
-  constructor(private readonly sql: SqlClient) {}
+  readonly #sql: SqlClient
+
+  constructor(sql: SqlClient) {
+    this.#sql = sql
+  }
 
   /** Inserts the link; a slug already present is a SlugTakenError (the unique index decides, not a prior SELECT). */
   async insert(input: LinkInput & { slug: string }): Promise<Link> {
     try {
-      const { rows } = await this.sql.query<Row>(
+      const { rows } = await this.#sql.query<Row>(
         `INSERT INTO shortener_links (slug, url, mode, status, expires_at, max_visits)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
         [input.slug, input.url, input.mode, input.status, input.expiresAt, input.maxVisits],
@@ -75,12 +79,12 @@ export class LinkStore {
   }
 
   async find(slug: string): Promise<Link | undefined> {
-    const { rows } = await this.sql.query<Row>('SELECT * FROM shortener_links WHERE slug = $1', [slug])
+    const { rows } = await this.#sql.query<Row>('SELECT * FROM shortener_links WHERE slug = $1', [slug])
     return rows[0] ? toLink(rows[0]) : undefined
   }
 
   async delete(slug: string): Promise<boolean> {
-    const { rowCount } = await this.sql.query('DELETE FROM shortener_links WHERE slug = $1', [slug])
+    const { rowCount } = await this.#sql.query('DELETE FROM shortener_links WHERE slug = $1', [slug])
     return rowCount > 0
   }
 
@@ -90,7 +94,7 @@ export class LinkStore {
     for (let start = 0; start < entries.length; start += MAX_ROWS_PER_UPDATE) {
       const chunk = entries.slice(start, start + MAX_ROWS_PER_UPDATE)
       const values = chunk.map((_, i) => `($${2 * i + 1}::text, $${2 * i + 2}::bigint)`).join(', ')
-      await this.sql.query(
+      await this.#sql.query(
         `UPDATE shortener_links AS l SET visits = l.visits + v.n, last_visit_at = now()
          FROM (VALUES ${values}) AS v(slug, n) WHERE l.slug = v.slug`,
         chunk.flatMap(([slug, n]) => [slug, n]),

@@ -19,7 +19,11 @@ export class VisitCounter {
   /** Told how many visits each successful flush wrote. */
   onFlushed: ((visits: number) => void) | undefined
 
-  constructor(private readonly sink: VisitSink) {}
+  readonly #sink: VisitSink
+
+  constructor(sink: VisitSink) {
+    this.#sink = sink
+  }
 
   record(slug: string): void {
     this.#pending.set(slug, (this.#pending.get(slug) ?? 0) + 1)
@@ -63,7 +67,7 @@ export class VisitCounter {
     this.#inFlight = batch
     this.#epoch++
     this.onBatch?.(batch, 1)
-    const write = this.sink.addVisits(batch)
+    const write = this.#sink.addVisits(batch)
     this.#flushing = write.then(
       () => {
         let total = 0

@@ -36,20 +36,27 @@ test('--all copies every shipped plugin, merges their dependencies and installs'
   assert.ok(existsSync(join(app, 'node_modules/@armature/core/package.json')))
 })
 
-test("npm test runs the app test and every plugin's tests", async () => {
+// Every plugin's whole suite runs in the repository; here one file of each shows that a plugin's
+// tests run in an app too (fixtures found, imports resolved), within the suite's time budget.
+const sampleOf = (name: string): string | undefined => {
+  const dir = join(REPO_PLUGINS_DIR, name, 'test')
+  if (!existsSync(dir)) return undefined
+  const files = readdirSync(dir).filter((f) => f.endsWith('.test.ts')).sort()
+  return files.find((f) => /^(domain|plugin|routes|protocols|unavailable)\.test\.ts$/.test(f)) ?? files[0]
+}
+
+test("npm test runs the app test and a test file of every plugin", async () => {
+  const samples = shipped.flatMap((name) => {
+    const file = sampleOf(name)
+    return file ? [`plugins/${name}/test/${file}`] : []
+  })
   // A plugin test that hangs must fail alone, well inside this file's own time limit.
-  const result = await npm(['test'], app, { TEST_FILE_TIMEOUT_MS: '120000' })
+  const result = await npm(['test', '--', 'test/app.test.ts', ...samples], app, { TEST_FILE_TIMEOUT_MS: '120000' })
   const counts = summary(result.stdout)
   assert.ok(counts, `last line is the summary:\n${result.stdout}\n${result.stderr}`)
   assert.match(result.stdout, /ok {3}test\/app\.test\.ts/, 'every plugin loads in the app')
   assert.is(result.code, 0, result.stdout)
-  for (const name of shipped) {
-    const dir = join(REPO_PLUGINS_DIR, name, 'test')
-    if (!existsSync(dir)) continue
-    for (const file of readdirSync(dir).filter((f) => f.endsWith('.test.ts'))) {
-      assert.match(result.stdout, new RegExp(`^(ok  |FAIL) plugins/${name}/test/${file.replaceAll('.', '\\.')} `, 'm'), `${name}/test/${file} ran`)
-    }
-  }
+  for (const file of samples) assert.match(result.stdout, new RegExp(`^ok   ${file.replaceAll('.', '\\.')} `, 'm'), `${file} passed`)
 })
 
 test('npm run typecheck passes with every plugin, outside the repository', async () => {

@@ -5,8 +5,9 @@ import type { AddressInfo } from 'node:net'
 import { Cache } from '../../src/cache.ts'
 import { createApp } from '../../src/controllers/app.ts'
 import { parseFsyncPolicy } from '../../src/fsync-policy.ts'
-// The reader's own module, not @armature/core: this child is bundled, and the whole kernel would come along.
-import { readJson } from '../../../../core/src/http/body.ts'
+// The reader's own module (@armature/core/body), not the package's entry: this child is bundled,
+// and the whole kernel would come along.
+import { readJson } from '@armature/core/body'
 
 const [dataDir, policy] = process.argv.slice(2)
 if (!dataDir) throw new Error('usage: store-child.ts <dataDir> <always|everysec|no>')

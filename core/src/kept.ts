@@ -5,7 +5,8 @@
 interface Kept {
   value: Promise<unknown>
   holders: Set<object>
-  close: (value: any) => unknown
+  /** Called with the value `open` gave; the entry erases its type, the id ties the two together. */
+  close: (value: unknown) => unknown
 }
 
 export class KeptResources {
@@ -16,7 +17,7 @@ export class KeptResources {
     let kept = this.#kept.get(id)
     const reused = kept !== undefined
     if (!kept) {
-      const entry: Kept = { value: Promise.resolve().then(open), holders: new Set(), close }
+      const entry: Kept = { value: Promise.resolve().then(open), holders: new Set(), close: close as (value: unknown) => unknown }
       this.#kept.set(id, entry)
       // A resource that failed to open is not kept: the next generation tries again.
       entry.value.catch(() => this.#kept.get(id) === entry && this.#kept.delete(id))

@@ -5,7 +5,6 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import type { Logger } from 'pino'
 import type { Claim } from '../claims.ts'
 import type { Generation } from '../generation.ts'
-import { Phase } from '../plugin.ts'
 import type { Protocol } from '../protocol.ts'
 import type { StopEntry } from '../shutdown.ts'
 
@@ -134,7 +133,10 @@ export class PluginListeners implements Protocol {
   async #close(open: Open, force: boolean): Promise<void> {
     this.#open.delete(open.id)
     const closed = new Promise<void>((resolve) => open.server.close(() => resolve()))
-    for (const socket of [...open.sockets, ...open.early.splice(0)]) force ? socket.destroy() : socket.end()
+    for (const socket of [...open.sockets, ...open.early.splice(0)]) {
+      if (force) socket.destroy()
+      else socket.end()
+    }
     await closed
   }
 }

@@ -20,7 +20,17 @@ test('SIGTERM to npm start reaches the kernel: it logs its shutdown and npm exit
     cwd: REPO,
     // Its own process group, so a kernel orphaned by a shell that did not exec can be found and ended.
     detached: true,
-    env: { ...env, PORT: '0', HTTPS_PORT: '0', GRPC_PORT: '0', GRPCS_PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), LOG_FILE: join(dir, 'armature.log'), FORCE_COLOR: '0' },
+    env: {
+      ...env,
+      PORT: '0',
+      HTTPS_PORT: '0',
+      GRPC_PORT: '0',
+      GRPCS_PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: join(dir, 'data'),
+      LOG_FILE: join(dir, 'armature.log'),
+      FORCE_COLOR: '0',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
@@ -28,26 +38,36 @@ test('SIGTERM to npm start reaches the kernel: it logs its shutdown and npm exit
   child.stderr.on('data', (d: Buffer) => (output += d))
   let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined
   child.on('exit', (code, signal) => (exit = { code, signal }))
-  const messages = () => output.split('\n').flatMap((line) => {
-    try {
-      return [String(JSON.parse(line).msg)]
-    } catch {
-      return []
-    }
-  })
+  const messages = () =>
+    output.split('\n').flatMap((line) => {
+      try {
+        return [String(JSON.parse(line).msg)]
+      } catch {
+        return []
+      }
+    })
   try {
     // Generous: the db plugin boots embedded PGlite, tens of seconds on a busy machine.
-    const url = await waitFor(() => {
-      if (exit) throw new Error(`npm start exited (${exit.code}) before it was ready:\n${output}`)
-      return messages().some((m) => m.startsWith('ready: ')) && /http listening on (http:\/\/\S+?)"/.exec(output)?.[1]
-    }, { timeoutMs: 90_000, what: 'npm start to be ready' })
+    const url = await waitFor(
+      () => {
+        if (exit) throw new Error(`npm start exited (${exit.code}) before it was ready:\n${output}`)
+        return messages().some((m) => m.startsWith('ready: ')) && /http listening on (http:\/\/\S+?)"/.exec(output)?.[1]
+      },
+      { timeoutMs: 90_000, what: 'npm start to be ready' },
+    )
     assert.is((await fetch(`${url}/healthz`)).status, 200)
     child.kill('SIGTERM')
     await waitFor(() => exit, { timeoutMs: 30_000, what: `npm start to exit after SIGTERM:\n${output}` })
     assert.equal(exit, { code: 0, signal: null }, output)
     assert.ok(messages().includes('SIGTERM received: stopping (send it again to exit at once)'), output)
-    assert.ok(messages().some((m) => m.startsWith('shutdown phase 50 Final done')), output)
-    assert.ok(messages().some((m) => m.startsWith('shutdown complete')), output)
+    assert.ok(
+      messages().some((m) => m.startsWith('shutdown phase 50 Final done')),
+      output,
+    )
+    assert.ok(
+      messages().some((m) => m.startsWith('shutdown complete')),
+      output,
+    )
   } finally {
     try {
       process.kill(-child.pid!, 'SIGKILL')

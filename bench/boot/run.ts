@@ -45,7 +45,12 @@ function tree(pid: number): number[] {
     if (!existsSync(tasks)) continue
     for (const tid of readdirSync(tasks)) {
       try {
-        pids.push(...readFileSync(join(tasks, tid, 'children'), 'utf8').split(' ').filter(Boolean).map(Number))
+        pids.push(
+          ...readFileSync(join(tasks, tid, 'children'), 'utf8')
+            .split(' ')
+            .filter(Boolean)
+            .map(Number),
+        )
       } catch {
         // the task ended while being read
       }
@@ -69,7 +74,18 @@ async function boot(pluginsDir: string, dataDir: string): Promise<Boot> {
   const child = spawn(process.execPath, [join(root, 'core/bin/armature.mjs'), 'start', '--plugins', pluginsDir], {
     cwd: root,
     // The embedded defaults: no database, Redis or broker URL from the caller's environment.
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', GRPC_PORT: String(await freePort()), DATA_DIR: dataDir, LOG_FILE: logFile, LOG_LEVEL: 'info', DATABASE_URL: '', REDIS_URL: '', AMQP_URL: '' },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      GRPC_PORT: String(await freePort()),
+      DATA_DIR: dataDir,
+      LOG_FILE: logFile,
+      LOG_LEVEL: 'info',
+      DATABASE_URL: '',
+      REDIS_URL: '',
+      AMQP_URL: '',
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   let stderr = ''
@@ -78,12 +94,18 @@ async function boot(pluginsDir: string, dataDir: string): Promise<Boot> {
   const pid = child.pid!
   let treePeakMiB = 0
   const sampler = setInterval(() => {
-    treePeakMiB = Math.max(treePeakMiB, tree(pid).reduce((sum, p) => sum + status(p, 'VmRSS'), 0))
+    treePeakMiB = Math.max(
+      treePeakMiB,
+      tree(pid).reduce((sum, p) => sum + status(p, 'VmRSS'), 0),
+    )
   }, 50)
   try {
     const deadline = Date.now() + 180_000
     for (;;) {
-      const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false)
+      const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      )
       if (ok) break
       if (child.exitCode !== null) throw new Error(`the kernel exited with ${child.exitCode} before /readyz answered 200: ${stderr.trim()}`)
       if (Date.now() > deadline) throw new Error('/readyz did not answer 200 within 180 s')
@@ -94,7 +116,9 @@ async function boot(pluginsDir: string, dataDir: string): Promise<Boot> {
     await new Promise((r) => setTimeout(r, idleMs))
     const idleMiB = status(pid, 'VmRSS')
     const peakMiB = status(pid, 'VmHWM')
-    const line = readFileSync(logFile, 'utf8').split('\n').find((l) => l.includes('"msg":"database ready"'))
+    const line = readFileSync(logFile, 'utf8')
+      .split('\n')
+      .find((l) => l.includes('"msg":"database ready"'))
     const logged = line ? (JSON.parse(line) as { ms: number; initdbMs?: number }) : undefined
     return { readyMs, idleMiB, peakMiB, treePeakMiB, dbMs: logged?.ms, initdbMs: logged?.initdbMs }
   } finally {

@@ -44,7 +44,14 @@ function once(client: number): Promise<void> {
   const started = performance.now()
   return new Promise((resolve) => {
     const req = request(
-      { agent, host: target.hostname, port: target.port, path, method: spec.method, headers: spec.body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(spec.body) } : {} },
+      {
+        agent,
+        host: target.hostname,
+        port: target.port,
+        path,
+        method: spec.method,
+        headers: spec.body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(spec.body) } : {},
+      },
       (res) => {
         res.resume()
         res.on('end', () => {

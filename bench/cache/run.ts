@@ -41,7 +41,9 @@ type Measured = LoadResult & { cpuUsPerRequest: number }
 
 async function load(spec: Omit<LoadSpec, 'connections' | 'durationMs'>): Promise<Measured> {
   const before = cpuSeconds(process.pid)
-  const result = useWrk ? await wrkLoad(spec) : (JSON.parse((await exec(process.execPath, ['--import', 'tsx', LOAD, JSON.stringify({ ...spec, connections, durationMs })], { cwd: root })).stdout) as LoadResult)
+  const result = useWrk
+    ? await wrkLoad(spec)
+    : (JSON.parse((await exec(process.execPath, ['--import', 'tsx', LOAD, JSON.stringify({ ...spec, connections, durationMs })], { cwd: root })).stdout) as LoadResult)
   const cpu = cpuSeconds(process.pid) - before
   return { ...result, cpuUsPerRequest: (cpu / Math.max(1, result.requests)) * 1e6 }
 }

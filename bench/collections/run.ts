@@ -68,8 +68,24 @@ const scenarios: Scenario[] = [
     ours: 'Armature TreeMap',
     goal: true,
     cases: [
-      { name: 'Armature TreeMap', ops: N, run: () => { const m = new TreeMap<number, number>(); for (let i = 0; i < N; i++) m.put(keys[i]!, i); sink += m.size() } },
-      { name: 'js-sdsl OrderedMap', ops: N, run: () => { const m = new OrderedMap<number, number>(); for (let i = 0; i < N; i++) m.setElement(keys[i]!, i); sink += m.size() } },
+      {
+        name: 'Armature TreeMap',
+        ops: N,
+        run: () => {
+          const m = new TreeMap<number, number>()
+          for (let i = 0; i < N; i++) m.put(keys[i]!, i)
+          sink += m.size()
+        },
+      },
+      {
+        name: 'js-sdsl OrderedMap',
+        ops: N,
+        run: () => {
+          const m = new OrderedMap<number, number>()
+          for (let i = 0; i < N; i++) m.setElement(keys[i]!, i)
+          sink += m.size()
+        },
+      },
     ],
   },
 ]
@@ -87,8 +103,24 @@ scenarios.push(
     ours: 'Armature TreeMap',
     goal: true,
     cases: [
-      { name: 'Armature TreeMap', ops: N, run: () => { let s = 0; for (let i = 0; i < N; i++) s += ourTree.get(keys[i]!)!; sink += s } },
-      { name: 'js-sdsl OrderedMap', ops: N, run: () => { let s = 0; for (let i = 0; i < N; i++) s += theirTree.getElementByKey(keys[i]!)!; sink += s } },
+      {
+        name: 'Armature TreeMap',
+        ops: N,
+        run: () => {
+          let s = 0
+          for (let i = 0; i < N; i++) s += ourTree.get(keys[i]!)!
+          sink += s
+        },
+      },
+      {
+        name: 'js-sdsl OrderedMap',
+        ops: N,
+        run: () => {
+          let s = 0
+          for (let i = 0; i < N; i++) s += theirTree.getElementByKey(keys[i]!)!
+          sink += s
+        },
+      },
     ],
   },
   {
@@ -96,7 +128,15 @@ scenarios.push(
     ours: 'Armature TreeMap',
     goal: true,
     cases: [
-      { name: 'Armature TreeMap', ops: N, run: () => { let s = 0; for (let i = 0; i < N; i++) s += ourTree.floorKey(probes[i]!)!; sink += s } },
+      {
+        name: 'Armature TreeMap',
+        ops: N,
+        run: () => {
+          let s = 0
+          for (let i = 0; i < N; i++) s += ourTree.floorKey(probes[i]!)!
+          sink += s
+        },
+      },
       {
         name: 'js-sdsl OrderedMap (reverseLowerBound)',
         ops: N,
@@ -113,9 +153,39 @@ scenarios.push(
     ours: 'Armature PriorityQueue',
     goal: true,
     cases: [
-      { name: 'Armature PriorityQueue', ops: 2 * N, run: () => { const q = new PriorityQueue<number>(); for (let i = 0; i < N; i++) q.offer(priorities[i]!); let s = 0; for (let i = 0; i < N; i++) s += q.poll()!; sink += s } },
-      { name: 'mnemonist Heap', ops: 2 * N, run: () => { const q = new MnemonistHeap<number>(); for (let i = 0; i < N; i++) q.push(priorities[i]!); let s = 0; for (let i = 0; i < N; i++) s += q.pop()!; sink += s } },
-      { name: 'js-sdsl PriorityQueue', ops: 2 * N, run: () => { const q = new SdslPriorityQueue<number>([], (a, b) => a - b, false); for (let i = 0; i < N; i++) q.push(priorities[i]!); let s = 0; for (let i = 0; i < N; i++) s += q.pop()!; sink += s } },
+      {
+        name: 'Armature PriorityQueue',
+        ops: 2 * N,
+        run: () => {
+          const q = new PriorityQueue<number>()
+          for (let i = 0; i < N; i++) q.offer(priorities[i]!)
+          let s = 0
+          for (let i = 0; i < N; i++) s += q.poll()!
+          sink += s
+        },
+      },
+      {
+        name: 'mnemonist Heap',
+        ops: 2 * N,
+        run: () => {
+          const q = new MnemonistHeap<number>()
+          for (let i = 0; i < N; i++) q.push(priorities[i]!)
+          let s = 0
+          for (let i = 0; i < N; i++) s += q.pop()!
+          sink += s
+        },
+      },
+      {
+        name: 'js-sdsl PriorityQueue',
+        ops: 2 * N,
+        run: () => {
+          const q = new SdslPriorityQueue<number>([], (a, b) => a - b, false)
+          for (let i = 0; i < N; i++) q.push(priorities[i]!)
+          let s = 0
+          for (let i = 0; i < N; i++) s += q.pop()!
+          sink += s
+        },
+      },
     ],
   },
   {
@@ -123,9 +193,40 @@ scenarios.push(
     ours: 'Armature ArrayDeque',
     goal: true,
     cases: [
-      { name: 'Armature ArrayDeque', ops: 2 * N, run: () => { const d = new ArrayDeque<number>(); for (let i = 0; i < N; i++) d.addLast(i); let s = 0; for (let i = 0; i < N; i++) s += d.pollFirst()!; sink += s } },
-      { name: 'js-sdsl Deque', ops: 2 * N, run: () => { const d = new SdslDeque<number>(); for (let i = 0; i < N; i++) d.pushBack(i); let s = 0; for (let i = 0; i < N; i++) s += d.popFront()!; sink += s } },
-      { name: 'native Array push/shift (one round)', ops: 2 * N, once: true, run: () => { const d: number[] = []; for (let i = 0; i < N; i++) d.push(i); let s = 0; for (let i = 0; i < N; i++) s += d.shift()!; sink += s } },
+      {
+        name: 'Armature ArrayDeque',
+        ops: 2 * N,
+        run: () => {
+          const d = new ArrayDeque<number>()
+          for (let i = 0; i < N; i++) d.addLast(i)
+          let s = 0
+          for (let i = 0; i < N; i++) s += d.pollFirst()!
+          sink += s
+        },
+      },
+      {
+        name: 'js-sdsl Deque',
+        ops: 2 * N,
+        run: () => {
+          const d = new SdslDeque<number>()
+          for (let i = 0; i < N; i++) d.pushBack(i)
+          let s = 0
+          for (let i = 0; i < N; i++) s += d.popFront()!
+          sink += s
+        },
+      },
+      {
+        name: 'native Array push/shift (one round)',
+        ops: 2 * N,
+        once: true,
+        run: () => {
+          const d: number[] = []
+          for (let i = 0; i < N; i++) d.push(i)
+          let s = 0
+          for (let i = 0; i < N; i++) s += d.shift()!
+          sink += s
+        },
+      },
     ],
   },
   {
@@ -136,12 +237,24 @@ scenarios.push(
       {
         name: 'Armature HashMap (equals/hashCode, lookups by equal copies)',
         ops: 2 * HASH_N,
-        run: () => { const m = new HashMap<Point, number>(); for (let i = 0; i < HASH_N; i++) m.put(points[i]!, i); let s = 0; for (let i = 0; i < HASH_N; i++) s += m.get(lookups[i]!)!; sink += s },
+        run: () => {
+          const m = new HashMap<Point, number>()
+          for (let i = 0; i < HASH_N; i++) m.put(points[i]!, i)
+          let s = 0
+          for (let i = 0; i < HASH_N; i++) s += m.get(lookups[i]!)!
+          sink += s
+        },
       },
       {
         name: 'js-sdsl HashMap (identity, lookups by the same instances)',
         ops: 2 * HASH_N,
-        run: () => { const m = new SdslHashMap<Point, number>(); for (let i = 0; i < HASH_N; i++) m.setElement(points[i]!, i, true); let s = 0; for (let i = 0; i < HASH_N; i++) s += m.getElementByKey(points[i]!, true)!; sink += s },
+        run: () => {
+          const m = new SdslHashMap<Point, number>()
+          for (let i = 0; i < HASH_N; i++) m.setElement(points[i]!, i, true)
+          let s = 0
+          for (let i = 0; i < HASH_N; i++) s += m.getElementByKey(points[i]!, true)!
+          sink += s
+        },
       },
     ],
   },
@@ -150,8 +263,28 @@ scenarios.push(
     ours: 'Armature HashMap',
     goal: false,
     cases: [
-      { name: 'Armature HashMap', ops: 2 * HASH_N, run: () => { const m = new HashMap<number, number>(); for (let i = 0; i < HASH_N; i++) m.put(keys[i]!, i); let s = 0; for (let i = 0; i < HASH_N; i++) s += m.get(keys[i]!)!; sink += s } },
-      { name: 'js-sdsl HashMap', ops: 2 * HASH_N, run: () => { const m = new SdslHashMap<number, number>(); for (let i = 0; i < HASH_N; i++) m.setElement(keys[i]!, i); let s = 0; for (let i = 0; i < HASH_N; i++) s += m.getElementByKey(keys[i]!)!; sink += s } },
+      {
+        name: 'Armature HashMap',
+        ops: 2 * HASH_N,
+        run: () => {
+          const m = new HashMap<number, number>()
+          for (let i = 0; i < HASH_N; i++) m.put(keys[i]!, i)
+          let s = 0
+          for (let i = 0; i < HASH_N; i++) s += m.get(keys[i]!)!
+          sink += s
+        },
+      },
+      {
+        name: 'js-sdsl HashMap',
+        ops: 2 * HASH_N,
+        run: () => {
+          const m = new SdslHashMap<number, number>()
+          for (let i = 0; i < HASH_N; i++) m.setElement(keys[i]!, i)
+          let s = 0
+          for (let i = 0; i < HASH_N; i++) s += m.getElementByKey(keys[i]!)!
+          sink += s
+        },
+      },
     ],
   },
 )

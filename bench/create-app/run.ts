@@ -72,7 +72,14 @@ function firstHealthz(appDir: string, childEnv: NodeJS.ProcessEnv): Promise<numb
     try {
       while (performance.now() < deadline && child.exitCode === null) {
         const url = /http listening on (http:\/\/[^\s"]+)/.exec(output)?.[1]
-        if (url && (await fetch(`${url}/healthz`).then((r) => r.status, () => 0)) === 200) return performance.now()
+        if (
+          url &&
+          (await fetch(`${url}/healthz`).then(
+            (r) => r.status,
+            () => 0,
+          )) === 200
+        )
+          return performance.now()
         await new Promise((r) => setTimeout(r, 20))
       }
       throw new Error(`no 200 from /healthz within 60 s:\n${output}`)
@@ -104,7 +111,9 @@ for (const [variant, flags] of variants) {
 }
 const loadAfter = loadavg()[0]!
 
-const plugins = readdirSync(join(REPO, 'plugins')).filter((p) => !p.startsWith('.')).sort()
+const plugins = readdirSync(join(REPO, 'plugins'))
+  .filter((p) => !p.startsWith('.'))
+  .sort()
 const rows = variants.flatMap(([variant]) => {
   const warm = rounds.filter((r) => r.variant === variant && r.cache === 'warm')
   const cold = rounds.filter((r) => r.variant === variant && r.cache === 'cold')

@@ -86,7 +86,7 @@ async function latenessTable(): Promise<string[]> {
     '|---|---:|---:|---:|---:|---|',
     row('plugin-cron `100` (ms interval)', ours, 'armed from absolute time'),
     row('setInterval(100)', interval, 'lateness vs t0 + k*100: drift accumulates'),
-    row("croner `* * * * * *`", croner, '1 s is its finest resolution'),
+    row('croner `* * * * * *`', croner, '1 s is its finest resolution'),
   ]
 }
 

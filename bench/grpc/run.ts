@@ -19,7 +19,12 @@ const onlyEcho = mkdtempSync(join(tmpdir(), 'bench-plugins-'))
 cpSync(ECHO_DIR, join(onlyEcho, 'echo'), { recursive: true, filter: (src) => !src.includes('node_modules') && !src.includes('/test') })
 
 const contenders = [
-  { name: 'armature kernel', command: [process.execPath, join(root, 'core/bin/armature.mjs'), 'start', '--plugins', onlyEcho], port: 18201, env: { PORT: '18211', HOST: '127.0.0.1', LOG_LEVEL: 'warn', LOG_FILE: '/tmp/armature-bench-grpc.log' } },
+  {
+    name: 'armature kernel',
+    command: [process.execPath, join(root, 'core/bin/armature.mjs'), 'start', '--plugins', onlyEcho],
+    port: 18201,
+    env: { PORT: '18211', HOST: '127.0.0.1', LOG_LEVEL: 'warn', LOG_FILE: '/tmp/armature-bench-grpc.log' },
+  },
   { name: 'bare grpc-js', command: [process.execPath, join(import.meta.dirname, 'bare-grpc.mjs')], port: 18202, env: {} as Record<string, string> },
 ]
 
@@ -102,7 +107,9 @@ for (let round = 0; round < rounds; round++) {
     const clientCpuUs = (clientUsage.user + clientUsage.system) / r.calls
     await server.stop()
     results.set(c.name, [...(results.get(c.name) ?? []), { ...r, cpuUs, clientCpuUs }])
-    console.error(`round ${round + 1} ${c.name}: ${Math.round(r.callsPerSec)} calls/s, p50 ${r.p50ms.toFixed(2)} ms, p99 ${r.p99ms.toFixed(2)} ms, ${cpuUs.toFixed(1)} CPU us/call, errors ${r.errors}`)
+    console.error(
+      `round ${round + 1} ${c.name}: ${Math.round(r.callsPerSec)} calls/s, p50 ${r.p50ms.toFixed(2)} ms, p99 ${r.p99ms.toFixed(2)} ms, ${cpuUs.toFixed(1)} CPU us/call, errors ${r.errors}`,
+    )
   }
 }
 

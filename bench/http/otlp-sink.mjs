@@ -5,12 +5,15 @@ import http from 'node:http'
 import protobuf from 'protobufjs'
 
 // Only the nesting down to the spans (OTLP field numbers); the spans' fields are skipped.
-const { root } = protobuf.parse(`syntax = "proto3";
+const { root } = protobuf.parse(
+  `syntax = "proto3";
 message ExportTraceServiceRequest { repeated ResourceSpans resource_spans = 1; }
 message ResourceSpans { repeated ScopeSpans scope_spans = 2; }
 message ScopeSpans { repeated Span spans = 2; }
 message Span {}
-`, { keepCase: true })
+`,
+  { keepCase: true },
+)
 const ExportRequest = root.lookupType('ExportTraceServiceRequest')
 
 const counts = { requests: 0, spans: 0, bytes: 0 }

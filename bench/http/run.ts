@@ -40,13 +40,15 @@ interface Contender {
 const before = process.env.BENCH_BEFORE
 const beforeKernel = (port: number): Contender[] =>
   before
-    ? [{
-        name: `armature kernel before (${process.env.BENCH_BEFORE_LABEL ?? before})`,
-        command: [process.execPath, join(before, 'core/bin/armature.mjs'), 'start', '--plugins', only('hello', before)],
-        port,
-        env: { LOG_LEVEL: 'warn', LOG_FILE: '/tmp/armature-bench-before.log', GRPC_PORT: String(port + 50) },
-        cwd: before,
-      }]
+    ? [
+        {
+          name: `armature kernel before (${process.env.BENCH_BEFORE_LABEL ?? before})`,
+          command: [process.execPath, join(before, 'core/bin/armature.mjs'), 'start', '--plugins', only('hello', before)],
+          port,
+          env: { LOG_LEVEL: 'warn', LOG_FILE: '/tmp/armature-bench-before.log', GRPC_PORT: String(port + 50) },
+          cwd: before,
+        },
+      ]
     : []
 
 const kernel = (plugin: string, port: number): Contender => ({
@@ -104,7 +106,13 @@ const loadAtStart = loadavg()[0]!
 
 type Stat = { rps: number; p99: number; cpu: number; failures: number }
 
-async function measure(section: { title: string; path: string; request: Partial<LoadOptions>; baseline: string; contenders: Contender[] }): Promise<{ rows: string[]; tool: string; stat: (name: string) => Stat }> {
+async function measure(section: {
+  title: string
+  path: string
+  request: Partial<LoadOptions>
+  baseline: string
+  contenders: Contender[]
+}): Promise<{ rows: string[]; tool: string; stat: (name: string) => Stat }> {
   const results = new Map<string, Array<LoadResult & { cpuUs: number }>>()
   const { contenders } = section
   for (let round = 0; round < rounds; round++) {
@@ -128,7 +136,9 @@ async function measure(section: { title: string; path: string; request: Partial<
         exported.batches += after.requests - countBefore.requests
       }
       results.set(c.name, [...(results.get(c.name) ?? []), { ...r, cpuUs }])
-      console.error(`${section.title} round ${round + 1} ${c.name}: ${Math.round(r.rps)} req/s, p99 ${r.p99ms.toFixed(2)} ms, ${cpuUs.toFixed(1)} CPU us/req, errors ${r.errors}, non-2xx ${r.non2xx}`)
+      console.error(
+        `${section.title} round ${round + 1} ${c.name}: ${Math.round(r.rps)} req/s, p99 ${r.p99ms.toFixed(2)} ms, ${cpuUs.toFixed(1)} CPU us/req, errors ${r.errors}, non-2xx ${r.non2xx}`,
+      )
     }
   }
   const stat = (name: string): Stat => {

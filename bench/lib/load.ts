@@ -41,7 +41,9 @@ async function wrk({ url, connections = 50, durationSec = 10, method = 'GET', bo
   const script = `
 wrk.method = ${JSON.stringify(method)}
 ${body !== undefined ? `wrk.body = ${JSON.stringify(body)}` : ''}
-${Object.entries(headers).map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join('\n')}
+${Object.entries(headers)
+  .map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`)
+  .join('\n')}
 local non2xx = 0
 response = function(status, headers, body)
   if status < 200 or status > 299 then non2xx = non2xx + 1 end

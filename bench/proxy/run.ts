@@ -104,7 +104,12 @@ const contenders: Contender[] = [
   {
     name: fastify,
     start: () =>
-      startServer([process.execPath, join(import.meta.dirname, 'fastify-proxy.mjs')], `http://127.0.0.1:${fastifyPort}/hello`, { PORT: String(fastifyPort), UPSTREAM: upstreamUrl }, root),
+      startServer(
+        [process.execPath, join(import.meta.dirname, 'fastify-proxy.mjs')],
+        `http://127.0.0.1:${fastifyPort}/hello`,
+        { PORT: String(fastifyPort), UPSTREAM: upstreamUrl },
+        root,
+      ),
   },
   { name: kernelTls, start: () => startKernelProxy(true) },
   {

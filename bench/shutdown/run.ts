@@ -52,7 +52,11 @@ async function startKernel(env: Record<string, string>): Promise<Server> {
 }
 
 async function startFastify(port: number): Promise<Server> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'fastify-server.mjs')], { cwd: root, env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'fastify-server.mjs')], {
+    cwd: root,
+    env: { ...process.env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
   let stderr = ''
   child.stderr!.on('data', (d: Buffer) => (stderr += d))
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
@@ -191,14 +195,19 @@ for (let round = 0; round < rounds; round++) {
     const s = scenarios[index]!
     const r = await s.run()
     results.set(index, [...(results.get(index) ?? []), r])
-    console.error(`round ${round + 1} ${s.server}, ${s.name}: stop ${Math.round(r.stopMs)} ms${r.afterLastReplyMs !== undefined ? ` (${Math.round(r.afterLastReplyMs)} ms after the last reply)` : ''}, exit ${r.exitCode}${r.hung ? ' (hung, killed)' : ''}${r.slowOk !== undefined ? `, slow 200: ${r.slowOk}/${SLOW_REQUESTS} (Connection: ${r.replyConnection})` : ''}${r.outcome ? `, ws ${histogram(r.outcome.wsCloseCodes)}` : ''}${r.outcome?.grpcStatuses.length ? `, grpc ${histogram(r.outcome.grpcStatuses)}` : ''}${r.outcome?.amqp ? `, amqp ${JSON.stringify(r.outcome.amqp)}` : ''}`)
+    console.error(
+      `round ${round + 1} ${s.server}, ${s.name}: stop ${Math.round(r.stopMs)} ms${r.afterLastReplyMs !== undefined ? ` (${Math.round(r.afterLastReplyMs)} ms after the last reply)` : ''}, exit ${r.exitCode}${r.hung ? ' (hung, killed)' : ''}${r.slowOk !== undefined ? `, slow 200: ${r.slowOk}/${SLOW_REQUESTS} (Connection: ${r.replyConnection})` : ''}${r.outcome ? `, ws ${histogram(r.outcome.wsCloseCodes)}` : ''}${r.outcome?.grpcStatuses.length ? `, grpc ${histogram(r.outcome.grpcStatuses)}` : ''}${r.outcome?.amqp ? `, amqp ${JSON.stringify(r.outcome.amqp)}` : ''}`,
+    )
   }
 }
 
 function histogram(values: number[]): string {
   const counts = new Map<number, number>()
   for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1)
-  return [...counts].sort((a, b) => a[0] - b[0]).map(([v, n]) => `${v} x${n}`).join(', ')
+  return [...counts]
+    .sort((a, b) => a[0] - b[0])
+    .map(([v, n]) => `${v} x${n}`)
+    .join(', ')
 }
 const GRPC_STATUS: Record<number, string> = { 0: 'OK', 1: 'CANCELLED', 4: 'DEADLINE_EXCEEDED', 13: 'INTERNAL', 14: 'UNAVAILABLE' }
 
@@ -240,8 +249,12 @@ const findings = [
   fastifyHung
     ? `fastify's \`close()\` does not end on its own: it closes the connections idle at the moment it is called, but the keep-alive connections that carried the in-flight requests get replies with \`Connection: ${fastifyLoad!.map((r) => r.replyConnection).find(Boolean)}\` and stay open while the client keeps them, so the server waits until the client lets go or the keep-alive timeout ends them (72 s by default in fastify; not waited for here). The kernel answers in-flight requests during a stop with \`Connection: ${kernelLoad?.map((r) => r.replyConnection).find(Boolean) ?? '?'}\` and closes what remains once they are answered.`
     : '',
-  fastifyLoad ? `WebSocket clients of fastify saw ${fastifyWs} (@fastify/websocket's preClose calls \`close()\` with no code, which the client reports as 1005 "no status"); the kernel's saw ${histogram(kernelLoad?.flatMap((r) => r.outcome!.wsCloseCodes) ?? [])} (1001 going away).` : '',
-  mixed ? `With the mixed load the kernel ${stopText(mixed)}: gRPC server streams that do not end by themselves get a grace of a quarter of the shutdown timeout (at most 5 s), then end with UNAVAILABLE, so the stop time there is that grace, not the HTTP drain.` : '',
+  fastifyLoad
+    ? `WebSocket clients of fastify saw ${fastifyWs} (@fastify/websocket's preClose calls \`close()\` with no code, which the client reports as 1005 "no status"); the kernel's saw ${histogram(kernelLoad?.flatMap((r) => r.outcome!.wsCloseCodes) ?? [])} (1001 going away).`
+    : '',
+  mixed
+    ? `With the mixed load the kernel ${stopText(mixed)}: gRPC server streams that do not end by themselves get a grace of a quarter of the shutdown timeout (at most 5 s), then end with UNAVAILABLE, so the stop time there is that grace, not the HTTP drain.`
+    : '',
 ].filter(Boolean)
 const phases = mixed?.at(-1)?.phases ?? []
 

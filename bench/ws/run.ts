@@ -20,7 +20,12 @@ const onlyEcho = mkdtempSync(join(tmpdir(), 'bench-plugins-'))
 cpSync(ECHO_DIR, join(onlyEcho, 'echo'), { recursive: true, filter: (src) => !src.includes('node_modules') && !src.includes('/test') })
 
 const contenders = [
-  { name: 'armature kernel', command: [process.execPath, join(root, 'core/bin/armature.mjs'), 'start', '--plugins', onlyEcho], port: 18301, env: { LOG_LEVEL: 'warn', LOG_FILE: '/tmp/armature-bench-ws.log', GRPC_PORT: '0' } },
+  {
+    name: 'armature kernel',
+    command: [process.execPath, join(root, 'core/bin/armature.mjs'), 'start', '--plugins', onlyEcho],
+    port: 18301,
+    env: { LOG_LEVEL: 'warn', LOG_FILE: '/tmp/armature-bench-ws.log', GRPC_PORT: '0' },
+  },
   { name: 'bare ws', command: [process.execPath, join(import.meta.dirname, 'bare-ws.mjs')], port: 18302, env: {} as Record<string, string> },
 ]
 
@@ -103,7 +108,9 @@ for (let round = 0; round < rounds; round++) {
     clients.close()
     await server.stop()
     results.set(c.name, [...(results.get(c.name) ?? []), { ...r, cpuUs, clientCpuUs }])
-    console.error(`round ${round + 1} ${c.name}: ${Math.round(r.perSec)} msgs/s, p50 ${r.p50ms.toFixed(2)} ms, p99 ${r.p99ms.toFixed(2)} ms, ${cpuUs.toFixed(1)} CPU us/msg, errors ${r.errors}`)
+    console.error(
+      `round ${round + 1} ${c.name}: ${Math.round(r.perSec)} msgs/s, p50 ${r.p50ms.toFixed(2)} ms, p99 ${r.p99ms.toFixed(2)} ms, ${cpuUs.toFixed(1)} CPU us/msg, errors ${r.errors}`,
+    )
   }
 }
 
@@ -126,9 +133,10 @@ const rows = contenders.map((c) => {
 })
 const rateRatio = kernel.rate / bare.rate
 const cpuRatio = bare.cpu / kernel.cpu
-const verdict = rateRatio >= 0.9 && cpuRatio >= 0.9
-  ? `Goal (>= 0.9x bare ws) met: ${rateRatio.toFixed(2)}x the messages/s at ${cpuRatio.toFixed(2)}x the efficiency.`
-  : `Goal (>= 0.9x bare ws) not met: ${rateRatio.toFixed(2)}x the messages/s and ${cpuRatio.toFixed(2)}x the efficiency (server CPU per message).`
+const verdict =
+  rateRatio >= 0.9 && cpuRatio >= 0.9
+    ? `Goal (>= 0.9x bare ws) met: ${rateRatio.toFixed(2)}x the messages/s at ${cpuRatio.toFixed(2)}x the efficiency.`
+    : `Goal (>= 0.9x bare ws) not met: ${rateRatio.toFixed(2)}x the messages/s and ${cpuRatio.toFixed(2)}x the efficiency (server CPU per message).`
 const range = (name: string) => {
   const rates = results.get(name)!.map((r) => Math.round(r.perSec))
   return `${Math.min(...rates).toLocaleString('en-US')}-${Math.max(...rates).toLocaleString('en-US')}`

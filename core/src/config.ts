@@ -83,11 +83,32 @@ export type KernelOverrides = Partial<Omit<KernelConfig, 'shutdown' | 'plugins' 
   plugins?: KernelConfig['plugins']
 }
 
-
 const FILE_KEYS = new Set([
-  'host', 'port', 'httpsPort', 'grpcPort', 'grpcsPort', 'wsMaxPayload', 'wsPingIntervalMs', 'tlsCert', 'tlsKey', 'adminToken', 'logLevel', 'logFile',
-  'pluginsDir', 'dataDir', 'amqpUrl', 'amqpPrefetch', 'amqpRetryDelayMs', 'shutdown', 'drainTimeoutMs', 'watch', 'plugins', 'http', 'setup',
-  'wsMaxBufferedBytes', 'grpcMaxBufferedBytes',
+  'host',
+  'port',
+  'httpsPort',
+  'grpcPort',
+  'grpcsPort',
+  'wsMaxPayload',
+  'wsPingIntervalMs',
+  'tlsCert',
+  'tlsKey',
+  'adminToken',
+  'logLevel',
+  'logFile',
+  'pluginsDir',
+  'dataDir',
+  'amqpUrl',
+  'amqpPrefetch',
+  'amqpRetryDelayMs',
+  'shutdown',
+  'drainTimeoutMs',
+  'watch',
+  'plugins',
+  'http',
+  'setup',
+  'wsMaxBufferedBytes',
+  'grpcMaxBufferedBytes',
 ])
 
 /** Finds and parses the config file: an explicit path, else armature.config.json or .ts in cwd. */
@@ -116,12 +137,7 @@ export async function readConfigFile(cwd: string, explicit?: string): Promise<{ 
   return { file, data }
 }
 
-export async function loadKernelConfig(options: {
-  cwd: string
-  env: Env
-  configFile?: string
-  overrides?: KernelOverrides
-}): Promise<KernelConfig> {
+export async function loadKernelConfig(options: { cwd: string; env: Env; configFile?: string; overrides?: KernelOverrides }): Promise<KernelConfig> {
   const { cwd, env } = options
   const { file, data } = await readConfigFile(cwd, options.configFile)
   for (const key of Object.keys(data)) {
@@ -157,8 +173,22 @@ export async function loadKernelConfig(options: {
       requestTimeoutMs: pick(o.http?.requestTimeoutMs, 'HTTP_REQUEST_TIMEOUT_MS', 'http.requestTimeoutMs', asPositiveInt, 60_000, fileHttp.requestTimeoutMs),
       keepAliveTimeoutMs: pick(o.http?.keepAliveTimeoutMs, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 'http.keepAliveTimeoutMs', asPositiveInt, 5_000, fileHttp.keepAliveTimeoutMs),
       maxConnections: pick(o.http?.maxConnections, 'HTTP_MAX_CONNECTIONS', 'http.maxConnections', asPositiveInt, 10_000, fileHttp.maxConnections),
-      maxBodyBytes: pick(o.http?.maxBodyBytes, 'HTTP_MAX_BODY_BYTES', 'http.maxBodyBytes', asIntUpTo(MAX_BODY_BYTES, 'the longest text a string can hold'), DEFAULT_MAX_BODY_BYTES, fileHttp.maxBodyBytes),
-      maxJsonDepth: pick(o.http?.maxJsonDepth, 'HTTP_MAX_JSON_DEPTH', 'http.maxJsonDepth', asIntUpTo(MAX_JSON_DEPTH, 'deeper documents overflow JSON.stringify'), DEFAULT_MAX_JSON_DEPTH, fileHttp.maxJsonDepth),
+      maxBodyBytes: pick(
+        o.http?.maxBodyBytes,
+        'HTTP_MAX_BODY_BYTES',
+        'http.maxBodyBytes',
+        asIntUpTo(MAX_BODY_BYTES, 'the longest text a string can hold'),
+        DEFAULT_MAX_BODY_BYTES,
+        fileHttp.maxBodyBytes,
+      ),
+      maxJsonDepth: pick(
+        o.http?.maxJsonDepth,
+        'HTTP_MAX_JSON_DEPTH',
+        'http.maxJsonDepth',
+        asIntUpTo(MAX_JSON_DEPTH, 'deeper documents overflow JSON.stringify'),
+        DEFAULT_MAX_JSON_DEPTH,
+        fileHttp.maxJsonDepth,
+      ),
     },
     wsMaxBufferedBytes: pick(o.wsMaxBufferedBytes, 'WS_MAX_BUFFERED_BYTES', 'wsMaxBufferedBytes', asPositiveInt, 8 * 1024 * 1024),
     grpcMaxBufferedBytes: pick(o.grpcMaxBufferedBytes, 'GRPC_MAX_BUFFERED_BYTES', 'grpcMaxBufferedBytes', asPositiveInt, 8 * 1024 * 1024),
@@ -194,7 +224,10 @@ export async function loadKernelConfig(options: {
     if (!(key in config.http)) throw new ConfigError(`http.${key}`, `unknown option (known: ${Object.keys(config.http).join(', ')})`)
   }
   if (config.http.headersTimeoutMs > config.http.requestTimeoutMs) {
-    throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS', `${config.http.headersTimeoutMs} is longer than HTTP_REQUEST_TIMEOUT_MS (${config.http.requestTimeoutMs}); the headers are part of the request`)
+    throw new ConfigError(
+      'HTTP_HEADERS_TIMEOUT_MS',
+      `${config.http.headersTimeoutMs} is longer than HTTP_REQUEST_TIMEOUT_MS (${config.http.requestTimeoutMs}); the headers are part of the request`,
+    )
   }
   if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) {
     throw new ConfigError(config.tlsCert ? 'TLS_KEY' : 'TLS_CERT', 'TLS_CERT and TLS_KEY must be set together')
@@ -303,7 +336,11 @@ function coerce(value: unknown, example: ConfigValue, key: string, fromEnv: bool
       case 'boolean':
         return asBoolean(value, key)
       case 'array':
-        if (!value.trim().startsWith('[')) return value.split(',').map((s) => s.trim()).filter(Boolean)
+        if (!value.trim().startsWith('['))
+          return value
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
       // falls through: JSON array
       case 'object':
         try {

@@ -212,7 +212,8 @@ export class Generation {
         async listen(name, options, onConnection) {
           sealed('ctx.net.listen')
           if (typeof name !== 'string' || !/^[a-z0-9-]+$/.test(name)) throw new PluginError(gen.name, `ctx.net.listen: name ${JSON.stringify(name)} must match [a-z0-9-]+`)
-          if (!Number.isInteger(options?.port) || options.port < 0 || options.port > 65535) throw new PluginError(gen.name, `ctx.net.listen('${name}'): port ${JSON.stringify(options?.port)} is not 0-65535`)
+          if (!Number.isInteger(options?.port) || options.port < 0 || options.port > 65535)
+            throw new PluginError(gen.name, `ctx.net.listen('${name}'): port ${JSON.stringify(options?.port)} is not 0-65535`)
           if (typeof onConnection !== 'function') throw new PluginError(gen.name, `ctx.net.listen('${name}'): onConnection must be a function`)
           if (gen.listens.some((l) => l.name === name)) throw new PluginError(gen.name, `ctx.net.listen('${name}') called twice`)
           const request: ListenRequest = { name, port: options.port, host: options.host ?? '127.0.0.1', onConnection, phase: options.phase ?? Phase.Ingress }

@@ -1,6 +1,17 @@
 // The public face of @armature/core.
 export { definePlugin, Phase, PLUGIN_NAME } from './plugin.ts'
-export type { PluginApis, PluginOperations, OperationName, PluginContext, PluginDefinition, PluginHttp, PluginHealth, HealthStatus, HttpRouteOptions, StopOptions } from './plugin.ts'
+export type {
+  PluginApis,
+  PluginOperations,
+  OperationName,
+  PluginContext,
+  PluginDefinition,
+  PluginHttp,
+  PluginHealth,
+  HealthStatus,
+  HttpRouteOptions,
+  StopOptions,
+} from './plugin.ts'
 export type { ConfigShape, ConfigValue, ResolvedConfig, OptionSpec } from './config-shape.ts'
 export { option } from './options.ts'
 export type { PluginMetrics } from './metrics.ts'

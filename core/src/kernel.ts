@@ -111,7 +111,10 @@ export class Kernel {
     })
     this.queue = QueuePort.fromConfig(config, this.log, tracer && new QueueTracing(tracer))
     this.#http = new HttpProtocol(new HttpDispatcher(this.metrics, tracer && new HttpTracing(tracer)), admin(this.#adminPort()), stopMs)
-    this.#ws = new WsProtocol(new WsGateway({ log: this.log, maxPayload: config.wsMaxPayload, pingIntervalMs: config.wsPingIntervalMs, maxBufferedBytes: config.wsMaxBufferedBytes }), stopMs)
+    this.#ws = new WsProtocol(
+      new WsGateway({ log: this.log, maxPayload: config.wsMaxPayload, pingIntervalMs: config.wsPingIntervalMs, maxBufferedBytes: config.wsMaxBufferedBytes }),
+      stopMs,
+    )
     this.#grpc = new GrpcProtocol(gateway, stopMs, ({ grpc, grpcs }) => Object.assign(this.addresses, { grpc, grpcs }))
     const listeners = new PluginListeners(this.log, stopMs)
     this.#protocols = [this.#http, this.#grpc, this.#ws, listeners, new QueueProtocol(this.queue, stopMs)]
@@ -278,14 +281,18 @@ export class Kernel {
       reload: (name, options) => this.reload(name, options),
     }
   }
-
 }
 
 /** Loads the config, boots the plugins and opens the listeners. Config errors throw ConfigError. */
 export async function startKernel(options: KernelOptions = {}): Promise<Kernel> {
   const cwd = options.cwd ?? process.cwd()
   const env = options.env ?? process.env
-  const config = await loadKernelConfig({ cwd, env, ...(options.configFile ? { configFile: options.configFile } : {}), ...(options.overrides ? { overrides: options.overrides } : {}) })
+  const config = await loadKernelConfig({
+    cwd,
+    env,
+    ...(options.configFile ? { configFile: options.configFile } : {}),
+    ...(options.overrides ? { overrides: options.overrides } : {}),
+  })
   const kernel = new Kernel(config, env, { ...options, cwd })
   try {
     await kernel.boot()

@@ -374,7 +374,9 @@ export class Lifecycle {
       // Whatever the failed setup registered is released, so a retry starts clean.
       await this.#stopGeneration(gen, 'setup failed')
       if (error instanceof ConfigError) throw error
-      throw new SetupError(slot.name, error instanceof PluginError ? error.message.replace(`plugin '${slot.name}': `, '') : `setup failed: ${errorMessage(error)}`, { cause: error })
+      throw new SetupError(slot.name, error instanceof PluginError ? error.message.replace(`plugin '${slot.name}': `, '') : `setup failed: ${errorMessage(error)}`, {
+        cause: error,
+      })
     }
   }
 }

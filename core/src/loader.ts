@@ -146,12 +146,7 @@ export interface Watcher {
  * Watches the drop-in folder (and any single plugin paths) and reports which plugin changed.
  * Editors save in several writes, so changes are debounced per plugin.
  */
-export function watchPlugins(
-  dirs: string[],
-  paths: string[],
-  onChange: (name: string, root: string) => void,
-  debounceMs = 60,
-): Watcher {
+export function watchPlugins(dirs: string[], paths: string[], onChange: (name: string, root: string) => void, debounceMs = 60): Watcher {
   const timers = new Map<string, NodeJS.Timeout>()
   const watcher = chokidar([...dirs, ...paths], {
     ignoreInitial: true,

@@ -27,9 +27,10 @@ export function createLog(options: LogOptions): KernelLog {
   mkdirSync(dirname(options.file), { recursive: true })
   // Sync writes: the file is the record of a shutdown, and the last lines must not be lost at exit.
   const file = pino.destination({ dest: options.file, sync: true, mkdir: true })
-  const terminal: DestinationStream = (options.pretty ?? process.stdout.isTTY)
-    ? pretty({ colorize: true, sync: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' })
-    : pino.destination({ dest: 1, sync: true })
+  const terminal: DestinationStream =
+    (options.pretty ?? process.stdout.isTTY)
+      ? pretty({ colorize: true, sync: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' })
+      : pino.destination({ dest: 1, sync: true })
   // The logger's level filters (so it can change at run time); a terminal level of its own is a floor.
   const streams = [
     { stream: terminal, level: (options.terminalLevel ?? 'trace') as pino.Level },

@@ -67,13 +67,10 @@ export class KernelMetrics {
       return prefix + name
     }
     return {
-      counter: (name, help, labelNames = []) =>
-        (existing(name) as Counter<string>) ?? new Counter({ name: check(name), help, labelNames, registers: [this.registry] }),
-      gauge: (name, help, labelNames = []) =>
-        (existing(name) as Gauge<string>) ?? new Gauge({ name: check(name), help, labelNames, registers: [this.registry] }),
+      counter: (name, help, labelNames = []) => (existing(name) as Counter<string>) ?? new Counter({ name: check(name), help, labelNames, registers: [this.registry] }),
+      gauge: (name, help, labelNames = []) => (existing(name) as Gauge<string>) ?? new Gauge({ name: check(name), help, labelNames, registers: [this.registry] }),
       histogram: (name, help, labelNames = [], buckets) =>
-        (existing(name) as Histogram<string>) ??
-        new Histogram({ name: check(name), help, labelNames, registers: [this.registry], ...(buckets ? { buckets } : {}) }),
+        (existing(name) as Histogram<string>) ?? new Histogram({ name: check(name), help, labelNames, registers: [this.registry], ...(buckets ? { buckets } : {}) }),
     }
   }
 }

@@ -4,11 +4,7 @@ import { ConfigError } from './errors.ts'
 import { LOG_LEVELS, type KernelLog } from './log.ts'
 import type { PluginOperations } from './plugin.ts'
 
-export function kernelOperations(kernel: {
-  logSink: KernelLog
-  reload: PluginOperations['reload']
-  plugins: PluginOperations['plugins']
-}): PluginOperations {
+export function kernelOperations(kernel: { logSink: KernelLog; reload: PluginOperations['reload']; plugins: PluginOperations['plugins'] }): PluginOperations {
   const { log } = kernel.logSink
   return {
     reload: kernel.reload,

@@ -50,7 +50,12 @@ export const option = {
 
   /** A duration in milliseconds; from the environment also `500ms`, `30s`, `5m`, `1h`. */
   duration(ms: number, range: Range = {}): OptionSpec<number> {
-    return spec(ms, rangeText('a duration in ms (or 500ms, 30s, 5m, 1h)', range), (n) => (Number.isInteger(n) && n >= 0 ? checkRange(n, range) : 'must be a whole number of ms >= 0'), parseDuration)
+    return spec(
+      ms,
+      rangeText('a duration in ms (or 500ms, 30s, 5m, 1h)', range),
+      (n) => (Number.isInteger(n) && n >= 0 ? checkRange(n, range) : 'must be a whole number of ms >= 0'),
+      parseDuration,
+    )
   },
 
   /** One of a fixed set of strings. */
@@ -60,7 +65,13 @@ export const option = {
 
   /** A string, optionally non-empty or matching a pattern. */
   string(value: string, rules: { nonEmpty?: boolean; pattern?: RegExp; maxLength?: number } = {}): OptionSpec<string> {
-    const accepts = [rules.nonEmpty ? 'a non-empty string' : 'a string', rules.pattern ? `matching ${rules.pattern}` : '', rules.maxLength ? `of at most ${rules.maxLength} characters` : ''].filter(Boolean).join(' ')
+    const accepts = [
+      rules.nonEmpty ? 'a non-empty string' : 'a string',
+      rules.pattern ? `matching ${rules.pattern}` : '',
+      rules.maxLength ? `of at most ${rules.maxLength} characters` : '',
+    ]
+      .filter(Boolean)
+      .join(' ')
     return spec(value, accepts, (s) => {
       if (rules.nonEmpty && s === '') return 'must not be empty'
       if (rules.maxLength !== undefined && s.length > rules.maxLength) return `must be at most ${rules.maxLength} characters`

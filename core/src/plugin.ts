@@ -208,7 +208,8 @@ export function definePlugin<const C extends ConfigShape = Record<never, never>>
   }
   if (typeof definition.setup !== 'function') throw new TypeError(`definePlugin(${definition.name}): setup must be a function`)
   for (const op of definition.operations ?? []) {
-    if (!(OPERATIONS as readonly string[]).includes(op)) throw new TypeError(`definePlugin(${definition.name}): operation ${JSON.stringify(op)} is not one of ${OPERATIONS.join(', ')}`)
+    if (!(OPERATIONS as readonly string[]).includes(op))
+      throw new TypeError(`definePlugin(${definition.name}): operation ${JSON.stringify(op)} is not one of ${OPERATIONS.join(', ')}`)
   }
   const { provides } = definition
   if (provides !== undefined && (!Array.isArray(provides) || provides.some((what) => !PROVIDABLE.includes(what)))) {

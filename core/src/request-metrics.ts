@@ -38,10 +38,7 @@ export class RequestMetrics {
   }
 
   render(): string {
-    const lines = [
-      '# HELP armature_http_requests_total HTTP requests by plugin, route, method and status',
-      '# TYPE armature_http_requests_total counter',
-    ]
+    const lines = ['# HELP armature_http_requests_total HTTP requests by plugin, route, method and status', '# TYPE armature_http_requests_total counter']
     for (const s of this.#series.values()) {
       lines.push(`armature_http_requests_total{plugin="${esc(s.plugin)}",route="${esc(s.route)}",method="${esc(s.method)}",status="${s.status}"} ${s.count}`)
     }

@@ -66,7 +66,10 @@ export async function runStop(entries: StopEntry[], options: RunStopOptions): Pr
   const plan = planStop(entries, options.order ?? {})
   const outcomes: StopReport['outcomes'] = new Map()
   const label = options.label ?? 'stop'
-  log.info({ order: plan.map((p) => ({ phase: p.phase, entries: p.entries.map((e) => e.id) })) }, `${label} order: ${plan.map((p) => `${phaseLabel(p.phase)} [${p.entries.map((e) => e.id).join(', ')}]`).join(' -> ') || '(nothing to stop)'}`)
+  log.info(
+    { order: plan.map((p) => ({ phase: p.phase, entries: p.entries.map((e) => e.id) })) },
+    `${label} order: ${plan.map((p) => `${phaseLabel(p.phase)} [${p.entries.map((e) => e.id).join(', ')}]`).join(' -> ') || '(nothing to stop)'}`,
+  )
 
   for (const { phase, entries: list } of plan) {
     options.onPhase?.(phase)
@@ -96,7 +99,12 @@ async function runEntry(entry: StopEntry, timeoutMs: number, log: Logger, outcom
     timer = setTimeout(() => resolve('timeout'), timeoutMs)
   })
   try {
-    const result = await Promise.race([Promise.resolve().then(entry.fn).then(() => 'ok' as const), timeout])
+    const result = await Promise.race([
+      Promise.resolve()
+        .then(entry.fn)
+        .then(() => 'ok' as const),
+      timeout,
+    ])
     outcomes.set(entry.id, result)
     if (result === 'timeout') {
       log.warn(`stop entry ${entry.id} exceeded ${timeoutMs} ms; forced, going on`)

@@ -72,7 +72,7 @@ test.after(async () => {
   await admin?.connection.close()
 })
 
-test('publish resolves after RabbitMQ confirmed it: the message is in the broker\'s queue; an ack takes it out; no password in the log', async () => {
+test("publish resolves after RabbitMQ confirmed it: the message is in the broker's queue; an ack takes it out; no password in the log", async () => {
   const { broker: amqp, messages } = broker()
   await amqp.start()
   assert.ok(amqp.connected)
@@ -134,21 +134,32 @@ test('retries wait in a delay queue, twice as long each time, then come back to 
   const queue = uniqueQueue()
   for (const ms of [300, 600]) createdQueues.add(delayQueueName(queue, ms))
   const seen: Array<{ attempt: number; at: number }> = []
-  const consumer = await amqp.consume(queue, (message) => {
-    seen.push({ attempt: message.attempt, at: Date.now() })
-    if (message.attempt < 3) throw new Error('not yet')
-  }, { maxRetries: 3 })
+  const consumer = await amqp.consume(
+    queue,
+    (message) => {
+      seen.push({ attempt: message.attempt, at: Date.now() })
+      if (message.attempt < 3) throw new Error('not yet')
+    },
+    { maxRetries: 3 },
+  )
   await amqp.publish(queue, 'retry me')
   await waitFor(() => seen.length === 3, { timeoutMs: 10_000, what: 'the third attempt' })
   await consumer.cancel()
-  assert.equal(seen.map((s) => s.attempt), [1, 2, 3], 'it succeeded on the third attempt, and was not tried again')
+  assert.equal(
+    seen.map((s) => s.attempt),
+    [1, 2, 3],
+    'it succeeded on the third attempt, and was not tried again',
+  )
   // The broker's TTL holds each retry back at least this long (a lower bound, not a timing).
   assert.ok(seen[1]!.at - seen[0]!.at >= 290, `first retry after ${seen[1]!.at - seen[0]!.at} ms, expected >= 300`)
   assert.ok(seen[2]!.at - seen[1]!.at >= 590, `second retry after ${seen[2]!.at - seen[1]!.at} ms, expected >= 600`)
   assert.is(await readyCount(delayQueueName(queue, 300)), 0)
   assert.is(await readyCount(delayQueueName(queue, 600)), 0)
   assert.is(await readyCount(`${queue}.dead`), 0, 'nothing was dead-lettered')
-  assert.ok(messages().some((m) => m.includes('retrying in 300 ms')), messages().join('\n'))
+  assert.ok(
+    messages().some((m) => m.includes('retrying in 300 ms')),
+    messages().join('\n'),
+  )
   assert.ok(messages().some((m) => m.includes('retrying in 600 ms')))
 })
 
@@ -194,10 +205,13 @@ test('cancel() cancels at the broker at once, lets in-flight handlers finish and
   assert.is(events.at(-1), 'cancelled', 'cancel() resolves only after every in-flight handler finished')
   assert.is(events.filter((e) => e.startsWith('done')).length, 5)
   assert.is(new Set(started).size, started.length, 'no message handled twice')
-  const left = await waitFor(async () => {
-    const count = await readyCount(queue)
-    return count === published - started.length ? count : undefined
-  }, { timeoutMs: 5000, what: 'the unhandled messages back in the queue' })
+  const left = await waitFor(
+    async () => {
+      const count = await readyCount(queue)
+      return count === published - started.length ? count : undefined
+    },
+    { timeoutMs: 5000, what: 'the unhandled messages back in the queue' },
+  )
   assert.is(started.length + left, published, 'acked + still queued == published')
 })
 
@@ -330,8 +344,14 @@ test('close() is idempotent, waits for confirms and leaves no socket or timer be
 })
 
 test('bad input is refused with named errors, never a crash', async () => {
-  assert.throws(() => new AmqpBroker({ url: 'not a url', log: pino({ level: 'silent' }) }), (e: Error) => e instanceof AmqpError && /AMQP_URL/.test(e.message))
-  assert.throws(() => new AmqpBroker({ url: 'http://localhost', log: pino({ level: 'silent' }) }), (e: Error) => e instanceof AmqpError && /amqp: or amqps:/.test(e.message))
+  assert.throws(
+    () => new AmqpBroker({ url: 'not a url', log: pino({ level: 'silent' }) }),
+    (e: Error) => e instanceof AmqpError && /AMQP_URL/.test(e.message),
+  )
+  assert.throws(
+    () => new AmqpBroker({ url: 'http://localhost', log: pino({ level: 'silent' }) }),
+    (e: Error) => e instanceof AmqpError && /amqp: or amqps:/.test(e.message),
+  )
   const { broker: amqp } = broker()
   /** AmqpError for what RabbitMQ would refuse; QueueError (its base) for options every backend refuses. */
   const rejects = async (promise: Promise<unknown>, pattern: RegExp, type: typeof QueueError = AmqpError) => {
@@ -346,18 +366,39 @@ test('bad input is refused with named errors, never a crash', async () => {
   await rejects(amqp.publish('q', 'x'), /not started/)
   await amqp.start()
   await rejects(amqp.publish('', 'x'), /non-empty queue name/)
-  await rejects(amqp.consume('amq.mine', () => {}), /reserved/)
+  await rejects(
+    amqp.consume('amq.mine', () => {}),
+    /reserved/,
+  )
   await rejects(amqp.publish(uniqueQueue(), undefined as unknown as string), /cannot publish/)
-  await rejects(amqp.consume(uniqueQueue(), () => {}, { prefetch: 0 }), /prefetch/, QueueError)
-  await rejects(amqp.consume(uniqueQueue(), () => {}, { maxRetries: -1 }), /maxRetries/, QueueError)
+  await rejects(
+    amqp.consume(uniqueQueue(), () => {}, { prefetch: 0 }),
+    /prefetch/,
+    QueueError,
+  )
+  await rejects(
+    amqp.consume(uniqueQueue(), () => {}, { maxRetries: -1 }),
+    /maxRetries/,
+    QueueError,
+  )
   const queue = uniqueQueue()
-  await rejects(amqp.consume(queue, () => {}, { deadLetter: queue }), /deadLetter/, QueueError)
-  await rejects(amqp.consume(queue, () => {}, { deadLetter: 'amq.dead' }), /deadLetter: queue name 'amq.dead' uses the broker's reserved 'amq.' prefix/)
+  await rejects(
+    amqp.consume(queue, () => {}, { deadLetter: queue }),
+    /deadLetter/,
+    QueueError,
+  )
+  await rejects(
+    amqp.consume(queue, () => {}, { deadLetter: 'amq.dead' }),
+    /deadLetter: queue name 'amq.dead' uses the broker's reserved 'amq.' prefix/,
+  )
 
   // A queue that exists with other properties: the broker refuses the declaration (406).
   const transient = uniqueQueue()
   await (await adminChannel()).assertQueue(transient, { durable: false })
-  await rejects(amqp.consume(transient, () => {}), new RegExp(`cannot consume from '${transient}'.*PRECONDITION_FAILED`))
+  await rejects(
+    amqp.consume(transient, () => {}),
+    new RegExp(`cannot consume from '${transient}'.*PRECONDITION_FAILED`),
+  )
   await rejects(amqp.publish(transient, 'x'), new RegExp(`cannot publish to '${transient}'.*PRECONDITION_FAILED`))
   assert.ok(amqp.connected, 'refusals leave the connection up')
   const fine = uniqueQueue()

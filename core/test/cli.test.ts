@@ -94,7 +94,7 @@ test("new plugin in an app lists the plugin's dependencies in the app and, with 
   assert.match(result.stdout, /- run npm install before npm ci: package-lock\.json does not list the new workspace yet\n/)
   const manifest = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'))
   assert.equal(Object.keys(manifest.dependencies), ['@armature/core', 'hono'])
-  assert.is(readFileSync(join(app, 'package-lock.json'), 'utf8'), '{}', 'the lock file is npm install\'s to change')
+  assert.is(readFileSync(join(app, 'package-lock.json'), 'utf8'), '{}', "the lock file is npm install's to change")
 })
 
 test.run()

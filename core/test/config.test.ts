@@ -33,7 +33,11 @@ test('dev binds to loopback unless HOST says otherwise; start binds every interf
 
 test('setup retries: defaults, environment, a file section', async () => {
   assert.equal((await loadKernelConfig({ cwd: dir(), env: {} })).setup, { retryMs: 1000, retryMaxMs: 30_000, retryAttempts: 20 })
-  assert.equal((await loadKernelConfig({ cwd: dir({ 'armature.config.json': '{"setup":{"retryAttempts":3}}' }), env: { SETUP_RETRY_MS: '0' } })).setup, { retryMs: 0, retryMaxMs: 30_000, retryAttempts: 3 })
+  assert.equal((await loadKernelConfig({ cwd: dir({ 'armature.config.json': '{"setup":{"retryAttempts":3}}' }), env: { SETUP_RETRY_MS: '0' } })).setup, {
+    retryMs: 0,
+    retryMaxMs: 30_000,
+    retryAttempts: 3,
+  })
 })
 
 test('precedence: defaults < config file < environment < overrides', async () => {
@@ -69,7 +73,10 @@ test('config errors name the key and the value', async () => {
   await rejects(() => loadKernelConfig({ cwd: dir(), env: { LOG_LEVEL: 'loud' } }), /^LOG_LEVEL: "loud" is not a log level/)
   await rejects(() => loadKernelConfig({ cwd: dir({ 'armature.config.json': '{ "port": 80, }' }), env: {} }), /armature\.config\.json: invalid JSON/)
   await rejects(() => loadKernelConfig({ cwd: dir({ 'armature.config.json': '{ "prot": 80 }' }), env: {} }), /^prot: unknown option/)
-  await rejects(() => loadKernelConfig({ cwd: dir({ 'armature.config.json': '{ "shutdown": { "order": { "http": "first" } } }' }), env: {} }), /^shutdown\.order\.http: "first" is not a phase number/)
+  await rejects(
+    () => loadKernelConfig({ cwd: dir({ 'armature.config.json': '{ "shutdown": { "order": { "http": "first" } } }' }), env: {} }),
+    /^shutdown\.order\.http: "first" is not a phase number/,
+  )
   await rejects(() => loadKernelConfig({ cwd: dir(), env: { TLS_CERT: '/nope.pem' } }), /TLS_CERT and TLS_KEY must be set together/)
 })
 
@@ -85,8 +92,7 @@ test('plugin options: defaults < file < env, typed by the defaults', () => {
 })
 
 test('plugin option errors name the key', () => {
-  const throws = (fn: () => unknown, pattern: RegExp) =>
-    assert.throws(fn, (error: Error) => error instanceof ConfigError && pattern.test(error.message))
+  const throws = (fn: () => unknown, pattern: RegExp) => assert.throws(fn, (error: Error) => error instanceof ConfigError && pattern.test(error.message))
   throws(() => resolvePluginConfig('cache', { every: 1 }, undefined, { CACHE_EVERY: 'soon' }), /^CACHE_EVERY: "soon" is not a number/)
   throws(() => resolvePluginConfig('cache', { every: 1 }, { every: 'soon' }, {}), /^plugins\.cache\.every: expected number, got string/)
   throws(() => resolvePluginConfig('cache', { every: 1 }, { evry: 2 }, {}), /^plugins\.cache\.evry: unknown option \(known: every\)/)
@@ -122,14 +128,28 @@ test('declared options: limits checked on the winning value, naming the variable
 })
 
 test('dependency order: each plugin after what it uses', () => {
-  const { order, errors } = orderByUses(new Map([['shortener', ['proxy', 'collections']], ['proxy', []], ['collections', []]]))
+  const { order, errors } = orderByUses(
+    new Map([
+      ['shortener', ['proxy', 'collections']],
+      ['proxy', []],
+      ['collections', []],
+    ]),
+  )
   assert.is(errors.size, 0)
   assert.ok(order.indexOf('proxy') < order.indexOf('shortener'))
   assert.ok(order.indexOf('collections') < order.indexOf('shortener'))
 })
 
 test('dependency cycle and missing plugin are named', () => {
-  const { order, errors } = orderByUses(new Map([['a', ['b']], ['b', ['a']], ['c', ['ghost']], ['d', ['c']], ['e', []]]))
+  const { order, errors } = orderByUses(
+    new Map([
+      ['a', ['b']],
+      ['b', ['a']],
+      ['c', ['ghost']],
+      ['d', ['c']],
+      ['e', []],
+    ]),
+  )
   assert.equal(order, ['e'])
   assert.match(errors.get('a')!, /dependency cycle: (a -> b -> a|b -> a -> b)/)
   assert.match(errors.get('c')!, /uses 'ghost', which is not loaded/)

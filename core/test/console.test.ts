@@ -13,7 +13,16 @@ import { pluginsFolder, textPlugin, writePlugin } from './support.ts'
 
 const TOKEN = 'console-test-token'
 const SCREENSHOTS = join(import.meta.dirname, '.screenshots')
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
 
 // Looked up before anything starts, so a missing browser fails the file with this message.
 const CHROMIUM = chromiumPath()
@@ -120,11 +129,17 @@ test('request rates per plugin come from two scrapes of /metrics', async () => {
 
 test('the shutdown plan shows the phases and entries the kernel would run', async () => {
   const plan = k.kernel.stopPlan()
-  const shown = await page.locator('#plan > li').evaluateAll((items) =>
-    items.map((li) => ({ label: li.querySelector('.phase')!.textContent, ids: [...li.querySelectorAll('code')].map((c) => c.textContent) })),
+  const shown = await page
+    .locator('#plan > li')
+    .evaluateAll((items) => items.map((li) => ({ label: li.querySelector('.phase')!.textContent, ids: [...li.querySelectorAll('code')].map((c) => c.textContent) })))
+  assert.equal(
+    shown,
+    plan.phases.map((p) => ({ label: p.label, ids: p.entries.map((e) => e.id) })),
   )
-  assert.equal(shown, plan.phases.map((p) => ({ label: p.label, ids: p.entries.map((e) => e.id) })))
-  assert.equal(shown.map((p) => p.label), ['0 Ready', '10 Ingress', '20 Work', '30 Flush', '45', '50 Final'])
+  assert.equal(
+    shown.map((p) => p.label),
+    ['0 Ready', '10 Ingress', '20 Work', '30 Flush', '45', '50 Final'],
+  )
   assert.equal(shown[1]!.ids, ['http', 'ws'])
   assert.equal(shown[2]!.ids, ['plugin:alpha:drain jobs'])
   assert.equal(shown[4]!.ids, ['plugin:beta:close pool'], 'moved by shutdown.order')
@@ -172,10 +187,14 @@ test('the token stays in the tab: a second reload needs no prompt, nothing in lo
 })
 
 test('a plugin that claims / keeps it', async () => {
-  writePlugin(dir, 'root', `import { definePlugin } from '@armature/core'
+  writePlugin(
+    dir,
+    'root',
+    `import { definePlugin } from '@armature/core'
 import { Hono } from 'hono'
 export default definePlugin({ name: 'root', setup(ctx) { ctx.http.route(new Hono().get('/', (c) => c.text('root page')), { base: '/' }) } })
-`)
+`,
+  )
   const reload = await fetch(`${k.url}/_armature/plugins/root/reload`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } })
   assert.is(reload.status, 200, await reload.text())
   const root = await fetch(`${k.url}/`, { redirect: 'manual' })
@@ -188,7 +207,10 @@ test('the plan the page showed is the order a stop runs', async () => {
   const plan = k.kernel.stopPlan()
   const report = await k.stop()
   assert.ok(report.ok)
-  assert.equal(report.order, plan.phases.map((p) => ({ phase: p.phase, ids: p.entries.map((e) => e.id) })))
+  assert.equal(
+    report.order,
+    plan.phases.map((p) => ({ phase: p.phase, ids: p.entries.map((e) => e.id) })),
+  )
 })
 
 test.run()

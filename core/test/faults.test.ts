@@ -7,7 +7,10 @@ import { spawnKernel, waitFor, type ChildKernel } from '@armature/testing'
 import { pluginsFolder, writePlugin } from './support.ts'
 
 const dir = pluginsFolder()
-writePlugin(dir, 'faulty', `import { definePlugin, Phase } from '@armature/core'
+writePlugin(
+  dir,
+  'faulty',
+  `import { definePlugin, Phase } from '@armature/core'
 import { Hono } from 'hono'
 export default definePlugin({ name: 'faulty', config: { faultOnStop: false }, setup(ctx) {
   ctx.http.route(new Hono()
@@ -19,7 +22,8 @@ export default definePlugin({ name: 'faulty', config: { faultOnStop: false }, se
     setTimeout(() => { throw new Error('boom while stopping') }, 0)
     return new Promise(() => {})
   }, { phase: Phase.Flush, timeoutMs: 30000 })
-} })`)
+} })`,
+)
 
 interface LogLine {
   level: number
@@ -65,7 +69,10 @@ async function assertFatalThenGracefulStop(path: string, kind: string, message: 
   const phases = messages.filter((m) => m.startsWith('shutdown phase ')).map((m) => m.split(' done')[0])
   assert.equal(phases, ['shutdown phase 0 Ready', 'shutdown phase 10 Ingress', 'shutdown phase 30 Flush', 'shutdown phase 50 Final'])
   assert.ok(messages.includes('faulty flushed'), 'the plugin flushed')
-  assert.ok(messages.some((m) => m.startsWith('shutdown complete')), messages.join('\n'))
+  assert.ok(
+    messages.some((m) => m.startsWith('shutdown complete')),
+    messages.join('\n'),
+  )
 }
 
 test('an exception thrown in a timer: logged at fatal with its stack, a graceful stop, exit 1', async () => {
@@ -87,7 +94,10 @@ test('a second fault during that stop exits 1 at once, without waiting for the s
     'uncaught exception while stopping after an earlier fault: boom while stopping; exiting at once',
   ])
   assert.ok(lines.some((l) => l.msg === 'faulty flushed'))
-  assert.not.ok(lines.some((l) => l.msg.startsWith('shutdown complete')), 'the stop was cut short')
+  assert.not.ok(
+    lines.some((l) => l.msg.startsWith('shutdown complete')),
+    'the stop was cut short',
+  )
 })
 
 test.run()

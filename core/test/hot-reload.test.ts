@@ -61,20 +61,26 @@ test('20 rewrites under a concurrent client loop: 0 failed requests, answers fol
 test('a broken rewrite keeps the old generation serving and shows the error', async () => {
   const before = (await text('/greet')).body
   writeFileSync(join(dir, 'greet', 'index.ts'), "export default definePlugin({ name: 'greet', setup(ctx) { ctx.http.route( }")
-  const plugin = await waitFor(async () => {
-    const list = (await (await fetch(`${k.url}/_armature/plugins`)).json()) as { plugins: any[] }
-    const greet = list.plugins.find((p) => p.name === 'greet')
-    return greet.lastError ? greet : undefined
-  }, { what: 'the build error to show' })
+  const plugin = await waitFor(
+    async () => {
+      const list = (await (await fetch(`${k.url}/_armature/plugins`)).json()) as { plugins: any[] }
+      const greet = list.plugins.find((p) => p.name === 'greet')
+      return greet.lastError ? greet : undefined
+    },
+    { what: 'the build error to show' },
+  )
   assert.match(plugin.lastError, /plugin 'greet': build failed: .*index\.ts:1:\d+: /)
   assert.is(plugin.status, 'running')
   assert.is((await text('/greet')).body, before)
   // A setup that throws is kept out the same way.
   writePlugin(dir, 'greet', textPlugin('greet', 'never', "throw new Error('bad wiring')"))
-  await waitFor(async () => {
-    const list = (await (await fetch(`${k.url}/_armature/plugins`)).json()) as { plugins: any[] }
-    return /setup failed: bad wiring/.test(list.plugins.find((p) => p.name === 'greet').lastError ?? '')
-  }, { what: 'the setup error to show' })
+  await waitFor(
+    async () => {
+      const list = (await (await fetch(`${k.url}/_armature/plugins`)).json()) as { plugins: any[] }
+      return /setup failed: bad wiring/.test(list.plugins.find((p) => p.name === 'greet').lastError ?? '')
+    },
+    { what: 'the setup error to show' },
+  )
   assert.is((await text('/greet')).body, before)
   writePlugin(dir, 'greet', textPlugin('greet', 'fixed'))
   await waitFor(async () => (await text('/greet')).body.startsWith('fixed '), { what: 'the fix to serve' })

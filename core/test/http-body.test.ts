@@ -130,7 +130,12 @@ test('HTTP_MAX_BODY_BYTES and HTTP_MAX_JSON_DEPTH configure the defaults; a rout
   await expectError(await post(`${k.url}/reader/json`, '[[[[1]]]]'), 400, /deeper than 3 levels at position 3 \(HTTP_MAX_JSON_DEPTH\)/)
   await expectError(await post(`${k.url}/reader/small`, JSON.stringify('x'.repeat(20))), 413, /^request body exceeds 16 bytes \(this route's limit\)$/)
   await expectError(await post(`${k.url}/reader/named`, JSON.stringify('x'.repeat(20))), 413, /^request body exceeds 16 bytes \(READER_MAX_BODY_BYTES\)$/)
-  for (const [key, value] of [['HTTP_MAX_JSON_DEPTH', '1001'], ['HTTP_MAX_JSON_DEPTH', '0'], ['HTTP_MAX_BODY_BYTES', '-1'], ['HTTP_MAX_BODY_BYTES', String(2 ** 40)]] as const) {
+  for (const [key, value] of [
+    ['HTTP_MAX_JSON_DEPTH', '1001'],
+    ['HTTP_MAX_JSON_DEPTH', '0'],
+    ['HTTP_MAX_BODY_BYTES', '-1'],
+    ['HTTP_MAX_BODY_BYTES', String(2 ** 40)],
+  ] as const) {
     await loadKernelConfig({ cwd: process.cwd(), env: { [key]: value } }).then(
       () => assert.unreachable(`${key}=${value} should be refused`),
       (error: Error) => assert.match(error.message, new RegExp(`^${key}: `)),
@@ -172,7 +177,13 @@ test('readJson without a kernel: the Fetch body of app.request, with the built-i
   assert.equal(await ok.json(), { got: { bom: true } })
   await app.request('/', { method: 'POST', body: chunked(1024 * 1024 + 1), headers: json, duplex: 'half' } as RequestInit)
   await app.request('/flat', { method: 'POST', body: '[[1]]', headers: json })
-  assert.equal(caught.map((e) => [e instanceof HttpError, (e as HttpError).status]), [[true, 413], [true, 400]])
+  assert.equal(
+    caught.map((e) => [e instanceof HttpError, (e as HttpError).status]),
+    [
+      [true, 413],
+      [true, 400],
+    ],
+  )
 })
 
 test('the depth scan: strings and escapes skipped, the first bracket past the limit found', () => {

@@ -87,7 +87,10 @@ test('the limits come from the environment and are checked', async () => {
   const { loadKernelConfig } = await import('../src/config.ts')
   const config = await loadKernelConfig({ cwd: dir, env: { HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_MAX_CONNECTIONS: '5' } })
   const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxConnections } = config.http
-  assert.equal({ headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxConnections }, { headersTimeoutMs: 1000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 5_000, maxConnections: 5 })
+  assert.equal(
+    { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxConnections },
+    { headersTimeoutMs: 1000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 5_000, maxConnections: 5 },
+  )
   try {
     await loadKernelConfig({ cwd: dir, env: { HTTP_HEADERS_TIMEOUT_MS: '90000' } })
     assert.unreachable()

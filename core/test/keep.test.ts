@@ -29,7 +29,11 @@ export default definePlugin({
 `,
 )
 
-const messages = (file: string) => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => String(JSON.parse(l).msg))
+const messages = (file: string) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => String(JSON.parse(l).msg))
 
 test('reloads get the same value back; the stop closes it once, after the last generation', async () => {
   const k = await startTestKernel({ plugins: [POOL] })
@@ -44,8 +48,14 @@ test('reloads get the same value back; the stop closes it once, after the last g
     // The kernel's own stop (the test helper's also removes the log folder).
     await k.kernel.stop()
     const log = messages(k.logFile)
-    assert.equal(log.filter((m) => m.startsWith('pool opened')), ['pool opened 1'])
-    assert.equal(log.filter((m) => m.startsWith('pool closed')), ['pool closed 1'])
+    assert.equal(
+      log.filter((m) => m.startsWith('pool opened')),
+      ['pool opened 1'],
+    )
+    assert.equal(
+      log.filter((m) => m.startsWith('pool closed')),
+      ['pool closed 1'],
+    )
   } finally {
     await k.stop()
   }

@@ -26,7 +26,10 @@ test('kernel routes: healthz, readyz, metrics, plugin list', async () => {
   assert.match(metrics, /armature_http_request_duration_seconds_bucket\{le="0.005",plugin="hello",route="\/hello"\}/)
   assert.match(metrics, /process_resident_memory_bytes/)
   const list = (await (await fetch(`${k.url}/_armature/plugins`)).json()) as { plugins: any[] }
-  assert.equal(list.plugins.map((p) => [p.name, p.status, p.generation, p.routes]), [['hello', 'running', 1, ['/hello']]])
+  assert.equal(
+    list.plugins.map((p) => [p.name, p.status, p.generation, p.routes]),
+    [['hello', 'running', 1, ['/hello']]],
+  )
   assert.ok(Date.parse(list.plugins[0].loadedAt))
   assert.is((await fetch(`${k.url}/nowhere`)).status, 404)
 })
@@ -34,7 +37,10 @@ test('kernel routes: healthz, readyz, metrics, plugin list', async () => {
 test('the start-up log names the address as bound', async () => {
   const k = await boot({ plugins: [HELLO], env: { HOST: '0.0.0.0' } })
   const { readFileSync } = await import('node:fs')
-  const lines = readFileSync(k.logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).msg as string)
+  const lines = readFileSync(k.logFile, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l).msg as string)
   assert.ok(lines.includes(`http listening on http://0.0.0.0:${k.kernel.addresses.http!.port}`), lines.join('\n'))
 })
 
@@ -66,8 +72,7 @@ test('admin routes: 403 without ADMIN_TOKEN, 401 with a wrong token, 400 bad nam
   assert.is(denied.status, 403)
   assert.match(((await denied.json()) as { error: string }).error, /set ADMIN_TOKEN/)
   const k = await boot({ plugins: [HELLO], env: { ADMIN_TOKEN: 's3cret' } })
-  const post = (name: string, token?: string) =>
-    fetch(`${k.url}/_armature/plugins/${name}/reload`, { method: 'POST', headers: token ? { authorization: `Bearer ${token}` } : {} })
+  const post = (name: string, token?: string) => fetch(`${k.url}/_armature/plugins/${name}/reload`, { method: 'POST', headers: token ? { authorization: `Bearer ${token}` } : {} })
   assert.is((await post('hello')).status, 401)
   assert.is((await post('hello', 'wrong')).status, 401)
   assert.is((await post('Bad_Name', 's3cret')).status, 400)
@@ -81,14 +86,22 @@ test('admin routes: 403 without ADMIN_TOKEN, 401 with a wrong token, 400 bad nam
 
 test('ctx.use: a plugin starts after what it uses and gets its API', async () => {
   const dir = pluginsFolder()
-  writePlugin(dir, 'words', `import { definePlugin } from '@armature/core'
-export default definePlugin({ name: 'words', setup(ctx) { ctx.provide({ word: () => 'from words' }) } })`)
-  writePlugin(dir, 'speaker', `import { definePlugin } from '@armature/core'
+  writePlugin(
+    dir,
+    'words',
+    `import { definePlugin } from '@armature/core'
+export default definePlugin({ name: 'words', setup(ctx) { ctx.provide({ word: () => 'from words' }) } })`,
+  )
+  writePlugin(
+    dir,
+    'speaker',
+    `import { definePlugin } from '@armature/core'
 import { Hono } from 'hono'
 export default definePlugin({ name: 'speaker', uses: ['words'], setup(ctx) {
   const words = ctx.use<{ word(): string }>('words')
   ctx.http.route(new Hono().get('/', (c) => c.text(words.word())))
-} })`)
+} })`,
+  )
   const k = await boot({ pluginsDir: dir })
   assert.is(await (await fetch(`${k.url}/speaker`)).text(), 'from words')
 })
@@ -114,7 +127,7 @@ export default definePlugin({ name: '${name}', uses: ${JSON.stringify(uses)}, se
 
 test('two plugins claiming one base: the second fails with a clear error', async () => {
   const dir = pluginsFolder()
-  writePlugin(dir, 'first', textPlugin('first', 'one').replace("ctx.http.route(new Hono()", "ctx.http.route(new Hono()").replace(')))\n', ')), { base: "/shared" })\n'))
+  writePlugin(dir, 'first', textPlugin('first', 'one').replace('ctx.http.route(new Hono()', 'ctx.http.route(new Hono()').replace(')))\n', ')), { base: "/shared" })\n'))
   writePlugin(dir, 'second', textPlugin('second', 'two').replace(')))\n', ')), { base: "/shared" })\n'))
   const k = await boot({ pluginsDir: dir })
   const list = (await (await fetch(`${k.url}/_armature/plugins`)).json()) as { plugins: any[] }
@@ -139,11 +152,15 @@ test('a bad plugin name and a name mismatch are refused', async () => {
 
 test('a throwing setup fails that plugin only, and its stop entries run', async () => {
   const dir = pluginsFolder()
-  writePlugin(dir, 'broken', `import { definePlugin } from '@armature/core'
+  writePlugin(
+    dir,
+    'broken',
+    `import { definePlugin } from '@armature/core'
 export default definePlugin({ name: 'broken', setup(ctx) {
   ctx.onStop('cleanup', () => { (globalThis as any).brokenCleaned = true })
   throw new Error('no database configured')
-} })`)
+} })`,
+  )
   writePlugin(dir, 'good', textPlugin('good', 'fine'))
   const k = await boot({ pluginsDir: dir })
   const list = (await (await fetch(`${k.url}/_armature/plugins`)).json()) as { plugins: any[] }
@@ -154,43 +171,61 @@ export default definePlugin({ name: 'broken', setup(ctx) {
 
 test('a plugin that needs a queue with none configured fails with a clear message; the others run', async () => {
   const dir = pluginsFolder()
-  writePlugin(dir, 'consumer', `import { definePlugin } from '@armature/core'
-export default definePlugin({ name: 'consumer', async setup(ctx) { await ctx.amqp.consume('jobs', () => {}) } })`)
+  writePlugin(
+    dir,
+    'consumer',
+    `import { definePlugin } from '@armature/core'
+export default definePlugin({ name: 'consumer', async setup(ctx) { await ctx.amqp.consume('jobs', () => {}) } })`,
+  )
   writePlugin(dir, 'good', textPlugin('good', 'fine'))
   const k = await boot({ pluginsDir: dir, env: { AMQP_URL: undefined } })
   const list = (await (await fetch(`${k.url}/_armature/plugins`)).json()) as { plugins: any[] }
   const consumer = list.plugins.find((p) => p.name === 'consumer')
   assert.is(consumer.status, 'failed')
-  assert.match(consumer.lastError, /plugin 'consumer': needs a queue, but no queue backend is configured: set AMQP_URL .* or load a plugin that provides a queue backend, such as pubsub/)
+  assert.match(
+    consumer.lastError,
+    /plugin 'consumer': needs a queue, but no queue backend is configured: set AMQP_URL .* or load a plugin that provides a queue backend, such as pubsub/,
+  )
   assert.is((await fetch(`${k.url}/good`)).status, 200)
 })
 
 test('plugin stop entries run in phase order at stop, signal aborts after ingress', async () => {
   const dir = pluginsFolder()
-  writePlugin(dir, 'phased', `import { definePlugin, Phase } from '@armature/core'
+  writePlugin(
+    dir,
+    'phased',
+    `import { definePlugin, Phase } from '@armature/core'
 const events = ((globalThis as any).phasedEvents = [] as string[])
 export default definePlugin({ name: 'phased', setup(ctx) {
   ctx.signal.addEventListener('abort', () => events.push('abort'))
   ctx.onStop('egress', () => events.push('egress'), { phase: Phase.Egress })
   ctx.onStop('flush', () => events.push('flush'), { phase: Phase.Flush })
   ctx.onStop('work', () => events.push('work'), { phase: Phase.Work })
-} })`)
+} })`,
+  )
   const k = await boot({ pluginsDir: dir })
   const report = await k.stop()
   assert.ok(report.ok)
   assert.equal((globalThis as any).phasedEvents, ['abort', 'work', 'flush', 'egress'])
-  assert.equal(report.order.map((p) => p.phase), [0, 10, 20, 30, 40, 50])
+  assert.equal(
+    report.order.map((p) => p.phase),
+    [0, 10, 20, 30, 40, 50],
+  )
 })
 
 test('a stop entry withdrawn with the function onStop returns does not run', async () => {
   const dir = pluginsFolder()
-  writePlugin(dir, 'temp', `import { definePlugin } from '@armature/core'
+  writePlugin(
+    dir,
+    'temp',
+    `import { definePlugin } from '@armature/core'
 const ran = ((globalThis as any).tempRan = [] as string[])
 export default definePlugin({ name: 'temp', setup(ctx) {
   const withdraw = ctx.onStop('gone', () => ran.push('gone'))
   ctx.onStop('kept', () => ran.push('kept'))
   withdraw()
-} })`)
+} })`,
+  )
   const k = await boot({ pluginsDir: dir })
   const report = await k.stop()
   assert.equal((globalThis as any).tempRan, ['kept'])

@@ -57,11 +57,17 @@ test('a declared operation reloads another plugin', async () => {
 test('the plugin table is the one /_armature/plugins answers', async () => {
   const table = (await (await fetch(`${k.url}/control/plugins`)).json()) as { plugins: Array<{ name: string }> }
   const direct = (await (await fetch(`${k.url}/_armature/plugins`)).json()) as { plugins: Array<{ name: string }> }
-  assert.equal(table.plugins.map((p) => p.name), direct.plugins.map((p) => p.name))
+  assert.equal(
+    table.plugins.map((p) => p.name),
+    direct.plugins.map((p) => p.name),
+  )
 })
 
 test('setting the log level reaches the loggers plugins already hold', async () => {
-  const asked = () => readFileSync(k.logFile, 'utf8').split('\n').filter((l) => l.includes('"msg":"nosy asked"')).length
+  const asked = () =>
+    readFileSync(k.logFile, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"msg":"nosy asked"')).length
   // nosy's logger was made at boot, at info: its debug line is dropped...
   await fetch(`${k.url}/nosy`)
   assert.is(asked(), 0)

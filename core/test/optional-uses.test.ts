@@ -36,7 +36,15 @@ test.after.each(async () => {
 })
 
 test('order: an optional dependency starts first when loaded and is ignored when not', () => {
-  assert.equal(orderByUses(new Map([['app', ['store?']], ['store', []]])), { order: ['store', 'app'], errors: new Map() })
+  assert.equal(
+    orderByUses(
+      new Map([
+        ['app', ['store?']],
+        ['store', []],
+      ]),
+    ),
+    { order: ['store', 'app'], errors: new Map() },
+  )
   assert.equal(orderByUses(new Map([['app', ['store?']]])), { order: ['app'], errors: new Map() })
   const broken = orderByUses(new Map([['app', ['store?', 'db']]]))
   assert.equal([...broken.errors], [['app', "uses 'db', which is not loaded"]])

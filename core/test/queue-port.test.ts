@@ -215,12 +215,20 @@ port.after.each(async () => {
 
 port('without AMQP_URL and without a provider: ctx.queue is off, and using it fails naming both ways to get one', async () => {
   const dir = pluginsFolder()
-  const checks = writePlugin(dir, 'checks', `import { definePlugin } from '@armature/core'
+  const checks = writePlugin(
+    dir,
+    'checks',
+    `import { definePlugin } from '@armature/core'
 export default definePlugin({ name: 'checks', setup(ctx) {
   if (ctx.queue.enabled || ctx.queue.backend !== undefined) throw new Error('expected no queue backend')
-} })`)
-  const needs = writePlugin(dir, 'needs-queue', `import { definePlugin } from '@armature/core'
-export default definePlugin({ name: 'needs-queue', async setup(ctx) { await ctx.queue.consume('orders', () => {}) } })`)
+} })`,
+  )
+  const needs = writePlugin(
+    dir,
+    'needs-queue',
+    `import { definePlugin } from '@armature/core'
+export default definePlugin({ name: 'needs-queue', async setup(ctx) { await ctx.queue.consume('orders', () => {}) } })`,
+  )
   const k = await boot([checks, needs])
   assert.is(slot(k, 'checks')?.status, 'running', slot(k, 'checks')?.lastError)
   assert.is(slot(k, 'needs-queue')?.status, 'failed')
@@ -235,8 +243,12 @@ port('a provider starts before the plugins that consume, whatever their names; /
   const dir = pluginsFolder()
   const queue = `armature-order-${randomUUID().slice(0, 8)}`
   // 'aaa-orders' sorts before 'queue-fixture', and declares no `uses`.
-  const orders = writePlugin(dir, 'aaa-orders', `import { definePlugin } from '@armature/core'
-export default definePlugin({ name: 'aaa-orders', async setup(ctx) { await ctx.queue.consume('${queue}', () => {}) } })`)
+  const orders = writePlugin(
+    dir,
+    'aaa-orders',
+    `import { definePlugin } from '@armature/core'
+export default definePlugin({ name: 'aaa-orders', async setup(ctx) { await ctx.queue.consume('${queue}', () => {}) } })`,
+  )
   const k = await boot([orders, fixtureDir])
   assert.is(slot(k, 'aaa-orders')?.status, 'running', slot(k, 'aaa-orders')?.lastError)
   const described = await (await fetch(`${k.url}/_armature/plugins`)).json()
@@ -252,8 +264,12 @@ export default definePlugin({ name: 'aaa-orders', async setup(ctx) { await ctx.q
 port('providing is checked: a declaration without a backend, a backend without the declaration, a bad backend and a second provider', async () => {
   const dir = pluginsFolder()
   const plugin = (name: string, provides: boolean, body: string) =>
-    writePlugin(dir, name, `import { definePlugin } from '@armature/core'
-export default definePlugin({ name: '${name}', ${provides ? "provides: ['queue'], " : ''}setup(ctx) { ${body} } })`)
+    writePlugin(
+      dir,
+      name,
+      `import { definePlugin } from '@armature/core'
+export default definePlugin({ name: '${name}', ${provides ? "provides: ['queue'], " : ''}setup(ctx) { ${body} } })`,
+    )
   const silent = plugin('declares-only', true, '')
   const undeclared = plugin('undeclared', false, `ctx.queue.provideBackend({ name: 'x', publish() {}, consume() {}, close() {}, describe() {} } as never)`)
   const broken = plugin('broken-backend', true, `ctx.queue.provideBackend({ name: 'Bad Name' } as never)`)
@@ -274,12 +290,16 @@ port('the provider unloaded: consumers are kept and publishing fails clearly; a 
   const queue = `armature-unload-${randomUUID().slice(0, 8)}`
   const handled: string[] = []
   ;(globalThis as Record<symbol, unknown>)[Symbol.for('armature.test.queue-port.handled')] = (text: string) => handled.push(text)
-  writePlugin(dir, 'worker', `import { definePlugin } from '@armature/core'
+  writePlugin(
+    dir,
+    'worker',
+    `import { definePlugin } from '@armature/core'
 export default definePlugin({ name: 'worker', async setup(ctx) {
   const record = (globalThis as Record<symbol, unknown>)[Symbol.for('armature.test.queue-port.handled')] as (text: string) => void
   await ctx.queue.consume('${queue}', (message) => record(message.text()))
   ctx.provide(ctx.queue)
-} })`)
+} })`,
+  )
   const k = await startTestKernel({ pluginsDir: dir })
   kernels.push(k)
   const worker = slot(k, 'worker')!.current!.api as { publish(queue: string, body: string): Promise<void>; backend: string | undefined }
@@ -307,8 +327,12 @@ export default definePlugin({ name: 'worker', async setup(ctx) {
 
 port('with AMQP_URL set, RabbitMQ serves ctx.queue and a provided backend stays unused', async () => {
   const dir = pluginsFolder()
-  const probe = writePlugin(dir, 'probe', `import { definePlugin } from '@armature/core'
-export default definePlugin({ name: 'probe', setup(ctx) { if (ctx.queue.backend !== 'amqp') throw new Error('backend ' + ctx.queue.backend) } })`)
+  const probe = writePlugin(
+    dir,
+    'probe',
+    `import { definePlugin } from '@armature/core'
+export default definePlugin({ name: 'probe', setup(ctx) { if (ctx.queue.backend !== 'amqp') throw new Error('backend ' + ctx.queue.backend) } })`,
+  )
   const k = await boot([fixtureDir, probe], { AMQP_URL })
   assert.is(slot(k, 'probe')?.status, 'running', slot(k, 'probe')?.lastError)
   assert.is(slot(k, 'queue-fixture')?.status, 'running')
@@ -320,8 +344,12 @@ export default definePlugin({ name: 'probe', setup(ctx) { if (ctx.queue.backend 
 
 port('options are checked by the port before any backend sees them', async () => {
   const dir = pluginsFolder()
-  const probe = writePlugin(dir, 'probe', `import { definePlugin } from '@armature/core'
-export default definePlugin({ name: 'probe', setup(ctx) { ctx.provide(ctx.queue) } })`)
+  const probe = writePlugin(
+    dir,
+    'probe',
+    `import { definePlugin } from '@armature/core'
+export default definePlugin({ name: 'probe', setup(ctx) { ctx.provide(ctx.queue) } })`,
+  )
   const k = await boot([fixtureDir, probe])
   const queue = slot(k, 'probe')!.current!.api as { consume(q: unknown, h: unknown, o?: unknown): Promise<unknown>; publish(q: unknown, b: unknown): Promise<void> }
   const refusal = async (call: () => Promise<unknown>) => {
@@ -344,10 +372,18 @@ export default definePlugin({ name: 'probe', setup(ctx) { ctx.provide(ctx.queue)
 
   // A generation that stopped cannot start a consumer that would outlive it.
   assert.is((await k.kernel.reload('probe', { force: true })).status, 'swapped')
-  const late = await waitFor(async () => {
-    const message = await queue.consume('q', () => {}).then(() => 'resolved', (error: Error) => error.message)
-    return /generation 1 has stopped/.test(message) ? message : undefined
-  }, { timeoutMs: 5000, what: 'the retired generation to refuse consume' })
+  const late = await waitFor(
+    async () => {
+      const message = await queue
+        .consume('q', () => {})
+        .then(
+          () => 'resolved',
+          (error: Error) => error.message,
+        )
+      return /generation 1 has stopped/.test(message) ? message : undefined
+    },
+    { timeoutMs: 5000, what: 'the retired generation to refuse consume' },
+  )
   assert.match(late, /^plugin 'probe': consume\('q'\): generation 1 has stopped/)
   assert.is(k.kernel.describe().queue.consumers, 0)
 })

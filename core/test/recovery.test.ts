@@ -110,10 +110,13 @@ test('health a plugin reports decides /readyz and shows in the plugin list', asy
   assert.equal(Object.keys((await statusOf(k, 'link')).health), ['redis'])
   assert.is((await statusOf(k, 'link')).health.redis.ok, true)
   proxy.cut()
-  const down = await waitFor(async () => {
-    const res = await fetch(`${k.url}/readyz`)
-    return res.status === 503 ? ((await res.json()) as { reason: string }) : undefined
-  }, { what: 'readyz 503' })
+  const down = await waitFor(
+    async () => {
+      const res = await fetch(`${k.url}/readyz`)
+      return res.status === 503 ? ((await res.json()) as { reason: string }) : undefined
+    },
+    { what: 'readyz 503' },
+  )
   assert.is(down.reason, 'not healthy: link redis: connection closed')
   assert.equal((await statusOf(k, 'link')).health.redis.ok, false)
   assert.is((await statusOf(k, 'link')).health.redis.reason, 'connection closed')
@@ -154,7 +157,10 @@ test('undoing a broken edit clears the error of the generation that kept serving
 /** The kernel's log messages so far, from its JSON log file. */
 async function logMessages(k: TestKernel): Promise<string[]> {
   const { readFileSync } = await import('node:fs')
-  return readFileSync(k.logFile, 'utf8').split('\n').filter(Boolean).map((line) => String(JSON.parse(line).msg))
+  return readFileSync(k.logFile, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => String(JSON.parse(line).msg))
 }
 
 test.run()

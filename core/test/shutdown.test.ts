@@ -27,11 +27,19 @@ test('phases run in order; entries of one phase run in parallel', async () => {
   }
   const { log } = capture()
   const report = await runStop(
-    [entry('flush', Phase.Flush, slow('flush', 5)), entry('a', Phase.Ingress, slow('a', 30)), entry('b', Phase.Ingress, slow('b', 10)), entry('ready', Phase.Ready, slow('ready', 1))],
+    [
+      entry('flush', Phase.Flush, slow('flush', 5)),
+      entry('a', Phase.Ingress, slow('a', 30)),
+      entry('b', Phase.Ingress, slow('b', 10)),
+      entry('ready', Phase.Ready, slow('ready', 1)),
+    ],
     { log, deadlineMs: 5000 },
   )
   assert.ok(report.ok)
-  assert.equal(report.order.map((p) => p.phase), [0, 10, 30])
+  assert.equal(
+    report.order.map((p) => p.phase),
+    [0, 10, 30],
+  )
   // a and b both started before either ended: same phase, parallel.
   assert.equal(events.slice(2, 4).sort(), ['start a', 'start b'])
   assert.is(events.indexOf('start flush') > events.indexOf('end a'), true)
@@ -57,7 +65,12 @@ test('an error is logged and the rest go on', async () => {
   let ran = false
   const { log, lines } = capture()
   const report = await runStop(
-    [entry('broken', Phase.Flush, () => { throw new Error('disk gone') }), entry('peer', Phase.Flush, () => (ran = true))],
+    [
+      entry('broken', Phase.Flush, () => {
+        throw new Error('disk gone')
+      }),
+      entry('peer', Phase.Flush, () => (ran = true)),
+    ],
     { log, deadlineMs: 5000 },
   )
   assert.ok(ran)

@@ -10,7 +10,10 @@ import { ARMATURE_BIN, spawnKernel, waitFor } from '@armature/testing'
 import { pluginsFolder, writePlugin } from './support.ts'
 
 const dir = pluginsFolder()
-writePlugin(dir, 'slow', `import { definePlugin, Phase } from '@armature/core'
+writePlugin(
+  dir,
+  'slow',
+  `import { definePlugin, Phase } from '@armature/core'
 import { Hono } from 'hono'
 export default definePlugin({ name: 'slow', config: { hangOnStop: false }, setup(ctx) {
   ctx.http.route(new Hono().get('/', async (c) => {
@@ -19,7 +22,8 @@ export default definePlugin({ name: 'slow', config: { hangOnStop: false }, setup
     return c.text('done')
   }))
   ctx.onStop('flush', () => ctx.config.hangOnStop ? new Promise(() => {}) : undefined, { phase: Phase.Flush, timeoutMs: 20000 })
-} })`)
+} })`,
+)
 
 function get(url: string, agent?: Agent): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
@@ -76,7 +80,10 @@ test('SIGTERM: in-flight request completes, idle sockets close, new connections 
   assert.is(code, 0)
   const messages = k.messages()
   const phases = messages.filter((m) => m.startsWith('shutdown phase '))
-  assert.equal(phases.map((m) => m.split(' done')[0]), ['shutdown phase 0 Ready', 'shutdown phase 10 Ingress', 'shutdown phase 30 Flush', 'shutdown phase 50 Final'])
+  assert.equal(
+    phases.map((m) => m.split(' done')[0]),
+    ['shutdown phase 0 Ready', 'shutdown phase 10 Ingress', 'shutdown phase 30 Flush', 'shutdown phase 50 Final'],
+  )
   assert.ok(messages.some((m) => m.startsWith('shutdown order: 0 Ready [readiness] -> 10 Ingress [http] -> 30 Flush [plugin:slow:flush] -> 50 Final [log]')))
   assert.is(k.stderr(), '')
   assert.not.match(k.lines.join('\n'), /\n\s+at /)
@@ -87,10 +94,13 @@ test('readiness is 503 from the moment shutdown begins, while listeners still ac
   const k = await spawnKernel({ args: ['--plugins', dir], env: { SHUTDOWN_READY_DELAY_MS: '1500' } })
   assert.is((await get(`${k.url}/readyz`)).status, 200)
   k.child.kill('SIGTERM')
-  const notReady = await waitFor(async () => {
-    const answer = await get(`${k.url}/readyz`)
-    return answer.status === 503 ? answer : undefined
-  }, { what: 'readyz to answer 503' })
+  const notReady = await waitFor(
+    async () => {
+      const answer = await get(`${k.url}/readyz`)
+      return answer.status === 503 ? answer : undefined
+    },
+    { what: 'readyz to answer 503' },
+  )
   assert.match(notReady.body, /shutting down/)
   assert.is((await get(`${k.url}/healthz`)).status, 200)
   assert.is((await k.exited).code, 0)
@@ -102,7 +112,10 @@ test('a user-set order is followed and logged', async () => {
   const k = await spawnKernel({ args: ['--plugins', dir, '--config', config] })
   k.child.kill('SIGTERM')
   assert.is((await k.exited).code, 0)
-  assert.ok(k.messages().some((m) => m.startsWith('shutdown order: 0 Ready [readiness] -> 5 [plugin:slow:flush] -> 40 Egress [http] -> 50 Final [log]')), k.messages().join('\n'))
+  assert.ok(
+    k.messages().some((m) => m.startsWith('shutdown order: 0 Ready [readiness] -> 5 [plugin:slow:flush] -> 40 Egress [http] -> 50 Final [log]')),
+    k.messages().join('\n'),
+  )
 })
 
 test('a second signal exits at once with 130', async () => {

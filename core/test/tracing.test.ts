@@ -277,7 +277,9 @@ test('gRPC calls get a server span continuing the metadata traceparent, with the
     return m
   }
   const unary = (method: string, id: string) =>
-    new Promise<{ error: grpc.ServiceError | null; value: unknown }>((resolve) => client[method]({ id }, metadata(), (error: grpc.ServiceError | null, value: unknown) => resolve({ error, value })))
+    new Promise<{ error: grpc.ServiceError | null; value: unknown }>((resolve) =>
+      client[method]({ id }, metadata(), (error: grpc.ServiceError | null, value: unknown) => resolve({ error, value })),
+    )
   assert.equal((await unary('Get', 'x')).value, { id: 'x' })
   assert.is((await unary('Get', 'missing')).error?.code, grpc.status.NOT_FOUND)
   assert.is((await unary('Fail', 'x')).error?.code, grpc.status.INTERNAL)
@@ -290,10 +292,13 @@ test('gRPC calls get a server span continuing the metadata traceparent, with the
   })
   assert.is(listed.length, 2)
 
-  const spans = await waitFor(() => {
-    const found = r.spans.filter((s) => s.service === 'grpc-svc')
-    return found.length >= 4 ? found : undefined
-  }, { what: 'four gRPC spans' })
+  const spans = await waitFor(
+    () => {
+      const found = r.spans.filter((s) => s.service === 'grpc-svc')
+      return found.length >= 4 ? found : undefined
+    },
+    { what: 'four gRPC spans' },
+  )
   const byCode = (name: string, code: string) => spans.find((s) => s.name === name && s.attributes['rpc.status_code'] === code)
   const ok = byCode('test.trace.Items/Get', 'OK')!
   assert.ok(ok, JSON.stringify(spans))
@@ -332,10 +337,13 @@ test('queue hop: a publish in a request handler is a producer span; each attempt
 
   const request = await waitFor(spanNamed(r, 'orders-svc', 'POST /orders'), { what: 'the request span' })
   const publish = await waitFor(spanNamed(r, 'orders-svc', `publish ${queue}`), { what: 'the producer span' })
-  const attempts = await waitFor(() => {
-    const found = r.spans.filter((s) => s.name === `process ${queue}`)
-    return found.length === 2 ? found.sort((a, b) => Number(a.attributes['armature.queue.attempt']) - Number(b.attributes['armature.queue.attempt'])) : undefined
-  }, { what: 'two consumer spans' })
+  const attempts = await waitFor(
+    () => {
+      const found = r.spans.filter((s) => s.name === `process ${queue}`)
+      return found.length === 2 ? found.sort((a, b) => Number(a.attributes['armature.queue.attempt']) - Number(b.attributes['armature.queue.attempt'])) : undefined
+    },
+    { what: 'two consumer spans' },
+  )
   assert.is(request.parentSpanId, CALLER_SPAN)
   assert.is(publish.parentSpanId, request.spanId)
   assert.is(publish.kind, Kind.PRODUCER)
@@ -363,11 +371,17 @@ test('stop exports the spans still buffered (JSON protocol), in the Final phase'
   const r = await receiver()
   const dir = pluginDir()
   // The batch timer would wait ten minutes: only the stop can send these spans.
-  const k = await startTestKernel({ plugins: [join(dir, 'downstream')], env: tracingEnv(r, 'json-svc', { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '600000' }) })
+  const k = await startTestKernel({
+    plugins: [join(dir, 'downstream')],
+    env: tracingEnv(r, 'json-svc', { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '600000' }),
+  })
   assert.is((await fetch(`${k.url}/downstream/items/9`, { headers: { traceparent: TRACEPARENT } })).status, 200)
   assert.is(r.spans.length, 0)
   const plan = k.kernel.stopPlan().phases.find((p) => p.phase === 50)!
-  assert.ok(plan.entries.some((e) => e.id === 'tracing'), JSON.stringify(plan))
+  assert.ok(
+    plan.entries.some((e) => e.id === 'tracing'),
+    JSON.stringify(plan),
+  )
   const report = await k.stop()
   assert.is(report.outcomes.get('tracing'), 'ok')
   assert.ok(report.order.find((p) => p.ids.includes('tracing'))!.phase === 50, JSON.stringify(report.order))
@@ -376,7 +390,10 @@ test('stop exports the spans still buffered (JSON protocol), in the Final phase'
   assert.is(server!.service, 'json-svc')
   assert.is(server!.traceId, TRACE_ID)
   assert.is(server!.parentSpanId, CALLER_SPAN)
-  assert.ok(r.contentTypes.every((t) => t.startsWith('application/json')), r.contentTypes.join())
+  assert.ok(
+    r.contentTypes.every((t) => t.startsWith('application/json')),
+    r.contentTypes.join(),
+  )
 })
 
 test('a receiver that never answers drops the last spans with a warning; the stop stays clean', async () => {
@@ -392,7 +409,12 @@ test('a receiver that never answers drops the last spans with a warning; the sto
   const logFile = join(pluginsFolder(), 'armature.log')
   const k = await startTestKernel({
     plugins: [join(dir, 'downstream')],
-    env: { LOG_FILE: logFile, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, OTEL_EXPORTER_OTLP_TIMEOUT: '800', OTEL_BSP_SCHEDULE_DELAY: '600000' },
+    env: {
+      LOG_FILE: logFile,
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+      OTEL_EXPORTER_OTLP_TIMEOUT: '800',
+      OTEL_BSP_SCHEDULE_DELAY: '600000',
+    },
   })
   assert.is((await fetch(`${k.url}/downstream/items/1`)).status, 200)
   const report = await k.stop()
@@ -400,8 +422,14 @@ test('a receiver that never answers drops the last spans with a warning; the sto
   assert.is(report.outcomes.get('tracing'), 'ok')
   assert.ok(held.length >= 1, 'the export reached the receiver')
   const { readFileSync } = await import('node:fs')
-  const warnings = readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes('"level":40')).map((l) => JSON.parse(l).msg as string)
-  assert.ok(warnings.some((m) => /^tracing: /.test(m)), warnings.join('\n'))
+  const warnings = readFileSync(logFile, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"level":40'))
+    .map((l) => JSON.parse(l).msg as string)
+  assert.ok(
+    warnings.some((m) => /^tracing: /.test(m)),
+    warnings.join('\n'),
+  )
 })
 
 test.run()

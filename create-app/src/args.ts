@@ -68,7 +68,14 @@ export function parseCommand(argv: string[]): Command {
   if (values.all && values.plugins !== undefined) throw new UsageError('give either --plugins or --all, not both')
   let plugins: string[] | undefined
   if (values.plugins !== undefined) {
-    plugins = [...new Set(values.plugins.split(',').map((p) => p.trim()).filter(Boolean))]
+    plugins = [
+      ...new Set(
+        values.plugins
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean),
+      ),
+    ]
     if (plugins.length === 0) throw new UsageError('--plugins needs at least one name, e.g. --plugins hello,cache')
   }
   return {

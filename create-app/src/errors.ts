@@ -13,14 +13,20 @@ export class CreateAppError extends CliError {
 
 export class UnknownPluginError extends CreateAppError {
   override name = 'UnknownPluginError'
-  constructor(readonly unknown: string[], readonly available: string[]) {
+  constructor(
+    readonly unknown: string[],
+    readonly available: string[],
+  ) {
     super(`unknown plugin${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `'${n}'`).join(', ')}; available: ${available.join(', ')}`)
   }
 }
 
 export class InvalidAppNameError extends CreateAppError {
   override name = 'InvalidAppNameError'
-  constructor(readonly appName: string, problems: string[]) {
+  constructor(
+    readonly appName: string,
+    problems: string[],
+  ) {
     super(`invalid app name '${appName}': ${problems.join('; ')} (the folder name becomes the npm package name: lower case, no spaces, URL-safe)`)
   }
 }
@@ -28,7 +34,11 @@ export class InvalidAppNameError extends CreateAppError {
 /** A chosen plugin `uses` one that is not in the catalogue. */
 export class MissingUsedPluginError extends CreateAppError {
   override name = 'MissingUsedPluginError'
-  constructor(readonly plugin: string, readonly used: string, available: string[]) {
+  constructor(
+    readonly plugin: string,
+    readonly used: string,
+    available: string[],
+  ) {
     super(`plugin '${plugin}' uses '${used}', which is not a shipped plugin; available: ${available.join(', ')}`)
   }
 }
@@ -36,7 +46,11 @@ export class MissingUsedPluginError extends CreateAppError {
 /** The target lies inside the Armature checkout the generator runs from. */
 export class TargetInsideCheckoutError extends CreateAppError {
   override name = 'TargetInsideCheckoutError'
-  constructor(readonly target: string, readonly checkout: string, suggestion: string) {
+  constructor(
+    readonly target: string,
+    readonly checkout: string,
+    suggestion: string,
+  ) {
     super(
       `${target} is inside the Armature checkout ${checkout}; there the app would resolve packages through the ` +
         `framework's node_modules and hide what it lacks. Create it outside, e.g. ${suggestion}`,
@@ -55,17 +69,19 @@ export class TargetNotEmptyError extends CreateAppError {
 export class MissingChoiceError extends UsageError {
   override name = 'MissingChoiceError'
   constructor(readonly missing: string[]) {
-    super(
-      `missing ${missing.join(' and ')}, and no terminal to ask on; ` +
-        'usage: create-armature <dir> (--plugins a,b,c | --all) [--no-install] [--force] [--yes]',
-    )
+    super(`missing ${missing.join(' and ')}, and no terminal to ask on; ` + 'usage: create-armature <dir> (--plugins a,b,c | --all) [--no-install] [--force] [--yes]')
   }
 }
 
 /** A child command (npm pack, npm install) that exited non-zero. */
 export class CommandFailedError extends CreateAppError {
   override name = 'CommandFailedError'
-  constructor(readonly command: string, readonly cwd: string, readonly code: number | null, readonly output: string) {
+  constructor(
+    readonly command: string,
+    readonly cwd: string,
+    readonly code: number | null,
+    readonly output: string,
+  ) {
     const lastLine = output.trim().split('\n').at(-1) ?? ''
     super(`'${command}' failed in ${cwd} (exit ${code})${lastLine ? `: ${lastLine}` : ''}`)
   }

@@ -41,11 +41,13 @@ test('--all copies every shipped plugin, merges their dependencies and installs'
 const sampleOf = (name: string): string | undefined => {
   const dir = join(REPO_PLUGINS_DIR, name, 'test')
   if (!existsSync(dir)) return undefined
-  const files = readdirSync(dir).filter((f) => f.endsWith('.test.ts')).sort()
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.test.ts'))
+    .sort()
   return files.find((f) => /^(domain|plugin|routes|protocols|unavailable)\.test\.ts$/.test(f)) ?? files[0]
 }
 
-test("npm test runs the app test and a test file of every plugin", async () => {
+test('npm test runs the app test and a test file of every plugin', async () => {
   const samples = shipped.flatMap((name) => {
     const file = sampleOf(name)
     return file ? [`plugins/${name}/test/${file}`] : []

@@ -54,7 +54,10 @@ test('without a terminal, missing choices are a usage error that lists the flags
   assertOneLineError(noPlugins, /missing --plugins or --all, and no terminal to ask on; usage: create-armature <dir> \(--plugins a,b,c \| --all\)/, 2)
   const nothing = await createApp([], root)
   assertOneLineError(nothing, /missing <dir> and --plugins or --all/, 2)
-  assert.equal(readdirSync(root).filter((e) => e !== 'taken'), [])
+  assert.equal(
+    readdirSync(root).filter((e) => e !== 'taken'),
+    [],
+  )
 })
 
 test('an unknown flag and a missing plugin name are usage errors; a bad plugin name is refused', async () => {

@@ -16,7 +16,13 @@ import { basename, dirname, join } from 'node:path'
 
 test('parses a new-service command with every flag', () => {
   assert.equal(parseCommand(['svc', '--plugins', 'hello, cron,hello', '--no-install', '--force', '--yes']), {
-    kind: 'app', dir: 'svc', plugins: ['hello', 'cron'], all: false, install: false, force: true, yes: true,
+    kind: 'app',
+    dir: 'svc',
+    plugins: ['hello', 'cron'],
+    all: false,
+    install: false,
+    force: true,
+    yes: true,
   })
   const all = parseCommand(['svc', '--all']) as AppCommand
   assert.is(all.all, true)
@@ -32,17 +38,35 @@ test('create-armature plugin hands its arguments to armature new plugin; --versi
 })
 
 test('rejects contradictory or unknown flags with a UsageError', () => {
-  assert.throws(() => parseCommand(['svc', '--all', '--plugins', 'hello']), (e: unknown) => e instanceof UsageError && /either --plugins or --all/.test(e.message))
-  assert.throws(() => parseCommand(['svc', '--plugins', ',']), (e: unknown) => e instanceof UsageError)
-  assert.throws(() => parseCommand(['svc', '--bogus']), (e: unknown) => e instanceof UsageError && /--bogus/.test(e.message))
-  assert.throws(() => parseCommand(['a', 'b']), (e: unknown) => e instanceof UsageError)
-  assert.throws(() => parseCommand(['svc', '--dir', 'x']), (e: unknown) => e instanceof UsageError)
+  assert.throws(
+    () => parseCommand(['svc', '--all', '--plugins', 'hello']),
+    (e: unknown) => e instanceof UsageError && /either --plugins or --all/.test(e.message),
+  )
+  assert.throws(
+    () => parseCommand(['svc', '--plugins', ',']),
+    (e: unknown) => e instanceof UsageError,
+  )
+  assert.throws(
+    () => parseCommand(['svc', '--bogus']),
+    (e: unknown) => e instanceof UsageError && /--bogus/.test(e.message),
+  )
+  assert.throws(
+    () => parseCommand(['a', 'b']),
+    (e: unknown) => e instanceof UsageError,
+  )
+  assert.throws(
+    () => parseCommand(['svc', '--dir', 'x']),
+    (e: unknown) => e instanceof UsageError,
+  )
 })
 
 test('app names follow npm package name rules', () => {
   assert.is(appNameFor('/tmp/x/my-service'), 'my-service')
   for (const bad of ['My-Service', 'has space', '.hidden', 'node_modules']) {
-    assert.throws(() => appNameFor(`/tmp/${bad}`), (e: unknown) => e instanceof InvalidAppNameError && e.message.includes(`'${bad}'`))
+    assert.throws(
+      () => appNameFor(`/tmp/${bad}`),
+      (e: unknown) => e instanceof InvalidAppNameError && e.message.includes(`'${bad}'`),
+    )
   }
 })
 
@@ -52,25 +76,46 @@ test('the catalogue lists every plugin folder with a package.json, with its desc
   assert.ok(hello, 'hello is shipped')
   assert.is(hello.packageName, '@armature/plugin-hello')
   assert.ok(hello.description.length > 0)
-  assert.throws(() => selectPlugins(catalogue, ['hello', 'nope']), (e: unknown) => e instanceof UnknownPluginError && e.message.includes("'nope'") && e.message.includes('hello'))
-  assert.equal(selectPlugins(catalogue, ['hello']).map((p) => p.name), ['hello'])
+  assert.throws(
+    () => selectPlugins(catalogue, ['hello', 'nope']),
+    (e: unknown) => e instanceof UnknownPluginError && e.message.includes("'nope'") && e.message.includes('hello'),
+  )
+  assert.equal(
+    selectPlugins(catalogue, ['hello']).map((p) => p.name),
+    ['hello'],
+  )
 })
 
 test('a chosen plugin brings the plugins it uses, and theirs, each named with who uses it', () => {
   const catalogue = readCatalogue()
   const pick = (names: string[]) => withUsedPlugins(catalogue, selectPlugins(catalogue, names))
   const shortener = pick(['shortener'])
-  assert.equal(shortener.plugins.map((p) => p.name), ['collections', 'db', 'proxy', 'shortener'])
+  assert.equal(
+    shortener.plugins.map((p) => p.name),
+    ['collections', 'db', 'proxy', 'shortener'],
+  )
   assert.equal(Object.fromEntries(shortener.added), { db: ['shortener', 'proxy'], collections: ['shortener'], proxy: ['shortener'] })
   const proxy = pick(['proxy'])
-  assert.equal(proxy.plugins.map((p) => p.name), ['db', 'proxy'])
+  assert.equal(
+    proxy.plugins.map((p) => p.name),
+    ['db', 'proxy'],
+  )
   assert.equal(Object.fromEntries(proxy.added), { db: ['proxy'] })
   const chosenAlready = pick(['db', 'proxy'])
-  assert.equal(chosenAlready.plugins.map((p) => p.name), ['db', 'proxy'])
+  assert.equal(
+    chosenAlready.plugins.map((p) => p.name),
+    ['db', 'proxy'],
+  )
   assert.is(chosenAlready.added.size, 0)
-  assert.equal(pick(['hello']).plugins.map((p) => p.name), ['hello'])
+  assert.equal(
+    pick(['hello']).plugins.map((p) => p.name),
+    ['hello'],
+  )
   const orphan = { ...catalogue.find((p) => p.name === 'hello')!, name: 'orphan', uses: ['nowhere'] }
-  assert.throws(() => withUsedPlugins(catalogue, [orphan]), (e: unknown) => e instanceof MissingUsedPluginError && /'orphan' uses 'nowhere'/.test(e.message))
+  assert.throws(
+    () => withUsedPlugins(catalogue, [orphan]),
+    (e: unknown) => e instanceof MissingUsedPluginError && /'orphan' uses 'nowhere'/.test(e.message),
+  )
 })
 
 test('uses is read from the definition, not from a comment that mentions one; optional uses are left out', () => {
@@ -89,7 +134,11 @@ test('a target inside the Armature checkout is refused with a folder beside it',
   const checkout = mkdtempSync(join(tmpdir(), 'create-app-checkout-'))
   try {
     for (const inside of [checkout, join(checkout, 'svc'), join(checkout, 'plugins', 'new', 'svc')]) {
-      assert.throws(() => refuseInsideCheckout(inside, checkout), (e: unknown) => e instanceof TargetInsideCheckoutError && e.message.includes(join(dirname(checkout), basename(inside))), inside)
+      assert.throws(
+        () => refuseInsideCheckout(inside, checkout),
+        (e: unknown) => e instanceof TargetInsideCheckoutError && e.message.includes(join(dirname(checkout), basename(inside))),
+        inside,
+      )
     }
     refuseInsideCheckout(join(dirname(checkout), 'svc'), checkout)
     refuseInsideCheckout(`${checkout}-sibling/svc`, checkout)
@@ -117,7 +166,10 @@ test('without a terminal, missing choices are an error naming the flags; --yes t
     assert.match((error as Error).message, /--plugins a,b,c \| --all/)
   }
   assert.equal(await settleChoices({ ...base, dir: 'svc', yes: true }, catalogue, false), { dir: 'svc', pluginNames: ['hello'] })
-  assert.equal((await settleChoices({ ...base, dir: 'svc', all: true }, catalogue, false)).pluginNames, catalogue.map((p) => p.name))
+  assert.equal(
+    (await settleChoices({ ...base, dir: 'svc', all: true }, catalogue, false)).pluginNames,
+    catalogue.map((p) => p.name),
+  )
 })
 
 test('copying skips install and build output, renames _gitignore and fills placeholders', () => {

@@ -128,18 +128,27 @@ export async function spawnKernel(options: { args?: string[]; env?: Record<strin
       resolveExit({ code, signal })
     }),
   )
-  const messages = () => lines.flatMap((line) => {
-    try {
-      return [String(JSON.parse(line).msg)]
-    } catch {
-      return [line]
-    }
-  })
-  const listening = waitFor(() => (messages().some((m) => m.startsWith('ready: ')) ? messages().find((m) => m.startsWith('http listening on '))?.slice('http listening on '.length) : undefined), {
-    // Generous: a child that boots embedded PGlite on a busy 2-core machine can take tens of seconds.
-    timeoutMs: options.timeoutMs ?? 60_000,
-    what: 'the child kernel to listen',
-  })
+  const messages = () =>
+    lines.flatMap((line) => {
+      try {
+        return [String(JSON.parse(line).msg)]
+      } catch {
+        return [line]
+      }
+    })
+  const listening = waitFor(
+    () =>
+      messages().some((m) => m.startsWith('ready: '))
+        ? messages()
+            .find((m) => m.startsWith('http listening on '))
+            ?.slice('http listening on '.length)
+        : undefined,
+    {
+      // Generous: a child that boots embedded PGlite on a busy 2-core machine can take tens of seconds.
+      timeoutMs: options.timeoutMs ?? 60_000,
+      what: 'the child kernel to listen',
+    },
+  )
   const early = exited.then(({ code }) => {
     throw new Error(`kernel exited (${code}) before listening: ${stderr.trim() || lines.join('\n')}`)
   })
@@ -153,4 +162,3 @@ export async function spawnKernel(options: { args?: string[]; env?: Record<strin
   early.catch(() => undefined)
   return { child, url, lines, stderr: () => stderr, messages, exited }
 }
-

@@ -105,8 +105,7 @@ export function queuePortSuite(makeBackendKernel: MakeBackendKernel, options: Qu
       assert.ok(text!.messageId && text!.messageId !== 'm-1', 'a message id is set by default')
       assert.equal([...bytes!.body], [0, 1, 2])
       assert.is(bytes!.contentType, 'application/octet-stream')
-    }),
-  )
+    }))
 
   test('a resolved handler acknowledges: the message is not delivered again; prefetch bounds the handlers running at once', () =>
     onKernel(async (queue) => {
@@ -117,12 +116,16 @@ export function queuePortSuite(makeBackendKernel: MakeBackendKernel, options: Qu
       let running = 0
       let most = 0
       const done: string[] = []
-      const consumer = await queue.consume(name, async (message) => {
-        most = Math.max(most, ++running)
-        await gate
-        running--
-        done.push(message.text())
-      }, { prefetch: 3 })
+      const consumer = await queue.consume(
+        name,
+        async (message) => {
+          most = Math.max(most, ++running)
+          await gate
+          running--
+          done.push(message.text())
+        },
+        { prefetch: 3 },
+      )
       await waitFor(() => consumer.inFlight === 3, { timeoutMs: 5000, what: 'three handlers in flight' })
       release()
       await waitFor(() => done.length === 10, { timeoutMs: 5000, what: 'all ten handled' })
@@ -136,17 +139,20 @@ export function queuePortSuite(makeBackendKernel: MakeBackendKernel, options: Qu
       await waitFor(() => later.includes('marker'), { timeoutMs: 5000, what: 'the marker' })
       await next.cancel()
       assert.equal(later, ['marker'], 'acknowledged messages did not come back')
-    }),
-  )
+    }))
 
   test('a failing handler is retried maxRetries times, each retry waiting twice as long, then dead-lettered with its error', () =>
     onKernel(async (queue) => {
       const name = uniqueQueue()
       const seen: Array<{ body: string; attempt: number; at: number }> = []
-      const consumer = await queue.consume(name, (message) => {
-        seen.push({ body: message.text(), attempt: message.attempt, at: Date.now() })
-        if (message.text() === 'always fails' || message.attempt === 1) throw new Error(`declined ${message.text()}`)
-      }, { maxRetries: 2, retryDelayMs: RETRY_DELAY_MS })
+      const consumer = await queue.consume(
+        name,
+        (message) => {
+          seen.push({ body: message.text(), attempt: message.attempt, at: Date.now() })
+          if (message.text() === 'always fails' || message.attempt === 1) throw new Error(`declined ${message.text()}`)
+        },
+        { maxRetries: 2, retryDelayMs: RETRY_DELAY_MS },
+      )
       const dead: QueueMessage[] = []
       const deadConsumer = await queue.consume(`${name}.dead`, (message) => void dead.push(message))
       await queue.publish(name, 'always fails')
@@ -155,8 +161,16 @@ export function queuePortSuite(makeBackendKernel: MakeBackendKernel, options: Qu
       await consumer.cancel()
       await deadConsumer.cancel()
       const of = (body: string) => seen.filter((s) => s.body === body)
-      assert.equal(of('always fails').map((s) => s.attempt), [1, 2, 3], 'one attempt and two retries, no more')
-      assert.equal(of('fails once').map((s) => s.attempt), [1, 2], 'a retry that succeeds is not tried again')
+      assert.equal(
+        of('always fails').map((s) => s.attempt),
+        [1, 2, 3],
+        'one attempt and two retries, no more',
+      )
+      assert.equal(
+        of('fails once').map((s) => s.attempt),
+        [1, 2],
+        'a retry that succeeds is not tried again',
+      )
       // The backend holds each retry back at least this long (a lower bound, not a timing).
       const [first, second, third] = of('always fails')
       assert.ok(second!.at - first!.at >= RETRY_DELAY_MS - 10, `first retry after ${second!.at - first!.at} ms, expected >= ${RETRY_DELAY_MS}`)
@@ -166,18 +180,21 @@ export function queuePortSuite(makeBackendKernel: MakeBackendKernel, options: Qu
       assert.is(String(letter!.headers[ERROR_HEADER]), 'declined always fails')
       assert.is(String(letter!.headers[ORIGIN_HEADER]), name)
       assert.is(Number(letter!.headers[ATTEMPT_HEADER]), 3)
-    }),
-  )
+    }))
 
   test('a malformed JSON body is dead-lettered at once; the consumer carries on', () =>
     onKernel(async (queue) => {
       const name = uniqueQueue()
       let attempts = 0
       const handled: unknown[] = []
-      const consumer = await queue.consume(name, (message) => {
-        attempts++
-        handled.push(message.json())
-      }, { retryDelayMs: 0 })
+      const consumer = await queue.consume(
+        name,
+        (message) => {
+          attempts++
+          handled.push(message.json())
+        },
+        { retryDelayMs: 0 },
+      )
       const dead: QueueMessage[] = []
       const deadConsumer = await queue.consume(`${name}.dead`, (message) => void dead.push(message))
       await queue.publish(name, Buffer.from('{"broken'))
@@ -188,8 +205,7 @@ export function queuePortSuite(makeBackendKernel: MakeBackendKernel, options: Qu
       assert.is(attempts, 2, 'the malformed message was tried once, the good one once')
       assert.equal(handled, [{ fine: true }])
       assert.match(String(dead[0]!.headers[ERROR_HEADER]), /not valid JSON/)
-    }),
-  )
+    }))
 
   test('stop: running handlers finish and acknowledge before the stop resolves; unstarted messages wait for the next kernel', async () => {
     const name = uniqueQueue()
@@ -201,11 +217,15 @@ export function queuePortSuite(makeBackendKernel: MakeBackendKernel, options: Qu
     const { queue } = current()
     for (let i = 0; i < total; i++) await queue.publish(name, String(i))
     let started = 0
-    await queue.consume(name, async (message) => {
-      started++
-      await gate
-      handled.push(message.text())
-    }, { prefetch: 4 })
+    await queue.consume(
+      name,
+      async (message) => {
+        started++
+        await gate
+        handled.push(message.text())
+      },
+      { prefetch: 4 },
+    )
     await waitFor(() => started === 4, { timeoutMs: 5000, what: 'four handlers in flight' })
     const stopping = first.stop()
     // Released once the Ingress phase, which cancels the consumers, has begun: then nothing new starts.
@@ -230,10 +250,14 @@ export function queuePortSuite(makeBackendKernel: MakeBackendKernel, options: Qu
     const name = uniqueQueue()
     const handledBy = new Map<string, number[]>()
     const k = await boot(async ({ queue, generation }) => {
-      await queue.consume(name, async (message) => {
-        await new Promise((resolve) => setImmediate(resolve))
-        handledBy.set(message.text(), [...(handledBy.get(message.text()) ?? []), generation])
-      }, { prefetch: 5 })
+      await queue.consume(
+        name,
+        async (message) => {
+          await new Promise((resolve) => setImmediate(resolve))
+          handledBy.set(message.text(), [...(handledBy.get(message.text()) ?? []), generation])
+        },
+        { prefetch: 5 },
+      )
     })
     try {
       const { queue } = current()
@@ -245,7 +269,11 @@ export function queuePortSuite(makeBackendKernel: MakeBackendKernel, options: Qu
       const { total, failed } = await publisher.done
       assert.equal(failed, [], 'no publish failed across the reload')
       await waitFor(() => handledBy.size === total, { timeoutMs: 10_000, what: `all ${total} messages handled` })
-      assert.equal([...handledBy].filter(([, generations]) => generations.length > 1), [], 'no message handled twice')
+      assert.equal(
+        [...handledBy].filter(([, generations]) => generations.length > 1),
+        [],
+        'no message handled twice',
+      )
       assert.ok(byNew(), 'the new generation took over')
     } finally {
       await k.stop()
@@ -260,10 +288,14 @@ export function queuePortSuite(makeBackendKernel: MakeBackendKernel, options: Qu
       /** The first message published once the consumer was seen on the new backend. */
       let firstAfterMove = Infinity
       const k = await boot(async ({ queue }) => {
-        await queue.consume(name, async (message) => {
-          await new Promise((resolve) => setImmediate(resolve))
-          handled.set(message.text(), (handled.get(message.text()) ?? 0) + 1)
-        }, { prefetch: 5 })
+        await queue.consume(
+          name,
+          async (message) => {
+            await new Promise((resolve) => setImmediate(resolve))
+            handled.set(message.text(), (handled.get(message.text()) ?? 0) + 1)
+          },
+          { prefetch: 5 },
+        )
       })
       try {
         const { queue } = current()
@@ -272,10 +304,13 @@ export function queuePortSuite(makeBackendKernel: MakeBackendKernel, options: Qu
         await waitFor(() => handled.size >= 30, { timeoutMs: 5000, what: 'messages handled on the first backend' })
         const before = k.kernel.describe().queue.provider
         assert.is((await k.kernel.reload(provider, { force: true })).status, 'swapped')
-        const after = await waitFor(() => {
-          const described = k.kernel.describe().queue
-          return described.provider?.generation === (before?.generation ?? 0) + 1 && (described.details as { consumers?: number } | null)?.consumers === 1 ? described : undefined
-        }, { timeoutMs: 5000, what: 'the consumer attached to the new generation of the backend' })
+        const after = await waitFor(
+          () => {
+            const described = k.kernel.describe().queue
+            return described.provider?.generation === (before?.generation ?? 0) + 1 && (described.details as { consumers?: number } | null)?.consumers === 1 ? described : undefined
+          },
+          { timeoutMs: 5000, what: 'the consumer attached to the new generation of the backend' },
+        )
         firstAfterMove = publisher.sent()
         const { total, failed } = await publisher.done
         assert.equal(failed, [], 'no publish failed across the swap')

@@ -43,7 +43,10 @@ export function testFiles(root: string, filter: string[] = []): string[] {
     .flatMap((pkg) => {
       const dir = join(root, pkg, 'test')
       if (!existsSync(dir)) return []
-      return readdirSync(dir).filter((f) => f.endsWith('.test.ts')).sort().map((f) => join(dir, f))
+      return readdirSync(dir)
+        .filter((f) => f.endsWith('.test.ts'))
+        .sort()
+        .map((f) => join(dir, f))
     })
     .filter((file) => filter.length === 0 || filter.some((f) => relative(root, file).includes(f)))
 }

@@ -18,12 +18,19 @@ export async function listPlugins(args: string[]): Promise<number> {
     return 0
   }
   const rows = body.plugins.map((p) => [p.name, p.status, p.generation ?? '-', p.version ?? '-', (p.routes as string[]).join(' ') || '-', p.lastError ?? ''])
-  printTable(['NAME', 'STATUS', 'GEN', 'VERSION', 'ROUTES', 'LAST ERROR'], rows.map((r) => r.map(String)))
+  printTable(
+    ['NAME', 'STATUS', 'GEN', 'VERSION', 'ROUTES', 'LAST ERROR'],
+    rows.map((r) => r.map(String)),
+  )
   return 0
 }
 
 function printTable(header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
-  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd()
   console.log([line(header), ...rows.map(line)].join('\n'))
 }

@@ -42,12 +42,17 @@ export interface NewPluginPlan {
 const out = (text: string) => void process.stdout.write(text)
 
 export async function newCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags('new', args, {
-    dir: { type: 'string' },
-    force: { type: 'boolean', default: false },
-    // node:util parseArgs on Node 20 has no negated booleans, so --no-install is its own flag.
-    'no-install': { type: 'boolean', default: false },
-  }, true)
+  const { values, positionals } = parseFlags(
+    'new',
+    args,
+    {
+      dir: { type: 'string' },
+      force: { type: 'boolean', default: false },
+      // node:util parseArgs on Node 20 has no negated booleans, so --no-install is its own flag.
+      'no-install': { type: 'boolean', default: false },
+    },
+    true,
+  )
   const [kind, name, ...extra] = positionals
   if (kind === undefined) throw new UsageError('new needs what to create: armature new plugin <name>')
   if (kind !== 'plugin') throw new UsageError(`new creates a plugin, not '${kind}': armature new plugin <name>`)

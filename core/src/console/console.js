@@ -107,7 +107,12 @@ function requestCounts(text) {
     const open = line.indexOf('{')
     if (open === -1 || !REQUEST_COUNTERS.has(line.slice(0, open))) continue
     const close = line.lastIndexOf('}')
-    const value = Number(line.slice(close + 1).trim().split(/\s+/)[0])
+    const value = Number(
+      line
+        .slice(close + 1)
+        .trim()
+        .split(/\s+/)[0],
+    )
     const plugin = labels(line.slice(open + 1, close)).get('plugin')
     if (plugin !== undefined && Number.isFinite(value)) counts.set(plugin, (counts.get(plugin) ?? 0) + value)
   }
@@ -118,7 +123,10 @@ function requestCounts(text) {
 function labels(text) {
   const result = new Map()
   for (const [, name, raw] of text.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
-    result.set(name, raw.replace(/\\(.)/g, (_, c) => (c === 'n' ? '\n' : c)))
+    result.set(
+      name,
+      raw.replace(/\\(.)/g, (_, c) => (c === 'n' ? '\n' : c)),
+    )
   }
   return result
 }
@@ -171,7 +179,9 @@ function renderPlugins({ plugins = [], rejected = [] }) {
   }
   $('#no-plugins').hidden = plugins.length > 0
   $('#rejected').hidden = rejected.length === 0
-  update($('#rejected ul'), rejected, () => rejected.map((r) => el('li', {}, el('code', { text: r.path ?? r.name ?? '' }), ' ', el('span', { class: 'error-text', text: r.error ?? '' }))))
+  update($('#rejected ul'), rejected, () =>
+    rejected.map((r) => el('li', {}, el('code', { text: r.path ?? r.name ?? '' }), ' ', el('span', { class: 'error-text', text: r.error ?? '' }))),
+  )
 }
 
 function makeRow(name) {
@@ -202,7 +212,19 @@ function fillRow({ tr, cells }, plugin) {
   const health = healthComponents(plugin.health)
   update(cells.health, health, () =>
     health.length
-      ? [el('ul', { class: 'plain' }, ...health.map(([component, state]) => el('li', { class: state.ok ? 'ok-text' : 'error-text', text: `${state.ok ? '✓' : '✗'} ${component}${state.reason ? `: ${state.reason}` : ''}`, title: state.since ? `since ${state.since}` : '' })))]
+      ? [
+          el(
+            'ul',
+            { class: 'plain' },
+            ...health.map(([component, state]) =>
+              el('li', {
+                class: state.ok ? 'ok-text' : 'error-text',
+                text: `${state.ok ? '✓' : '✗'} ${component}${state.reason ? `: ${state.reason}` : ''}`,
+                title: state.since ? `since ${state.since}` : '',
+              }),
+            ),
+          ),
+        ]
       : ['—'],
   )
   update(cells.error, lastError, () => (lastError ? [el('pre', { class: 'error-text', text: lastError })] : []))
@@ -222,7 +244,11 @@ function renderPlan({ deadlineMs, phases = [] }) {
         'li',
         {},
         el('span', { class: 'phase', text: label }),
-        el('ul', { class: 'entries' }, ...entries.map(({ id, timeoutMs }) => el('li', {}, el('code', { text: id }), el('span', { class: 'muted', text: ` ${formatMs(timeoutMs)}` })))),
+        el(
+          'ul',
+          { class: 'entries' },
+          ...entries.map(({ id, timeoutMs }) => el('li', {}, el('code', { text: id }), el('span', { class: 'muted', text: ` ${formatMs(timeoutMs)}` }))),
+        ),
       ),
     ),
   )
@@ -253,8 +279,13 @@ async function reload(name, button) {
         problem = `The kernel refused that token: ${body.error ?? 'unauthorized'}`
         continue
       }
-      if (response.ok) showMessage(body.status === 'unchanged' ? `${name}: unchanged, generation ${body.generation} serves` : `${name}: generation ${body.generation} swapped in`, 'ok')
-      else showMessage(`Reload of ${name} failed (${response.status}): ${body.error ?? response.statusText}${typeof body.generation === 'number' ? `; generation ${body.generation} keeps serving` : ''}`, 'bad')
+      if (response.ok)
+        showMessage(body.status === 'unchanged' ? `${name}: unchanged, generation ${body.generation} serves` : `${name}: generation ${body.generation} swapped in`, 'ok')
+      else
+        showMessage(
+          `Reload of ${name} failed (${response.status}): ${body.error ?? response.statusText}${typeof body.generation === 'number' ? `; generation ${body.generation} keeps serving` : ''}`,
+          'bad',
+        )
     } catch (error) {
       showMessage(`Reload of ${name} failed: ${error.message}`, 'bad')
     } finally {

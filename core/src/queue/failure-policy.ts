@@ -43,6 +43,10 @@ export function afterFailure(
 /** One log line for a failure: `handler for 'q' failed (attempt 1 of 4): <reason>; retrying in 1000 ms`. */
 export function describeFailure(queue: string, attempt: number, maxRetries: number, outcome: FailureOutcome): string {
   const what =
-    outcome.action === 'retry' ? `retrying ${outcome.delayMs > 0 ? `in ${outcome.delayMs} ms` : 'now'}` : outcome.action === 'dead-letter' ? `moved to '${outcome.queue}'` : 'rejected'
+    outcome.action === 'retry'
+      ? `retrying ${outcome.delayMs > 0 ? `in ${outcome.delayMs} ms` : 'now'}`
+      : outcome.action === 'dead-letter'
+        ? `moved to '${outcome.queue}'`
+        : 'rejected'
   return `handler for '${queue}' failed (attempt ${attempt} of ${maxRetries + 1}): ${outcome.reason}; ${what}`
 }

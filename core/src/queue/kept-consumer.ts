@@ -97,7 +97,9 @@ export class KeptConsumer implements Consumer {
       this.#retries = 0
     } catch (error) {
       const delayMs = Math.min(REATTACH_MAX_MS, REATTACH_MIN_MS * 2 ** Math.min(this.#retries++, 10))
-      this.#host.log.error(`queue consumer of '${this.queue}' (plugin ${this.owner.name}) cannot attach to backend '${backend.name}': ${errorMessage(error)}; retrying in ${delayMs} ms`)
+      this.#host.log.error(
+        `queue consumer of '${this.queue}' (plugin ${this.owner.name}) cannot attach to backend '${backend.name}': ${errorMessage(error)}; retrying in ${delayMs} ms`,
+      )
       this.#retryTimer = setTimeout(() => {
         this.#retryTimer = undefined
         if (this.#host.active() === backend) void this.moveTo(backend)

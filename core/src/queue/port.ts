@@ -94,7 +94,9 @@ export class QueuePort {
     await Promise.all([...this.#consumers].filter((c) => c.owner === owner).map((c) => c.cancel()))
     if (!this.#provided.has(owner)) return
     if (this.#active?.owner === owner) {
-      this.#log.warn(`queue backend '${this.#active.backend.name}' stopped with plugin ${owner.name}; ${this.#consumers.size} consumers wait for another backend and publishing fails until then`)
+      this.#log.warn(
+        `queue backend '${this.#active.backend.name}' stopped with plugin ${owner.name}; ${this.#consumers.size} consumers wait for another backend and publishing fails until then`,
+      )
       this.#switchTo(undefined, owner)
     }
     await this.#handover
@@ -125,7 +127,16 @@ export class QueuePort {
     return [
       { id: `${name}:consumers`, phase: Phase.Ingress, timeoutMs, fn: cancelOnce },
       // Closing waits for the consumers, whatever order the user chose for the two entries.
-      { id: `${name}:connection`, phase: Phase.Egress, timeoutMs, fn: async () => { await cancelOnce(); await this.close() }, force: () => void this.close() },
+      {
+        id: `${name}:connection`,
+        phase: Phase.Egress,
+        timeoutMs,
+        fn: async () => {
+          await cancelOnce()
+          await this.close()
+        },
+        force: () => void this.close(),
+      },
     ]
   }
 
@@ -180,13 +191,19 @@ export class QueuePort {
   #provide(owner: QueueOwner, backend: QueueBackend): void {
     if (this.#settled.has(owner)) throw new PluginError(owner.name, 'ctx.queue.provideBackend is only allowed during setup')
     if (!providesQueue(owner)) {
-      throw new PluginError(owner.name, "ctx.queue.provideBackend: declare provides: ['queue'] in definePlugin, so the kernel starts this plugin before the plugins that consume through it")
+      throw new PluginError(
+        owner.name,
+        "ctx.queue.provideBackend: declare provides: ['queue'] in definePlugin, so the kernel starts this plugin before the plugins that consume through it",
+      )
     }
     checkBackend(owner.name, backend)
     if (this.#provided.has(owner)) throw new PluginError(owner.name, 'ctx.queue.provideBackend was called twice in one setup')
     const other = [...this.#provided.keys()].find((o) => o.name !== owner.name)
     if (other && !this.#amqp) {
-      throw new PluginError(owner.name, `ctx.queue.provideBackend: plugin '${other.name}' already provides the queue backend ('${this.#provided.get(other)!.name}'); only one plugin may`)
+      throw new PluginError(
+        owner.name,
+        `ctx.queue.provideBackend: plugin '${other.name}' already provides the queue backend ('${this.#provided.get(other)!.name}'); only one plugin may`,
+      )
     }
     this.#provided.set(owner, backend)
     if (this.#amqp) this.#log.info(`plugin ${owner.name} provides queue backend '${backend.name}'; ctx.queue stays on RabbitMQ because AMQP_URL is set`)

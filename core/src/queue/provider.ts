@@ -14,7 +14,8 @@ export function providesQueue(owner: Pick<QueueOwner, 'definition'>): boolean {
 const BACKEND_METHODS = ['publish', 'consume', 'close', 'describe'] as const
 
 export function checkBackend(plugin: string, backend: unknown): asserts backend is QueueBackend {
-  if (!backend || typeof backend !== 'object') throw new PluginError(plugin, `ctx.queue.provideBackend: expected a QueueBackend object, got ${backend === null ? 'null' : typeof backend}`)
+  if (!backend || typeof backend !== 'object')
+    throw new PluginError(plugin, `ctx.queue.provideBackend: expected a QueueBackend object, got ${backend === null ? 'null' : typeof backend}`)
   const candidate = backend as Partial<Record<string, unknown>>
   if (typeof candidate.name !== 'string' || !PLUGIN_NAME.test(candidate.name)) {
     throw new PluginError(plugin, `ctx.queue.provideBackend: the backend's name ${JSON.stringify(candidate.name)} must match [a-z0-9-]+`)

@@ -46,7 +46,10 @@ export class HttpDispatcher {
   /** Undefined unless spans are exported: then a request costs this one check and no more. */
   readonly #tracing: HttpTracing | undefined
 
-  constructor(readonly metrics: KernelMetrics, tracing?: HttpTracing) {
+  constructor(
+    readonly metrics: KernelMetrics,
+    tracing?: HttpTracing,
+  ) {
     this.#tracing = tracing
   }
 
@@ -83,7 +86,11 @@ export class HttpDispatcher {
       this.landed(flight, 500)
       throw error
     }
-    if (result instanceof Promise) return result.then((response) => this.#track(flight, response), (error) => this.#failed(flight, error))
+    if (result instanceof Promise)
+      return result.then(
+        (response) => this.#track(flight, response),
+        (error) => this.#failed(flight, error),
+      )
     return this.#track(flight, result)
   }
 

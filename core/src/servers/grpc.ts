@@ -115,7 +115,13 @@ export class GrpcGateway {
           this.server.unregister(method.path)
           const serialize = passBytes(method.responseSerialize)
           const handler = this.#dispatcher(method.path, methodType(method), serialize)
-          this.server.register(method.path, this.options.wrapHandler?.(method.path, methodType(method), handler) ?? handler, serialize, method.requestDeserialize, methodType(method))
+          this.server.register(
+            method.path,
+            this.options.wrapHandler?.(method.path, methodType(method), handler) ?? handler,
+            serialize,
+            method.requestDeserialize,
+            methodType(method),
+          )
           this.#registered.add(method.path)
         }
       }
@@ -214,7 +220,13 @@ export class GrpcGateway {
   }
 
   /** Caps a stream's outbound bytes; going over is logged and ends the call with RESOURCE_EXHAUSTED. */
-  #cap(call: grpc.ServerWritableStream<any, any> | grpc.ServerDuplexStream<any, any>, serialize: (value: unknown) => Buffer, path: string, log: Logger, overflowed?: () => void): void {
+  #cap(
+    call: grpc.ServerWritableStream<any, any> | grpc.ServerDuplexStream<any, any>,
+    serialize: (value: unknown) => Buffer,
+    path: string,
+    log: Logger,
+    overflowed?: () => void,
+  ): void {
     capStream(call, serialize, {
       maxBytes: this.options.maxBufferedBytes,
       onOverflow: (details) => {

@@ -64,7 +64,12 @@ export class HttpProtocol implements Protocol {
 
   update(current: Generation[]): void {
     this.dispatcher.mount(current.flatMap((gen) => gen.routes.map((base) => ({ base, gen }))))
-    this.dispatcher.intercept(new Interceptors(current.flatMap((g) => g.intercepts), answerError))
+    this.dispatcher.intercept(
+      new Interceptors(
+        current.flatMap((g) => g.intercepts),
+        answerError,
+      ),
+    )
   }
 
   stopEntries(): StopEntry[] {

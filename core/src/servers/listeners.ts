@@ -48,7 +48,8 @@ export class PluginListeners implements Protocol {
     const id = `${gen.name}:${request.name}`
     const existing = this.#open.get(id)
     if (existing) {
-      if (request.port !== 0 && request.port !== existing.address.port) this.log.warn(`listener ${id} keeps port ${existing.address.port}; a new port takes effect on the next start`)
+      if (request.port !== 0 && request.port !== existing.address.port)
+        this.log.warn(`listener ${id} keeps port ${existing.address.port}; a new port takes effect on the next start`)
       return existing.address
     }
     const open: Open = { id, plugin: gen.name, server: createServer(), address: undefined as never, sockets: new Set(), request, openedBy: gen, owner: undefined, early: [] }

@@ -89,7 +89,9 @@ export class WsGateway {
       this.#alive.set(ws, true)
       ws.on('pong', () => this.#alive.set(ws, true))
       capSends(ws, this.options.maxBufferedBytes, (bytes) =>
-        current.log.warn(`websocket ${path} from ${peerOf(request)} closed with ${WS_NOT_READING}: ${bytes} bytes waiting for a peer that is not reading, over WS_MAX_BUFFERED_BYTES (${this.options.maxBufferedBytes})`),
+        current.log.warn(
+          `websocket ${path} from ${peerOf(request)} closed with ${WS_NOT_READING}: ${bytes} bytes waiting for a peer that is not reading, over WS_MAX_BUFFERED_BYTES (${this.options.maxBufferedBytes})`,
+        ),
       )
       current.wsSockets.add(ws)
       ws.once('close', () => current.wsSockets.delete(ws))

@@ -29,7 +29,8 @@ const SAMPLERS: SamplerName[] = ['always_on', 'always_off', 'traceidratio', 'par
 export function readTracingConfig(env: Env): TracingConfig | undefined {
   const value = (name: string) => (env[name] === undefined || env[name]!.trim() === '' ? undefined : env[name]!.trim())
   // The signal-specific variable wins over the general one, as the specification says.
-  const either = (signal: string, general: string) => (value(signal) !== undefined ? ([signal, value(signal)!] as const) : value(general) !== undefined ? ([general, value(general)!] as const) : undefined)
+  const either = (signal: string, general: string) =>
+    value(signal) !== undefined ? ([signal, value(signal)!] as const) : value(general) !== undefined ? ([general, value(general)!] as const) : undefined
 
   if (value('OTEL_SDK_DISABLED') && asBoolean(value('OTEL_SDK_DISABLED'), 'OTEL_SDK_DISABLED')) return undefined
   const exporter = value('OTEL_TRACES_EXPORTER') ?? 'otlp'

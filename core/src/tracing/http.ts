@@ -34,17 +34,23 @@ export class HttpTracing {
   serve(flight: TracedRequest, request: Request, env: { incoming?: IncomingMessage } | undefined): Response | Promise<Response> {
     // The Node request's header object is at hand already; the fetch Request's would be built for this.
     const headers = env?.incoming?.headers
-    const parent = headers ? remoteParent(headers.traceparent, headers.tracestate) : remoteParent(request.headers.get('traceparent') ?? undefined, request.headers.get('tracestate') ?? undefined)
+    const parent = headers
+      ? remoteParent(headers.traceparent, headers.tracestate)
+      : remoteParent(request.headers.get('traceparent') ?? undefined, request.headers.get('tracestate') ?? undefined)
     const known = KNOWN_METHODS.has(flight.method)
-    const span = this.tracer.startSpan(known ? flight.method : 'HTTP', {
-      kind: SpanKind.SERVER,
-      attributes: {
-        [ATTR_HTTP_REQUEST_METHOD]: known ? flight.method : '_OTHER',
-        ...(known ? {} : { [ATTR_HTTP_REQUEST_METHOD_ORIGINAL]: flight.method }),
-        [ATTR_URL_PATH]: flight.path,
-        [ATTR_URL_SCHEME]: request.url.startsWith('https:') ? 'https' : 'http',
+    const span = this.tracer.startSpan(
+      known ? flight.method : 'HTTP',
+      {
+        kind: SpanKind.SERVER,
+        attributes: {
+          [ATTR_HTTP_REQUEST_METHOD]: known ? flight.method : '_OTHER',
+          ...(known ? {} : { [ATTR_HTTP_REQUEST_METHOD_ORIGINAL]: flight.method }),
+          [ATTR_URL_PATH]: flight.path,
+          [ATTR_URL_SCHEME]: request.url.startsWith('https:') ? 'https' : 'http',
+        },
       },
-    }, parent)
+      parent,
+    )
     flight.span = span
     return context.with(trace.setSpan(parent, span), flight.entry.fetch, flight.entry, request, env)
   }

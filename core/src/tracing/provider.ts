@@ -6,7 +6,15 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { OTLPTraceExporter as ProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto'
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources'
-import { AlwaysOffSampler, AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace-base'
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  type Sampler,
+} from '@opentelemetry/sdk-trace-base'
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions'
 import type { Logger } from 'pino'
 import type { TracingConfig } from './config.ts'
@@ -38,7 +46,12 @@ let processWide = false
 export function startTracing(config: TracingConfig | undefined, log: Logger): Tracing {
   if (!config) return TRACING_OFF
   registerProcessWide(log)
-  const exporterOptions: ExporterOptions = { url: config.url, headers: config.headers, timeoutMillis: config.timeoutMs, compression: config.compression as ExporterOptions['compression'] }
+  const exporterOptions: ExporterOptions = {
+    url: config.url,
+    headers: config.headers,
+    timeoutMillis: config.timeoutMs,
+    compression: config.compression as ExporterOptions['compression'],
+  }
   const exporter = config.protocol === 'http/json' ? new JsonTraceExporter(exporterOptions) : new ProtobufTraceExporter(exporterOptions)
   const { batch } = config
   const provider = new BasicTracerProvider({

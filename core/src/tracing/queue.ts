@@ -19,16 +19,20 @@ export class QueueTracing {
   /** Publishes inside a producer span (a child of the active one) and puts its context in the headers. */
   async publish(system: string, queue: string, options: PublishOptions | undefined, send: (options: PublishOptions) => Promise<void>): Promise<void> {
     const parent = context.active()
-    const span = this.tracer.startSpan(`publish ${queue}`, {
-      kind: SpanKind.PRODUCER,
-      attributes: {
-        [ATTR_MESSAGING_SYSTEM]: system,
-        [ATTR_MESSAGING_DESTINATION_NAME]: queue,
-        [ATTR_MESSAGING_OPERATION_TYPE]: 'send',
-        [ATTR_MESSAGING_OPERATION_NAME]: 'publish',
-        ...(options?.messageId ? { [ATTR_MESSAGING_MESSAGE_ID]: options.messageId } : {}),
+    const span = this.tracer.startSpan(
+      `publish ${queue}`,
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          [ATTR_MESSAGING_SYSTEM]: system,
+          [ATTR_MESSAGING_DESTINATION_NAME]: queue,
+          [ATTR_MESSAGING_OPERATION_TYPE]: 'send',
+          [ATTR_MESSAGING_OPERATION_NAME]: 'publish',
+          ...(options?.messageId ? { [ATTR_MESSAGING_MESSAGE_ID]: options.messageId } : {}),
+        },
       },
-    }, parent)
+      parent,
+    )
     const headers: Record<string, unknown> = { ...options?.headers }
     injectTraceContext(trace.setSpan(parent, span), headers)
     try {
@@ -48,17 +52,21 @@ export class QueueTracing {
   consumer(system: () => string, queue: string, handler: MessageHandler): MessageHandler {
     return async (message: QueueMessage) => {
       const parent = remoteParent(message.headers.traceparent, message.headers.tracestate)
-      const span = this.tracer.startSpan(`process ${queue}`, {
-        kind: SpanKind.CONSUMER,
-        attributes: {
-          [ATTR_MESSAGING_SYSTEM]: system(),
-          [ATTR_MESSAGING_DESTINATION_NAME]: queue,
-          [ATTR_MESSAGING_OPERATION_TYPE]: 'process',
-          [ATTR_MESSAGING_OPERATION_NAME]: 'process',
-          ...(message.messageId ? { [ATTR_MESSAGING_MESSAGE_ID]: message.messageId } : {}),
-          'armature.queue.attempt': message.attempt,
+      const span = this.tracer.startSpan(
+        `process ${queue}`,
+        {
+          kind: SpanKind.CONSUMER,
+          attributes: {
+            [ATTR_MESSAGING_SYSTEM]: system(),
+            [ATTR_MESSAGING_DESTINATION_NAME]: queue,
+            [ATTR_MESSAGING_OPERATION_TYPE]: 'process',
+            [ATTR_MESSAGING_OPERATION_NAME]: 'process',
+            ...(message.messageId ? { [ATTR_MESSAGING_MESSAGE_ID]: message.messageId } : {}),
+            'armature.queue.attempt': message.attempt,
+          },
         },
-      }, parent)
+        parent,
+      )
       try {
         return await context.with(trace.setSpan(parent, span), handler, undefined, message)
       } catch (error) {

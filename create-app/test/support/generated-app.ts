@@ -57,7 +57,10 @@ export const summary = (out: string) => /^(\d+) passed, (\d+) failed$/m.exec(out
  * to answer 200, then sends SIGTERM to npm (the script execs the kernel, so the signal
  * reaches it) and returns the exit code.
  */
-export async function startAndStop(appDir: string, deadlineMs = 60_000): Promise<{ healthz: number; exit: { code: number | null; signal: NodeJS.Signals | null }; output: string }> {
+export async function startAndStop(
+  appDir: string,
+  deadlineMs = 60_000,
+): Promise<{ healthz: number; exit: { code: number | null; signal: NodeJS.Signals | null }; output: string }> {
   const child = spawn('npm', ['start'], { cwd: appDir, env: childEnv({ PORT: '0', HOST: '127.0.0.1' }), stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout.on('data', (d: Buffer) => (output += d))
@@ -69,7 +72,10 @@ export async function startAndStop(appDir: string, deadlineMs = 60_000): Promise
     while (Date.now() < deadline && child.exitCode === null) {
       const url = /http listening on (http:\/\/[^\s"]+)/.exec(output)?.[1]
       if (url) {
-        healthz = await fetch(`${url}/healthz`).then((r) => r.status, () => 0)
+        healthz = await fetch(`${url}/healthz`).then(
+          (r) => r.status,
+          () => 0,
+        )
         if (healthz === 200) break
       }
       await new Promise((r) => setTimeout(r, 50))

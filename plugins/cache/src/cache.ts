@@ -146,7 +146,10 @@ export class Cache {
       redisSeq: decision.redisSeq,
       file: recovered.report,
     }
-    log.info({ source: restore.source, seq: restore.seq, fileSeq: restore.fileSeq, redisSeq: restore.redisSeq, documents: store.size }, `restored from ${restore.source}: ${restore.reason}`)
+    log.info(
+      { source: restore.source, seq: restore.seq, fileSeq: restore.fileSeq, redisSeq: restore.redisSeq, documents: store.size },
+      `restored from ${restore.source}: ${restore.reason}`,
+    )
 
     const cache = new Cache({ options, store, dataDir, redis, dump, restore, log })
     if (decision.source === 'redis') cache.#checkpointSeq = decision.image.seq

@@ -65,7 +65,10 @@ export class FileLog implements Journal {
 
   /** Throws (before anything is queued) when the mutation cannot be logged; see Journal. */
   append(mutation: Mutation): Promise<void> {
-    if (this.#failed) throw new LogUnavailableError(`the mutation log takes no more writes after a failure (${this.#failed.message}); nothing was changed; a restart restores the last durable state`)
+    if (this.#failed)
+      throw new LogUnavailableError(
+        `the mutation log takes no more writes after a failure (${this.#failed.message}); nothing was changed; a restart restores the last durable state`,
+      )
     if (this.#closed) throw new LogUnavailableError(`${this.path} is closed; nothing was changed`)
     const bytes = encodeMutation(mutation)
     return new Promise<void>((resolve, reject) => {

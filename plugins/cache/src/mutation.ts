@@ -3,8 +3,7 @@
 import type { StoredDocument } from './document.ts'
 
 export type Mutation =
-  | { readonly seq: number; readonly op: 'put'; readonly doc: StoredDocument }
-  | { readonly seq: number; readonly op: 'delete'; readonly collection: string; readonly id: string }
+  { readonly seq: number; readonly op: 'put'; readonly doc: StoredDocument } | { readonly seq: number; readonly op: 'delete'; readonly collection: string; readonly id: string }
 
 /**
  * Where the store sends each mutation, before applying it. `append` throws, synchronously,

@@ -59,9 +59,17 @@ test('ls, get, stats as tables against the running service', async () => {
 
 test('--json output is parseable and complete', async () => {
   const ls = JSON.parse((await cli('ls', '--json', '--url', k.url)).out)
-  assert.equal(ls, { collections: [{ name: 'orders', documents: 1 }, { name: 'users', documents: 2 }] })
+  assert.equal(ls, {
+    collections: [
+      { name: 'orders', documents: 1 },
+      { name: 'users', documents: 2 },
+    ],
+  })
   const users = JSON.parse((await cli('ls', 'users', '--json', '--url', k.url)).out)
-  assert.equal(users.items.map((d: { id: string }) => d.id), ['ann', 'bob'])
+  assert.equal(
+    users.items.map((d: { id: string }) => d.id),
+    ['ann', 'bob'],
+  )
   const doc = JSON.parse((await cli('get', 'orders', 'o-1', '--json', '--url', k.url)).out)
   assert.equal(doc.value, { total: 42 })
   assert.is(doc.etag, '"3"')
@@ -116,7 +124,10 @@ test('runs alone and through `armature cache`', async () => {
 test('without --url, `armature cache` reads the service on PORT, as `armature plugins` does', async () => {
   const { ARMATURE_CACHE_URL: _, ...env } = process.env
   const viaPort = await exec(process.execPath, [ARMATURE_BIN, 'cache', 'ls', '--json'], { cwd: REPO, env: { ...env, PORT: new URL(k.url).port } })
-  assert.equal(JSON.parse(viaPort.stdout).collections.map((c: { name: string }) => c.name), ['orders', 'users'])
+  assert.equal(
+    JSON.parse(viaPort.stdout).collections.map((c: { name: string }) => c.name),
+    ['orders', 'users'],
+  )
 })
 
 test.run()

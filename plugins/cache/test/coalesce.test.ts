@@ -36,7 +36,10 @@ test('a failed run does not block the follow-up', async () => {
   })
   const first = task.run()
   const second = task.run()
-  await first.then(() => assert.unreachable(), (err: Error) => assert.is(err.message, 'first fails'))
+  await first.then(
+    () => assert.unreachable(),
+    (err: Error) => assert.is(err.message, 'first fails'),
+  )
   assert.is(await second, 2)
 })
 

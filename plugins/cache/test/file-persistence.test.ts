@@ -137,13 +137,25 @@ test('every policy: an acknowledged append is in the file at once; one turn of a
     const put = (seq: number) => ({ seq, op: 'put' as const, doc: { collection: 'c', id: `d${seq}`, value: seq, version: 1, seq, createdAt: 0, updatedAt: 0, expiresAt: null } })
     await log.append(put(1))
     // Acknowledged means written: another reader sees the record before any sync or close.
-    assert.equal((await readLog(path)).mutations.map((m) => m.seq), [1], policy)
+    assert.equal(
+      (await readLog(path)).mutations.map((m) => m.seq),
+      [1],
+      policy,
+    )
     const acks: number[] = []
     await Promise.all(Array.from({ length: 100 }, (_, i) => log.append(put(i + 2)).then(() => acks.push(i + 2))))
     const { mutations, torn } = await readLog(path)
     assert.is(torn, undefined)
-    assert.equal(mutations.map((m) => m.seq), Array.from({ length: 101 }, (_, i) => i + 1), policy)
-    assert.equal(acks, Array.from({ length: 100 }, (_, i) => i + 2), `${policy}: acknowledged in order`)
+    assert.equal(
+      mutations.map((m) => m.seq),
+      Array.from({ length: 101 }, (_, i) => i + 1),
+      policy,
+    )
+    assert.equal(
+      acks,
+      Array.from({ length: 100 }, (_, i) => i + 2),
+      `${policy}: acknowledged in order`,
+    )
     assert.is(log.bytesWritten, statSync(path).size)
     await log.close()
   }
@@ -158,8 +170,14 @@ test('a failed log write rejects the append; later writes are refused before the
     (err: Error) => assert.match(err.message, /cannot open/),
   )
   const seq = store.seq
-  assert.throws(() => store.put('c', 'y', 1), (err: Error) => err instanceof LogUnavailableError && /takes no more writes after a failure \(cannot open/.test(err.message))
-  assert.throws(() => store.delete('c', 'x'), (err: Error) => err instanceof LogUnavailableError)
+  assert.throws(
+    () => store.put('c', 'y', 1),
+    (err: Error) => err instanceof LogUnavailableError && /takes no more writes after a failure \(cannot open/.test(err.message),
+  )
+  assert.throws(
+    () => store.delete('c', 'x'),
+    (err: Error) => err instanceof LogUnavailableError,
+  )
   assert.is(store.get('c', 'y'), undefined, 'the refused write is not in memory')
   assert.ok(store.get('c', 'x'), 'the refused delete is not applied')
   assert.is(store.seq, seq)
@@ -182,12 +200,18 @@ test('a value the log cannot encode is refused before memory changes: PUT, PATCH
   const unencodable = (err: Error) => err instanceof UnencodableError && err instanceof ValidationError && /users\/deep cannot be encoded .*nothing was changed/.test(err.message)
   assert.throws(() => store.put('users', 'deep', deep), unencodable)
   assert.throws(() => store.create('users', 'deep', deep), unencodable)
-  assert.throws(() => store.patch('users', 'ann', { more: deep }), (err: Error) => err instanceof ValidationError && /users\/ann .*nothing was changed/.test(err.message))
+  assert.throws(
+    () => store.patch('users', 'ann', { more: deep }),
+    (err: Error) => err instanceof ValidationError && /users\/ann .*nothing was changed/.test(err.message),
+  )
   assert.is(store.get('users', 'deep'), undefined)
   assert.equal(store.get('users', 'ann')!.value, { name: 'Ann' })
   assert.is(store.seq, seq)
   // Everything that serialises the store still can.
-  assert.equal(store.list('users').items.map((d) => d.id), ['ann'])
+  assert.equal(
+    store.list('users').items.map((d) => d.id),
+    ['ann'],
+  )
   assert.ok(encodeImage(store.image()).length > 0)
   await dataDir.checkpoint(store.image())
   await store.put('users', 'bob', { name: 'Bob' }).durable

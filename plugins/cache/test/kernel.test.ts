@@ -124,7 +124,10 @@ test('a 5,000-deep document is refused with 400 naming HTTP_MAX_JSON_DEPTH; read
     assert.is(patch.status, 400)
     assert.is((await fetch(`${k.url}/cache/users/deep`)).status, 404)
     assert.equal(((await (await fetch(`${k.url}/cache/users/ann`)).json()) as { value: unknown }).value, { name: 'Ann' })
-    assert.equal(((await (await fetch(`${k.url}/cache/users`)).json()) as { items: { id: string }[] }).items.map((d) => d.id), ['ann'])
+    assert.equal(
+      ((await (await fetch(`${k.url}/cache/users`)).json()) as { items: { id: string }[] }).items.map((d) => d.id),
+      ['ann'],
+    )
     const dump = await fetch(`${k.url}/cache/_dump`)
     assert.is(dump.status, 200)
     assert.is(((await dump.json()) as { documents: unknown[] }).documents.length, 1)

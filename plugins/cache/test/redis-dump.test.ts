@@ -25,7 +25,10 @@ test('a dump is versioned: the pointer moves forward and the previous dump is re
   assert.is(await redis.pttl(`${prefix}:dump:3`), -1, 'current dump has no expiry')
   const read = await dump.read()
   assert.is(read?.seq, 3)
-  assert.equal(read?.documents.map((d) => [d.id, d.value]).sort(), [['a', 3], ['b', 2]])
+  assert.equal(read?.documents.map((d) => [d.id, d.value]).sort(), [
+    ['a', 3],
+    ['b', 2],
+  ])
   // An older image never moves the pointer back.
   const older = new Store()
   older.put('c', 'z', 0)

@@ -150,14 +150,19 @@ test('bodies read from the Node request: chunked, byte order mark, the limit to 
   }
 })
 
-
 /** GETs after every kind of write and after expiry, each GET repeated so the second comes from a kept body. */
 async function cachedBodyScenario(call: (path: string, init?: RequestInit) => Promise<Response>, advance: (ms: number) => void): Promise<void> {
   const json = { 'content-type': 'application/json' }
   const read = async (path: string, headers: Record<string, string> = {}) => {
     const res = await call(path, { headers })
     const text = await res.text()
-    return { status: res.status, etag: res.headers.get('etag'), length: res.headers.get('content-length'), text, body: text ? (JSON.parse(text) as { value: unknown; version: number; etag: string; expiresAt: string | null }) : undefined }
+    return {
+      status: res.status,
+      etag: res.headers.get('etag'),
+      length: res.headers.get('content-length'),
+      text,
+      body: text ? (JSON.parse(text) as { value: unknown; version: number; etag: string; expiresAt: string | null }) : undefined,
+    }
   }
   const twice = async (path: string) => {
     const first = await read(path)
@@ -228,8 +233,14 @@ for (const cacheDocumentBodies of [true, false]) {
     await new Promise((r) => server.once('listening', r))
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
     try {
-      await cachedBodyScenario((path, init) => Promise.resolve(app.request(path.replace('/docs/', '/req-docs/'), init)), (ms) => (now += ms))
-      await cachedBodyScenario((path, init) => fetch(base + path.replace('/docs/', '/http-docs/'), init), (ms) => (now += ms))
+      await cachedBodyScenario(
+        (path, init) => Promise.resolve(app.request(path.replace('/docs/', '/req-docs/'), init)),
+        (ms) => (now += ms),
+      )
+      await cachedBodyScenario(
+        (path, init) => fetch(base + path.replace('/docs/', '/http-docs/'), init),
+        (ms) => (now += ms),
+      )
     } finally {
       await new Promise((r) => server.close(r))
       await cache.close()

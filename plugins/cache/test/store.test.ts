@@ -31,18 +31,30 @@ test('POST generates an id and refuses an existing one', () => {
   const gen = store.create('things', undefined, 1)
   assert.match(gen.doc.id, /^[0-9a-f-]{36}$/)
   store.create('things', 'one', 1)
-  assert.throws(() => store.create('things', 'one', 2), (e: unknown) => e instanceof AlreadyExistsError)
+  assert.throws(
+    () => store.create('things', 'one', 2),
+    (e: unknown) => e instanceof AlreadyExistsError,
+  )
 })
 
 test('If-Match: current ETag passes, old or weak fails, * needs an existing document', () => {
   const store = new Store()
   const first = store.put('c', 'x', 1)
   const second = store.put('c', 'x', 2, { ifMatch: etagOf(first.doc) })
-  assert.throws(() => store.put('c', 'x', 3, { ifMatch: etagOf(first.doc) }), (e: unknown) => e instanceof PreconditionFailedError)
-  assert.throws(() => store.patch('c', 'x', 3, { ifMatch: `W/${etagOf(second.doc)}` }), (e: unknown) => e instanceof PreconditionFailedError)
+  assert.throws(
+    () => store.put('c', 'x', 3, { ifMatch: etagOf(first.doc) }),
+    (e: unknown) => e instanceof PreconditionFailedError,
+  )
+  assert.throws(
+    () => store.patch('c', 'x', 3, { ifMatch: `W/${etagOf(second.doc)}` }),
+    (e: unknown) => e instanceof PreconditionFailedError,
+  )
   store.put('c', 'x', 4, { ifMatch: `"nope", ${etagOf(second.doc)}` })
   store.put('c', 'x', 5, { ifMatch: '*' })
-  assert.throws(() => store.put('c', 'missing', 1, { ifMatch: '*' }), (e: unknown) => e instanceof PreconditionFailedError)
+  assert.throws(
+    () => store.put('c', 'missing', 1, { ifMatch: '*' }),
+    (e: unknown) => e instanceof PreconditionFailedError,
+  )
 })
 
 test('an ETag never repeats across delete and re-create', () => {
@@ -52,18 +64,42 @@ test('an ETag never repeats across delete and re-create', () => {
   const fresh = store.put('c', 'x', 1)
   assert.is(fresh.doc.version, 1)
   assert.is.not(etagOf(fresh.doc), etagOf(old.doc))
-  assert.throws(() => store.delete('c', 'x', { ifMatch: etagOf(old.doc) }), (e: unknown) => e instanceof PreconditionFailedError)
+  assert.throws(
+    () => store.delete('c', 'x', { ifMatch: etagOf(old.doc) }),
+    (e: unknown) => e instanceof PreconditionFailedError,
+  )
 })
 
 test('names, TTL and limits are validated', () => {
   const store = new Store()
-  assert.throws(() => store.put('_stats', 'x', 1), (e: unknown) => e instanceof InvalidNameError)
-  assert.throws(() => store.put('ok', 'a/b', 1), (e: unknown) => e instanceof InvalidNameError)
-  assert.throws(() => store.put('ok', '', 1), (e: unknown) => e instanceof InvalidNameError)
-  assert.throws(() => store.put('ok', 'x', 1, { ttlMs: -5 }), (e: unknown) => e instanceof ValidationError)
-  assert.throws(() => store.list('ok', { limit: 0 }), (e: unknown) => e instanceof ValidationError)
-  assert.throws(() => store.list('ok', { cursor: '!!' }), (e: unknown) => e instanceof ValidationError)
-  assert.throws(() => store.patch('ok', 'missing', {}), (e: unknown) => e instanceof NotFoundError)
+  assert.throws(
+    () => store.put('_stats', 'x', 1),
+    (e: unknown) => e instanceof InvalidNameError,
+  )
+  assert.throws(
+    () => store.put('ok', 'a/b', 1),
+    (e: unknown) => e instanceof InvalidNameError,
+  )
+  assert.throws(
+    () => store.put('ok', '', 1),
+    (e: unknown) => e instanceof InvalidNameError,
+  )
+  assert.throws(
+    () => store.put('ok', 'x', 1, { ttlMs: -5 }),
+    (e: unknown) => e instanceof ValidationError,
+  )
+  assert.throws(
+    () => store.list('ok', { limit: 0 }),
+    (e: unknown) => e instanceof ValidationError,
+  )
+  assert.throws(
+    () => store.list('ok', { cursor: '!!' }),
+    (e: unknown) => e instanceof ValidationError,
+  )
+  assert.throws(
+    () => store.patch('ok', 'missing', {}),
+    (e: unknown) => e instanceof NotFoundError,
+  )
 })
 
 test('TTL: a document disappears after its expiry, PATCH keeps it, PUT clears it, sweep logs deletes', () => {
@@ -78,7 +114,10 @@ test('TTL: a document disappears after its expiry, PATCH keeps it, PUT clears it
   assert.is(store.get('s', 'b')?.expiresAt, null)
   now += 1000
   assert.is(store.get('s', 'a'), undefined)
-  assert.equal(store.list('s').items.map((d) => d.id), ['b'])
+  assert.equal(
+    store.list('s').items.map((d) => d.id),
+    ['b'],
+  )
   assert.is(store.sweepExpired(), 1)
   assert.is(store.size, 1)
   assert.equal(logged.at(-1), `delete:${store.seq}`)
@@ -90,13 +129,25 @@ test('list: sorted, paged with a cursor, filtered by prefix', () => {
   const store = new Store()
   for (const id of ['b2', 'a1', 'b1', 'c1', 'b3']) store.put('l', id, id)
   const p1 = store.list('l', { limit: 2 })
-  assert.equal(p1.items.map((d) => d.id), ['a1', 'b1'])
+  assert.equal(
+    p1.items.map((d) => d.id),
+    ['a1', 'b1'],
+  )
   const p2 = store.list('l', { limit: 2, cursor: p1.nextCursor! })
-  assert.equal(p2.items.map((d) => d.id), ['b2', 'b3'])
+  assert.equal(
+    p2.items.map((d) => d.id),
+    ['b2', 'b3'],
+  )
   const p3 = store.list('l', { limit: 2, cursor: p2.nextCursor! })
-  assert.equal(p3.items.map((d) => d.id), ['c1'])
+  assert.equal(
+    p3.items.map((d) => d.id),
+    ['c1'],
+  )
   assert.is(p3.nextCursor, null)
-  assert.equal(store.list('l', { prefix: 'b' }).items.map((d) => d.id), ['b1', 'b2', 'b3'])
+  assert.equal(
+    store.list('l', { prefix: 'b' }).items.map((d) => d.id),
+    ['b1', 'b2', 'b3'],
+  )
   assert.equal(store.list('none').items, [])
   assert.equal(store.collections(), [{ name: 'l', documents: 5 }])
 })
@@ -126,7 +177,10 @@ test('a closed store refuses writes and keeps reads', () => {
   const store = new Store()
   store.put('c', 'x', 1)
   store.close()
-  assert.throws(() => store.put('c', 'y', 1), (e: unknown) => e instanceof ClosedError)
+  assert.throws(
+    () => store.put('c', 'y', 1),
+    (e: unknown) => e instanceof ClosedError,
+  )
   assert.is(store.get('c', 'x')?.value, 1)
 })
 

@@ -165,10 +165,7 @@ export function setHashCode<E>(set: Iterable<E>): number {
 class ProjectingIterator<T, R> implements Iterator<R> {
   readonly #source: Iterator<T>
   readonly #project: (value: T) => R
-  constructor(
-    source: Iterator<T>,
-    project: (value: T) => R,
-  ) {
+  constructor(source: Iterator<T>, project: (value: T) => R) {
     this.#source = source
     this.#project = project
   }

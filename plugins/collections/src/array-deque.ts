@@ -2,12 +2,7 @@
 // both ends, index arithmetic with a mask instead of a modulo, and no per-element allocation.
 import { AbstractCollection } from './abstract-collection.ts'
 import { valueEquals } from './equality.ts'
-import {
-  ConcurrentModificationException,
-  IllegalArgumentException,
-  IllegalStateException,
-  NoSuchElementException,
-} from './errors.ts'
+import { ConcurrentModificationException, IllegalArgumentException, IllegalStateException, NoSuchElementException } from './errors.ts'
 import type { Deque, Iterator } from './interfaces.ts'
 
 const MIN_CAPACITY = 16
@@ -271,10 +266,7 @@ class ArrayDequeIterator<E> implements Iterator<E> {
 
   readonly #deque: ArrayDeque<E>
   readonly #descending: boolean
-  constructor(
-    deque: ArrayDeque<E>,
-    descending: boolean,
-  ) {
+  constructor(deque: ArrayDeque<E>, descending: boolean) {
     this.#deque = deque
     this.#descending = descending
     this.#cursor = descending ? deque.size() - 1 : 0

@@ -2,12 +2,7 @@
 import { AbstractCollection } from './abstract-collection.ts'
 import { naturalOrder, type Comparator } from './comparator.ts'
 import { combineHashes, hashOf, valueEquals } from './equality.ts'
-import {
-  ConcurrentModificationException,
-  IllegalStateException,
-  IndexOutOfBoundsException,
-  NoSuchElementException,
-} from './errors.ts'
+import { ConcurrentModificationException, IllegalStateException, IndexOutOfBoundsException, NoSuchElementException } from './errors.ts'
 import type { Iterator, List } from './interfaces.ts'
 
 export class ArrayList<E> extends AbstractCollection<E> implements List<E> {
@@ -51,8 +46,7 @@ export class ArrayList<E> extends AbstractCollection<E> implements List<E> {
   }
 
   addAt(index: number, element: E): void {
-    if (!Number.isInteger(index) || index < 0 || index > this.#elements.length)
-      throw new IndexOutOfBoundsException(index, this.#elements.length)
+    if (!Number.isInteger(index) || index < 0 || index > this.#elements.length) throw new IndexOutOfBoundsException(index, this.#elements.length)
     this.modCount++
     if (index === this.#elements.length) this.#elements.push(element)
     else this.#elements.splice(index, 0, element)
@@ -170,8 +164,7 @@ export class ArrayList<E> extends AbstractCollection<E> implements List<E> {
   }
 
   #checkIndex(index: number): void {
-    if (!(index >= 0 && index < this.#elements.length && Number.isInteger(index)))
-      throw new IndexOutOfBoundsException(index, this.#elements.length)
+    if (!(index >= 0 && index < this.#elements.length && Number.isInteger(index))) throw new IndexOutOfBoundsException(index, this.#elements.length)
   }
 }
 

@@ -64,16 +64,10 @@ export function comparing<T, K>(keyOf: (value: T) => K, keyComparator: Comparato
 /** Orders by `first`, and values `first` finds equal by `second` (a comparator or a key extractor). */
 export function thenComparing<T>(first: Comparator<T>, second: Comparator<T>): Comparator<T>
 export function thenComparing<T, K>(first: Comparator<T>, keyOf: (value: T) => K, keyComparator?: Comparator<K>): Comparator<T>
-export function thenComparing<T, K>(
-  first: Comparator<T>,
-  second: Comparator<T> | ((value: T) => K),
-  keyComparator?: Comparator<K>,
-): Comparator<T> {
+export function thenComparing<T, K>(first: Comparator<T>, second: Comparator<T> | ((value: T) => K), keyComparator?: Comparator<K>): Comparator<T> {
   // A one-parameter function is a key extractor; a two-parameter one is a comparator (as Java's overloads).
   const tie: Comparator<T> =
-    second.length === 1 || keyComparator !== undefined
-      ? comparing(second as (value: T) => K, keyComparator ?? (compareNatural as Comparator<K>))
-      : (second as Comparator<T>)
+    second.length === 1 || keyComparator !== undefined ? comparing(second as (value: T) => K, keyComparator ?? (compareNatural as Comparator<K>)) : (second as Comparator<T>)
   return (a, b) => {
     const result = first(a, b)
     return result !== 0 ? result : tie(a, b)

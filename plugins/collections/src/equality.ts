@@ -16,12 +16,7 @@ export interface Hasher<K> {
 
 /** True when `value` defines both `equals` and `hashCode`. */
 export function isHashable(value: unknown): value is Hashable {
-  return (
-    value !== null &&
-    typeof value === 'object' &&
-    typeof (value as Hashable).equals === 'function' &&
-    typeof (value as Hashable).hashCode === 'function'
-  )
+  return value !== null && typeof value === 'object' && typeof (value as Hashable).equals === 'function' && typeof (value as Hashable).hashCode === 'function'
 }
 
 /** Java-style equality: `equals` when the left value defines it, otherwise SameValueZero. */

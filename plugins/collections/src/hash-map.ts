@@ -165,10 +165,7 @@ class HashMapIterator<K, V> implements Iterator<MapEntry<K, V>> {
 
   readonly #map: HashMap<K, V>
   readonly #source: Generator<[K, V]>
-  constructor(
-    map: HashMap<K, V>,
-    source: Generator<[K, V]>,
-  ) {
+  constructor(map: HashMap<K, V>, source: Generator<[K, V]>) {
     this.#map = map
     this.#source = source
     this.#expected = map.modCount

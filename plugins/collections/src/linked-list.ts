@@ -2,12 +2,7 @@
 import { AbstractCollection } from './abstract-collection.ts'
 import { naturalOrder, type Comparator } from './comparator.ts'
 import { combineHashes, hashOf, valueEquals } from './equality.ts'
-import {
-  ConcurrentModificationException,
-  IllegalStateException,
-  IndexOutOfBoundsException,
-  NoSuchElementException,
-} from './errors.ts'
+import { ConcurrentModificationException, IllegalStateException, IndexOutOfBoundsException, NoSuchElementException } from './errors.ts'
 import type { Deque, Iterator, List } from './interfaces.ts'
 import { listEquals } from './array-list.ts'
 
@@ -309,10 +304,7 @@ class LinkedListIterator<E> implements Iterator<E> {
 
   readonly #list: LinkedList<E>
   readonly #descending: boolean
-  constructor(
-    list: LinkedList<E>,
-    descending: boolean,
-  ) {
+  constructor(list: LinkedList<E>, descending: boolean) {
     this.#list = list
     this.#descending = descending
     this.#nextNode = descending ? list.lastNode() : list.firstNode()

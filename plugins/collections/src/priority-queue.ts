@@ -5,12 +5,7 @@
 import { AbstractCollection } from './abstract-collection.ts'
 import { isNaturalOrder, naturalOrder, type Comparator } from './comparator.ts'
 import { valueEquals } from './equality.ts'
-import {
-  ConcurrentModificationException,
-  IllegalArgumentException,
-  IllegalStateException,
-  NoSuchElementException,
-} from './errors.ts'
+import { ConcurrentModificationException, IllegalArgumentException, IllegalStateException, NoSuchElementException } from './errors.ts'
 import type { Iterator, Queue } from './interfaces.ts'
 
 export class PriorityQueue<E> extends AbstractCollection<E> implements Queue<E> {

@@ -7,13 +7,7 @@
 // switches the map to the comparator for good (until clear()).
 import { AbstractMap } from './abstract-map.ts'
 import { isNaturalOrder, naturalOrder, reversed, type Comparator } from './comparator.ts'
-import {
-  ConcurrentModificationException,
-  IllegalArgumentException,
-  IllegalStateException,
-  NoSuchElementException,
-  describe,
-} from './errors.ts'
+import { ConcurrentModificationException, IllegalArgumentException, IllegalStateException, NoSuchElementException, describe } from './errors.ts'
 import type { Iterator, MapEntry, NavigableMap, NavigableSet } from './interfaces.ts'
 import { TreeSet } from './tree-set.ts'
 
@@ -136,8 +130,7 @@ export class TreeMap<K, V> extends AbstractMap<K, V> implements NavigableMap<K, 
   #admit(key: K): void {
     const kind = this.#kind
     if (kind === KIND_COMPARATOR) return
-    const keyKind =
-      typeof key === 'number' && key === key ? KIND_NUMBER : typeof key === 'string' ? KIND_STRING : KIND_COMPARATOR
+    const keyKind = typeof key === 'number' && key === key ? KIND_NUMBER : typeof key === 'string' ? KIND_STRING : KIND_COMPARATOR
     if (kind === KIND_UNDECIDED) this.#kind = keyKind
     else if (kind !== keyKind) this.#kind = KIND_COMPARATOR
   }
@@ -659,16 +652,7 @@ class TreeMapView<K, V> extends AbstractMap<K, V> implements NavigableMap<K, V> 
   readonly #hi: K | undefined
   readonly #hiInclusive: boolean
   readonly #descending: boolean
-  constructor(
-    m: TreeMap<K, V>,
-    fromStart: boolean,
-    lo: K | undefined,
-    loInclusive: boolean,
-    toEnd: boolean,
-    hi: K | undefined,
-    hiInclusive: boolean,
-    descending: boolean,
-  ) {
+  constructor(m: TreeMap<K, V>, fromStart: boolean, lo: K | undefined, loInclusive: boolean, toEnd: boolean, hi: K | undefined, hiInclusive: boolean, descending: boolean) {
     super()
     this.#m = m
     this.#fromStart = fromStart
@@ -678,8 +662,7 @@ class TreeMapView<K, V> extends AbstractMap<K, V> implements NavigableMap<K, V> 
     this.#hi = hi
     this.#hiInclusive = hiInclusive
     this.#descending = descending
-    if (!fromStart && !toEnd && m.compare(lo as K, hi as K) > 0)
-      throw new IllegalArgumentException(`fromKey ${describe(lo)} > toKey ${describe(hi)}`)
+    if (!fromStart && !toEnd && m.compare(lo as K, hi as K) > 0) throw new IllegalArgumentException(`fromKey ${describe(lo)} > toKey ${describe(hi)}`)
   }
 
   // ---- range checks ----
@@ -929,12 +912,7 @@ class TreeIterator<K, V> implements Iterator<MapEntry<K, V>> {
   #nextNode: Node<K, V>
   readonly #descending: boolean
   readonly #view: TreeMapView<K, V> | null
-  constructor(
-    map: TreeMap<K, V>,
-    nextNode: Node<K, V>,
-    descending: boolean,
-    view: TreeMapView<K, V> | null,
-  ) {
+  constructor(map: TreeMap<K, V>, nextNode: Node<K, V>, descending: boolean, view: TreeMapView<K, V> | null) {
     this.#map = map
     this.#nextNode = nextNode
     this.#descending = descending

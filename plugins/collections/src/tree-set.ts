@@ -121,10 +121,7 @@ export class TreeSet<E> extends AbstractCollection<E> implements NavigableSet<E>
   subSet(fromElement: E, toElement: E): NavigableSet<E>
   subSet(fromElement: E, fromInclusive: boolean, toElement: E, toInclusive: boolean): NavigableSet<E>
   subSet(fromElement: E, a: E | boolean, b?: E, c?: boolean): NavigableSet<E> {
-    const view =
-      arguments.length <= 2
-        ? this.#map.subMap(fromElement, a as E)
-        : this.#map.subMap(fromElement, a as boolean, b as E, c as boolean)
+    const view = arguments.length <= 2 ? this.#map.subMap(fromElement, a as E) : this.#map.subMap(fromElement, a as boolean, b as E, c as boolean)
     return TreeSet.#over(view, this.#addable)
   }
 
@@ -149,4 +146,3 @@ export class TreeSet<E> extends AbstractCollection<E> implements NavigableSet<E>
     return setHashCode(this)
   }
 }
-

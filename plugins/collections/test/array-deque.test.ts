@@ -1,13 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import fc from 'fast-check'
-import {
-  ArrayDeque,
-  ConcurrentModificationException,
-  IllegalArgumentException,
-  IllegalStateException,
-  NoSuchElementException,
-} from '../src/index.ts'
+import { ArrayDeque, ConcurrentModificationException, IllegalArgumentException, IllegalStateException, NoSuchElementException } from '../src/index.ts'
 
 test('queue and stack operations at both ends', () => {
   const deque = new ArrayDeque<number>()
@@ -31,8 +25,14 @@ test('queue and stack operations at both ends', () => {
 
 test('refuses undefined, as Java refuses null', () => {
   const deque = new ArrayDeque<number | undefined>()
-  assert.throws(() => deque.add(undefined), (e: unknown) => e instanceof IllegalArgumentException)
-  assert.throws(() => new ArrayDeque(-1), (e: unknown) => e instanceof IllegalArgumentException)
+  assert.throws(
+    () => deque.add(undefined),
+    (e: unknown) => e instanceof IllegalArgumentException,
+  )
+  assert.throws(
+    () => new ArrayDeque(-1),
+    (e: unknown) => e instanceof IllegalArgumentException,
+  )
 })
 
 test('grows across the wrap point and keeps order', () => {
@@ -54,11 +54,17 @@ test('grows across the wrap point and keeps order', () => {
 
 test('iterators: fail-fast, remove, descending', () => {
   const deque = ArrayDeque.of(1, 2, 3, 4, 5, 6)
-  assert.throws(() => {
-    for (const x of deque) if (x === 3) deque.addLast(7)
-  }, (e: unknown) => e instanceof ConcurrentModificationException)
+  assert.throws(
+    () => {
+      for (const x of deque) if (x === 3) deque.addLast(7)
+    },
+    (e: unknown) => e instanceof ConcurrentModificationException,
+  )
   const it = deque.iterator()
-  assert.throws(() => it.remove(), (e: unknown) => e instanceof IllegalStateException)
+  assert.throws(
+    () => it.remove(),
+    (e: unknown) => e instanceof IllegalStateException,
+  )
   while (it.hasNext()) if (it.next() % 2 === 0) it.remove()
   assert.equal(deque.toArray(), [1, 3, 5, 7])
   const down = deque.descendingIterator()

@@ -1,14 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import fc from 'fast-check'
-import {
-  ArrayList,
-  ConcurrentModificationException,
-  IllegalStateException,
-  IndexOutOfBoundsException,
-  NoSuchElementException,
-  reverseOrder,
-} from '../src/index.ts'
+import { ArrayList, ConcurrentModificationException, IllegalStateException, IndexOutOfBoundsException, NoSuchElementException, reverseOrder } from '../src/index.ts'
 
 test('add, get, set, addAt, removeAt follow java.util.ArrayList', () => {
   const list = new ArrayList<string>()
@@ -31,7 +24,10 @@ test('add, get, set, addAt, removeAt follow java.util.ArrayList', () => {
 test('bad indexes throw IndexOutOfBoundsException naming the index and length', () => {
   const list = ArrayList.of(1, 2, 3)
   for (const bad of [-1, 3, 1.5, NaN]) {
-    assert.throws(() => list.get(bad), (e: unknown) => e instanceof IndexOutOfBoundsException)
+    assert.throws(
+      () => list.get(bad),
+      (e: unknown) => e instanceof IndexOutOfBoundsException,
+    )
   }
   try {
     list.get(7)
@@ -40,36 +36,63 @@ test('bad indexes throw IndexOutOfBoundsException naming the index and length', 
     assert.is((error as Error).name, 'IndexOutOfBoundsException')
     assert.is((error as Error).message, 'index 7 out of bounds for length 3')
   }
-  assert.throws(() => list.addAt(4, 0), (e: unknown) => e instanceof IndexOutOfBoundsException)
-  assert.throws(() => list.removeAt(3), (e: unknown) => e instanceof IndexOutOfBoundsException)
-  assert.throws(() => list.set(-1, 0), (e: unknown) => e instanceof IndexOutOfBoundsException)
+  assert.throws(
+    () => list.addAt(4, 0),
+    (e: unknown) => e instanceof IndexOutOfBoundsException,
+  )
+  assert.throws(
+    () => list.removeAt(3),
+    (e: unknown) => e instanceof IndexOutOfBoundsException,
+  )
+  assert.throws(
+    () => list.set(-1, 0),
+    (e: unknown) => e instanceof IndexOutOfBoundsException,
+  )
 })
 
 test('iterators are fail-fast', () => {
   const list = ArrayList.of(1, 2, 3)
-  assert.throws(() => {
-    for (const x of list) if (x === 1) list.add(4)
-  }, (e: unknown) => e instanceof ConcurrentModificationException)
+  assert.throws(
+    () => {
+      for (const x of list) if (x === 1) list.add(4)
+    },
+    (e: unknown) => e instanceof ConcurrentModificationException,
+  )
   const it = list.iterator()
   it.next()
   list.removeAt(0)
-  assert.throws(() => it.next(), (e: unknown) => e instanceof ConcurrentModificationException)
+  assert.throws(
+    () => it.next(),
+    (e: unknown) => e instanceof ConcurrentModificationException,
+  )
   // set() is not a structural change
   for (const _ of list) list.set(0, 9)
-  assert.throws(() => list.forEach(() => list.add(1)), (e: unknown) => e instanceof ConcurrentModificationException)
+  assert.throws(
+    () => list.forEach(() => list.add(1)),
+    (e: unknown) => e instanceof ConcurrentModificationException,
+  )
 })
 
 test('Iterator.remove removes the last returned element; misuse throws IllegalStateException', () => {
   const list = ArrayList.of(1, 2, 3, 4, 5)
   const it = list.iterator()
-  assert.throws(() => it.remove(), (e: unknown) => e instanceof IllegalStateException)
+  assert.throws(
+    () => it.remove(),
+    (e: unknown) => e instanceof IllegalStateException,
+  )
   while (it.hasNext()) if (it.next() % 2 === 0) it.remove()
   assert.equal(list.toArray(), [1, 3, 5])
-  assert.throws(() => it.next(), (e: unknown) => e instanceof NoSuchElementException)
+  assert.throws(
+    () => it.next(),
+    (e: unknown) => e instanceof NoSuchElementException,
+  )
   const again = list.iterator()
   again.next()
   again.remove()
-  assert.throws(() => again.remove(), (e: unknown) => e instanceof IllegalStateException)
+  assert.throws(
+    () => again.remove(),
+    (e: unknown) => e instanceof IllegalStateException,
+  )
 })
 
 test('equals and hashCode follow List semantics; elements with equals() are compared by value', () => {
@@ -92,9 +115,17 @@ test('equals and hashCode follow List semantics; elements with equals() are comp
 })
 
 test('sort is stable, bulk operations, spread and conversions', () => {
-  const list = ArrayList.from([{ k: 2, i: 0 }, { k: 1, i: 1 }, { k: 2, i: 2 }, { k: 1, i: 3 }])
+  const list = ArrayList.from([
+    { k: 2, i: 0 },
+    { k: 1, i: 1 },
+    { k: 2, i: 2 },
+    { k: 1, i: 3 },
+  ])
   list.sort((a, b) => a.k - b.k)
-  assert.equal(list.toArray().map((e) => e.i), [1, 3, 0, 2])
+  assert.equal(
+    list.toArray().map((e) => e.i),
+    [1, 3, 0, 2],
+  )
   const numbers = ArrayList.of(3, 1, 2)
   numbers.sort()
   assert.equal([...numbers], [1, 2, 3])

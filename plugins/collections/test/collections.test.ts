@@ -1,16 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import {
-  ArrayList,
-  Collections,
-  HashMap,
-  LinkedList,
-  NoSuchElementException,
-  TreeMap,
-  TreeSet,
-  UnsupportedOperationException,
-  reverseOrder,
-} from '../src/index.ts'
+import { ArrayList, Collections, HashMap, LinkedList, NoSuchElementException, TreeMap, TreeSet, UnsupportedOperationException, reverseOrder } from '../src/index.ts'
 
 const unsupported = (e: unknown) => e instanceof UnsupportedOperationException
 
@@ -36,7 +26,10 @@ test('reverse, swap, min, max, frequency', () => {
   assert.is(Collections.max(list), 3)
   assert.is(Collections.max(list, reverseOrder()), 1)
   assert.is(Collections.frequency(list, 2), 2)
-  assert.throws(() => Collections.min([]), (e: unknown) => e instanceof NoSuchElementException)
+  assert.throws(
+    () => Collections.min([]),
+    (e: unknown) => e instanceof NoSuchElementException,
+  )
 })
 
 test('seeded shuffle is reproducible and a permutation', () => {
@@ -45,8 +38,14 @@ test('seeded shuffle is reproducible and a permutation', () => {
   Collections.shuffle(a, 1234)
   Collections.shuffle(b, 1234)
   assert.equal(a.toArray(), b.toArray())
-  assert.not.equal(a.toArray(), Array.from({ length: 50 }, (_, i) => i))
-  assert.equal([...a].sort((x, y) => x - y), Array.from({ length: 50 }, (_, i) => i))
+  assert.not.equal(
+    a.toArray(),
+    Array.from({ length: 50 }, (_, i) => i),
+  )
+  assert.equal(
+    [...a].sort((x, y) => x - y),
+    Array.from({ length: 50 }, (_, i) => i),
+  )
   Collections.shuffle(b, 99)
   assert.not.equal(a.toArray(), b.toArray())
 })
@@ -64,7 +63,10 @@ test('unmodifiable views read through and refuse writes, including nested views 
   it.next()
   assert.throws(() => it.remove(), unsupported)
 
-  const map = TreeMap.from([[1, 'a'], [2, 'b']])
+  const map = TreeMap.from([
+    [1, 'a'],
+    [2, 'b'],
+  ])
   const readOnly = Collections.unmodifiableNavigableMap(map)
   assert.is(readOnly.floorKey(5), 2)
   assert.throws(() => readOnly.put(3, 'c'), unsupported)

@@ -1,17 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import {
-  ComparatorChain,
-  comparing,
-  IllegalArgumentException,
-  isNaturalOrder,
-  naturalOrder,
-  nullsFirst,
-  nullsLast,
-  reversed,
-  reverseOrder,
-  thenComparing,
-} from '../src/index.ts'
+import { ComparatorChain, comparing, IllegalArgumentException, isNaturalOrder, naturalOrder, nullsFirst, nullsLast, reversed, reverseOrder, thenComparing } from '../src/index.ts'
 
 interface Person {
   name: string
@@ -34,20 +23,40 @@ test('naturalOrder covers numbers, strings, bigints, booleans, dates and compare
   assert.is(natural(NaN, NaN), 0)
   const version = (n: number) => ({ n, compareTo: (o: { n: number }) => n - o.n })
   assert.ok(natural(version(1), version(2)) < 0)
-  assert.throws(() => natural(1, '1'), (e: unknown) => e instanceof IllegalArgumentException && /"1"/.test((e as Error).message))
+  assert.throws(
+    () => natural(1, '1'),
+    (e: unknown) => e instanceof IllegalArgumentException && /"1"/.test((e as Error).message),
+  )
   assert.ok(isNaturalOrder(naturalOrder()))
   assert.ok(isNaturalOrder(undefined))
   assert.not.ok(isNaturalOrder(reverseOrder()))
 })
 
 test('comparing, thenComparing, reversed', () => {
-  const byAgeThenName = thenComparing(comparing((p: Person) => p.age), (p) => p.name)
-  assert.equal([...people].sort(byAgeThenName).map((p) => p.name), ['Bo', 'Cy', 'Al'])
-  assert.equal([...people].sort(reversed(byAgeThenName)).map((p) => p.name), ['Al', 'Cy', 'Bo'])
+  const byAgeThenName = thenComparing(
+    comparing((p: Person) => p.age),
+    (p) => p.name,
+  )
+  assert.equal(
+    [...people].sort(byAgeThenName).map((p) => p.name),
+    ['Bo', 'Cy', 'Al'],
+  )
+  assert.equal(
+    [...people].sort(reversed(byAgeThenName)).map((p) => p.name),
+    ['Al', 'Cy', 'Bo'],
+  )
   const byName = comparing((p: Person) => p.name, reverseOrder())
-  assert.equal([...people].sort(byName).map((p) => p.name), ['Cy', 'Bo', 'Al'])
-  const chained = ComparatorChain.comparing((p: Person) => p.age).thenComparing((a, b) => a.name.localeCompare(b.name)).reversed()
-  assert.equal([...people].sort(chained.compare).map((p) => p.name), ['Al', 'Cy', 'Bo'])
+  assert.equal(
+    [...people].sort(byName).map((p) => p.name),
+    ['Cy', 'Bo', 'Al'],
+  )
+  const chained = ComparatorChain.comparing((p: Person) => p.age)
+    .thenComparing((a, b) => a.name.localeCompare(b.name))
+    .reversed()
+  assert.equal(
+    [...people].sort(chained.compare).map((p) => p.name),
+    ['Al', 'Cy', 'Bo'],
+  )
   assert.is(reversed(reverseOrder<number>()), naturalOrder<number>())
 })
 

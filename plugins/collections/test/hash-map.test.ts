@@ -1,14 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import fc from 'fast-check'
-import {
-  ConcurrentModificationException,
-  HashMap,
-  HashSet,
-  hashOf,
-  IllegalStateException,
-  type Hasher,
-} from '../src/index.ts'
+import { ConcurrentModificationException, HashMap, HashSet, hashOf, IllegalStateException, type Hasher } from '../src/index.ts'
 
 /** A key with value equality; hashCode deliberately collides often to exercise chains. */
 class Point {
@@ -65,50 +58,121 @@ test('a supplied Hasher decides equality for every key', () => {
   map.put([1, 2], 'x')
   assert.is(map.get([1, 2]), 'x')
   assert.is(map.get([2, 1]), undefined)
-  const set = new HashSet<readonly [number, number]>([[1, 1], [1, 1], [2, 2]], { hasher: tuples })
+  const set = new HashSet<readonly [number, number]>(
+    [
+      [1, 1],
+      [1, 1],
+      [2, 2],
+    ],
+    { hasher: tuples },
+  )
   assert.is(set.size(), 2)
 })
 
 test('compute, merge, putIfAbsent and views', () => {
-  const map = HashMap.from(new Map([['a', 1], ['b', 2]]))
-  assert.is(map.merge('a', 10, (x, y) => x + y), 11)
-  assert.is(map.merge('c', 5, (x, y) => x + y), 5)
-  assert.is(map.computeIfAbsent('d', () => 4), 4)
-  assert.is(map.computeIfAbsent('d', () => 99), 4)
-  assert.is(map.computeIfPresent('b', () => undefined), undefined)
+  const map = HashMap.from(
+    new Map([
+      ['a', 1],
+      ['b', 2],
+    ]),
+  )
+  assert.is(
+    map.merge('a', 10, (x, y) => x + y),
+    11,
+  )
+  assert.is(
+    map.merge('c', 5, (x, y) => x + y),
+    5,
+  )
+  assert.is(
+    map.computeIfAbsent('d', () => 4),
+    4,
+  )
+  assert.is(
+    map.computeIfAbsent('d', () => 99),
+    4,
+  )
+  assert.is(
+    map.computeIfPresent('b', () => undefined),
+    undefined,
+  )
   assert.not.ok(map.containsKey('b'))
-  assert.is(map.compute('e', (_, v) => (v ?? 0) + 1), 1)
+  assert.is(
+    map.compute('e', (_, v) => (v ?? 0) + 1),
+    1,
+  )
   assert.is(map.putIfAbsent('e', 7), 1)
-  assert.equal(new Map(map), new Map([['a', 11], ['c', 5], ['d', 4], ['e', 1]]))
+  assert.equal(
+    new Map(map),
+    new Map([
+      ['a', 11],
+      ['c', 5],
+      ['d', 4],
+      ['e', 1],
+    ]),
+  )
   assert.ok(map.keySet().remove('a'))
   assert.not.ok(map.containsKey('a'))
   assert.equal([...map.values()].sort(), [1, 4, 5])
   assert.ok(map.entrySet().contains({ key: 'c', value: 5 }))
   map.keySet().removeIf((k) => k === 'c')
-  assert.equal(map.toMap(), new Map([['d', 4], ['e', 1]]))
-  assert.ok(map.equals(new HashMap([['e', 1], ['d', 4]])))
-  assert.is(map.hashCode(), new HashMap([['e', 1], ['d', 4]]).hashCode())
+  assert.equal(
+    map.toMap(),
+    new Map([
+      ['d', 4],
+      ['e', 1],
+    ]),
+  )
+  assert.ok(
+    map.equals(
+      new HashMap([
+        ['e', 1],
+        ['d', 4],
+      ]),
+    ),
+  )
+  assert.is(
+    map.hashCode(),
+    new HashMap([
+      ['e', 1],
+      ['d', 4],
+    ]).hashCode(),
+  )
   assert.is(map.hashCode(), (hashOf('d') ^ hashOf(4)) + (hashOf('e') ^ hashOf(1)))
 })
 
 test('iterators are fail-fast; Iterator.remove is allowed', () => {
-  const map = new HashMap<unknown, number>([[1, 1], [2, 2], [new Point(0, 0), 3], [new Point(0, 4), 4]])
-  assert.throws(() => {
-    for (const [k] of map) if (k === 1) map.put(99, 0)
-  }, (e: unknown) => e instanceof ConcurrentModificationException)
+  const map = new HashMap<unknown, number>([
+    [1, 1],
+    [2, 2],
+    [new Point(0, 0), 3],
+    [new Point(0, 4), 4],
+  ])
+  assert.throws(
+    () => {
+      for (const [k] of map) if (k === 1) map.put(99, 0)
+    },
+    (e: unknown) => e instanceof ConcurrentModificationException,
+  )
   // replacing a value is not structural
   for (const [k] of map) map.put(k, 0)
   const it = map.entryIterator()
-  assert.throws(() => it.remove(), (e: unknown) => e instanceof IllegalStateException)
+  assert.throws(
+    () => it.remove(),
+    (e: unknown) => e instanceof IllegalStateException,
+  )
   while (it.hasNext()) {
     it.next()
     it.remove()
   }
   assert.is(map.size(), 0)
   const set = HashSet.of(1, 2, 3)
-  assert.throws(() => {
-    for (const x of set) set.remove(x)
-  }, (e: unknown) => e instanceof ConcurrentModificationException)
+  assert.throws(
+    () => {
+      for (const x of set) set.remove(x)
+    },
+    (e: unknown) => e instanceof ConcurrentModificationException,
+  )
 })
 
 test('HashSet: set semantics and conversions', () => {

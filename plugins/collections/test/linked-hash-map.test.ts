@@ -9,7 +9,14 @@ test('iterates in insertion order; re-putting a key keeps its place', () => {
   map.put('a', 2)
   map.put('b', 3)
   map.put('c', 4)
-  assert.equal([...map], [['c', 4], ['a', 2], ['b', 3]])
+  assert.equal(
+    [...map],
+    [
+      ['c', 4],
+      ['a', 2],
+      ['b', 3],
+    ],
+  )
   map.remove('a')
   map.put('a', 5)
   assert.equal([...map.keys()], ['c', 'b', 'a'])
@@ -23,7 +30,9 @@ class Lru<K, V> extends LinkedHashMap<K, V> {
     super(null, { accessOrder: true })
     this.#max = max
   }
-  protected override removeEldestEntry(): boolean { return this.size() > this.#max }
+  protected override removeEldestEntry(): boolean {
+    return this.size() > this.#max
+  }
 }
 
 test('access order with removeEldestEntry makes an LRU cache', () => {
@@ -35,7 +44,13 @@ test('access order with removeEldestEntry makes an LRU cache', () => {
   assert.equal([...cache.keys()], ['a', 'c'])
   cache.put('a', 10) // an update is an access too
   cache.put('d', 4) // evicts c
-  assert.equal([...cache], [['a', 10], ['d', 4]])
+  assert.equal(
+    [...cache],
+    [
+      ['a', 10],
+      ['d', 4],
+    ],
+  )
 })
 
 test('removeEldestEntry as an option receives the eldest entry', () => {
@@ -45,15 +60,30 @@ test('removeEldestEntry as an option receives the eldest entry', () => {
   })
   for (let i = 0; i < 6; i++) map.put(i, `v${i}`)
   assert.equal([...map.keys()], [3, 4, 5])
-  assert.equal(evicted.map((e) => e.key), [0, 1, 2])
+  assert.equal(
+    evicted.map((e) => e.key),
+    [0, 1, 2],
+  )
 })
 
 test('in access order, get during iteration is a structural change (as in Java)', () => {
-  const map = new LinkedHashMap<string, number>([['a', 1], ['b', 2]], { accessOrder: true })
-  assert.throws(() => {
-    for (const [k] of map) map.get(k === 'a' ? 'a' : 'b')
-  }, (e: unknown) => e instanceof ConcurrentModificationException)
-  const ordered = new LinkedHashMap<string, number>([['a', 1], ['b', 2]])
+  const map = new LinkedHashMap<string, number>(
+    [
+      ['a', 1],
+      ['b', 2],
+    ],
+    { accessOrder: true },
+  )
+  assert.throws(
+    () => {
+      for (const [k] of map) map.get(k === 'a' ? 'a' : 'b')
+    },
+    (e: unknown) => e instanceof ConcurrentModificationException,
+  )
+  const ordered = new LinkedHashMap<string, number>([
+    ['a', 1],
+    ['b', 2],
+  ])
   for (const [k] of ordered) ordered.get(k) // harmless in insertion order
   const it = ordered.entryIterator()
   it.next()

@@ -1,12 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import fc from 'fast-check'
-import {
-  ConcurrentModificationException,
-  IndexOutOfBoundsException,
-  LinkedList,
-  NoSuchElementException,
-} from '../src/index.ts'
+import { ConcurrentModificationException, IndexOutOfBoundsException, LinkedList, NoSuchElementException } from '../src/index.ts'
 
 test('works as a List', () => {
   const list = LinkedList.of('a', 'b', 'd')
@@ -16,7 +11,10 @@ test('works as a List', () => {
   assert.is(list.set(0, 'A'), 'a')
   assert.is(list.removeAt(1), 'b')
   assert.is(list.indexOf('d'), 2)
-  assert.throws(() => list.get(3), (e: unknown) => e instanceof IndexOutOfBoundsException)
+  assert.throws(
+    () => list.get(3),
+    (e: unknown) => e instanceof IndexOutOfBoundsException,
+  )
   assert.ok(list.equals(LinkedList.of('A', 'c', 'd')))
   list.sort()
   assert.equal([...list], ['A', 'c', 'd'])
@@ -35,10 +33,22 @@ test('works as a Deque and a Queue', () => {
   assert.is(deque.pollLast(), 3)
   assert.is(deque.poll(), undefined)
   assert.is(deque.peek(), undefined)
-  assert.throws(() => deque.remove(), (e: unknown) => e instanceof NoSuchElementException)
-  assert.throws(() => deque.getFirst(), (e: unknown) => e instanceof NoSuchElementException)
-  assert.throws(() => deque.element(), (e: unknown) => e instanceof NoSuchElementException)
-  assert.throws(() => deque.removeLast(), (e: unknown) => e instanceof NoSuchElementException)
+  assert.throws(
+    () => deque.remove(),
+    (e: unknown) => e instanceof NoSuchElementException,
+  )
+  assert.throws(
+    () => deque.getFirst(),
+    (e: unknown) => e instanceof NoSuchElementException,
+  )
+  assert.throws(
+    () => deque.element(),
+    (e: unknown) => e instanceof NoSuchElementException,
+  )
+  assert.throws(
+    () => deque.removeLast(),
+    (e: unknown) => e instanceof NoSuchElementException,
+  )
   deque.addAll([1, 2, 1, 3])
   assert.ok(deque.removeLastOccurrence(1))
   assert.equal(deque.toArray(), [1, 2, 3])
@@ -51,9 +61,12 @@ test('works as a Deque and a Queue', () => {
 
 test('iterators are fail-fast and support remove', () => {
   const list = LinkedList.of(1, 2, 3, 4)
-  assert.throws(() => {
-    for (const x of list) if (x === 2) list.addLast(5)
-  }, (e: unknown) => e instanceof ConcurrentModificationException)
+  assert.throws(
+    () => {
+      for (const x of list) if (x === 2) list.addLast(5)
+    },
+    (e: unknown) => e instanceof ConcurrentModificationException,
+  )
   const it = list.iterator()
   while (it.hasNext()) if (it.next() % 2 === 1) it.remove()
   assert.equal(list.toArray(), [2, 4]) // 5 was appended before the iteration failed

@@ -1,15 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import fc from 'fast-check'
-import {
-  comparing,
-  ConcurrentModificationException,
-  IllegalArgumentException,
-  NoSuchElementException,
-  PriorityQueue,
-  reverseOrder,
-  thenComparing,
-} from '../src/index.ts'
+import { comparing, ConcurrentModificationException, IllegalArgumentException, NoSuchElementException, PriorityQueue, reverseOrder, thenComparing } from '../src/index.ts'
 
 test('polls in natural order by default', () => {
   const queue = PriorityQueue.from([5, 1, 4, 1, 3])
@@ -18,15 +10,36 @@ test('polls in natural order by default', () => {
   assert.equal(out, [1, 1, 3, 4, 5])
   assert.is(queue.poll(), undefined)
   assert.is(queue.peek(), undefined)
-  assert.throws(() => queue.element(), (e: unknown) => e instanceof NoSuchElementException)
-  assert.throws(() => queue.remove(), (e: unknown) => e instanceof NoSuchElementException)
-  assert.throws(() => queue.add(undefined as unknown as number), (e: unknown) => e instanceof IllegalArgumentException)
+  assert.throws(
+    () => queue.element(),
+    (e: unknown) => e instanceof NoSuchElementException,
+  )
+  assert.throws(
+    () => queue.remove(),
+    (e: unknown) => e instanceof NoSuchElementException,
+  )
+  assert.throws(
+    () => queue.add(undefined as unknown as number),
+    (e: unknown) => e instanceof IllegalArgumentException,
+  )
 })
 
 test('uses the supplied comparator', () => {
-  const tasks = new PriorityQueue(thenComparing(comparing((t: { p: number; n: string }) => t.p), (t) => t.n))
-  tasks.addAll([{ p: 2, n: 'b' }, { p: 1, n: 'z' }, { p: 2, n: 'a' }])
-  assert.equal(tasks.toSortedArray().map((t) => t.n), ['z', 'a', 'b'])
+  const tasks = new PriorityQueue(
+    thenComparing(
+      comparing((t: { p: number; n: string }) => t.p),
+      (t) => t.n,
+    ),
+  )
+  tasks.addAll([
+    { p: 2, n: 'b' },
+    { p: 1, n: 'z' },
+    { p: 2, n: 'a' },
+  ])
+  assert.equal(
+    tasks.toSortedArray().map((t) => t.n),
+    ['z', 'a', 'b'],
+  )
   assert.is(tasks.poll()!.n, 'z')
   const max = new PriorityQueue<number>(reverseOrder())
   max.addAll([1, 9, 5])
@@ -35,9 +48,12 @@ test('uses the supplied comparator', () => {
 
 test('iterator is fail-fast and its remove keeps the heap valid', () => {
   const queue = PriorityQueue.from([7, 3, 9, 1, 5, 8, 2])
-  assert.throws(() => {
-    for (const _ of queue) queue.add(0)
-  }, (e: unknown) => e instanceof ConcurrentModificationException)
+  assert.throws(
+    () => {
+      for (const _ of queue) queue.add(0)
+    },
+    (e: unknown) => e instanceof ConcurrentModificationException,
+  )
   const it = queue.iterator()
   const seen: number[] = []
   while (it.hasNext()) {
@@ -80,7 +96,11 @@ test('property: agrees with a sorted array', () => {
             seen.push(x)
             if (x % v === 0) it.remove()
           }
-          assert.equal(seen.sort((a, b) => a - b), model, 'iterator visits every element once')
+          assert.equal(
+            seen.sort((a, b) => a - b),
+            model,
+            'iterator visits every element once',
+          )
           model = model.filter((x) => x % v !== 0)
         }
         assert.is(queue.size(), model.length)

@@ -17,16 +17,12 @@ interface Bounds {
 }
 const FULL: Bounds = { loInc: true, hiInc: true, desc: false }
 
-const inRange = (b: Bounds, k: number) =>
-  (b.lo === undefined || k > b.lo || (k === b.lo && b.loInc)) && (b.hi === undefined || k < b.hi || (k === b.hi && b.hiInc))
+const inRange = (b: Bounds, k: number) => (b.lo === undefined || k > b.lo || (k === b.lo && b.loInc)) && (b.hi === undefined || k < b.hi || (k === b.hi && b.hiInc))
 const inClosed = (b: Bounds, k: number) => (b.lo === undefined || k >= b.lo) && (b.hi === undefined || k <= b.hi)
 const boundOk = (b: Bounds, k: number, inc: boolean) => (inc ? inRange(b, k) : inClosed(b, k))
 
 type ViewStep =
-  | { t: 'head'; to: number; inc: boolean }
-  | { t: 'tail'; from: number; inc: boolean }
-  | { t: 'sub'; from: number; fi: boolean; to: number; ti: boolean }
-  | { t: 'desc' }
+  { t: 'head'; to: number; inc: boolean } | { t: 'tail'; from: number; inc: boolean } | { t: 'sub'; from: number; fi: boolean; to: number; ti: boolean } | { t: 'desc' }
 
 /** The bounds after a view step, or 'throws' when Java would refuse the step. */
 function step(b: Bounds, s: ViewStep): Bounds | 'throws' {
@@ -42,9 +38,7 @@ function step(b: Bounds, s: ViewStep): Bounds | 'throws' {
     case 'sub':
       if (b.desc ? s.from < s.to : s.from > s.to) return 'throws'
       if (!boundOk(b, s.from, s.fi) || !boundOk(b, s.to, s.ti)) return 'throws'
-      return b.desc
-        ? { ...b, lo: s.to, loInc: s.ti, hi: s.from, hiInc: s.fi }
-        : { ...b, lo: s.from, loInc: s.fi, hi: s.to, hiInc: s.ti }
+      return b.desc ? { ...b, lo: s.to, loInc: s.ti, hi: s.from, hiInc: s.fi } : { ...b, lo: s.from, loInc: s.fi, hi: s.to, hiInc: s.ti }
   }
 }
 
@@ -119,7 +113,10 @@ function run<K>(name: string, enc: (n: number) => K, dec: (k: K) => number, comp
           for (const s of views) {
             const next = step(bounds, s)
             if (next === 'throws') {
-              assert.throws(() => applyStep(view, s, enc), (e: unknown) => e instanceof IllegalArgumentException)
+              assert.throws(
+                () => applyStep(view, s, enc),
+                (e: unknown) => e instanceof IllegalArgumentException,
+              )
               refused = true
               break
             }
@@ -139,7 +136,11 @@ function run<K>(name: string, enc: (n: number) => K, dec: (k: K) => number, comp
           switch (op.op) {
             case 'put': {
               const expected = inRange(bounds, op.k) ? { ok: model.get(op.k) } : 'IllegalArgument'
-              expect(outcome(() => view.put(enc(op.k), op.v)), expected, 'put')
+              expect(
+                outcome(() => view.put(enc(op.k), op.v)),
+                expected,
+                'put',
+              )
               if (inRange(bounds, op.k)) model.set(op.k, op.v)
               break
             }
@@ -159,8 +160,16 @@ function run<K>(name: string, enc: (n: number) => K, dec: (k: K) => number, comp
               const dk = (x: K | undefined) => (x === undefined ? undefined : dec(x))
               expect(dk(view.floorKey(enc(k))), keys.filter((e) => !before(k, e)).at(-1), 'floorKey')
               expect(dk(view.lowerKey(enc(k))), keys.filter((e) => before(e, k)).at(-1), 'lowerKey')
-              expect(dk(view.ceilingKey(enc(k))), keys.find((e) => !before(e, k)), 'ceilingKey')
-              expect(dk(view.higherKey(enc(k))), keys.find((e) => before(k, e)), 'higherKey')
+              expect(
+                dk(view.ceilingKey(enc(k))),
+                keys.find((e) => !before(e, k)),
+                'ceilingKey',
+              )
+              expect(
+                dk(view.higherKey(enc(k))),
+                keys.find((e) => before(k, e)),
+                'higherKey',
+              )
               const ce = view.ceilingEntry(enc(k))
               const expectedKey = keys.find((e) => !before(e, k))
               expect(ce && { key: dec(ce.key), value: ce.value }, expectedKey === undefined ? undefined : { key: expectedKey, value: model.get(expectedKey) }, 'ceilingEntry')
@@ -176,8 +185,16 @@ function run<K>(name: string, enc: (n: number) => K, dec: (k: K) => number, comp
             }
             case 'ends': {
               const keys = ordered()
-              expect(outcome(() => dec(view.firstKey())), keys.length ? { ok: keys[0] } : 'NoSuchElement', 'firstKey')
-              expect(outcome(() => dec(view.lastKey())), keys.length ? { ok: keys.at(-1) } : 'NoSuchElement', 'lastKey')
+              expect(
+                outcome(() => dec(view.firstKey())),
+                keys.length ? { ok: keys[0] } : 'NoSuchElement',
+                'firstKey',
+              )
+              expect(
+                outcome(() => dec(view.lastKey())),
+                keys.length ? { ok: keys.at(-1) } : 'NoSuchElement',
+                'lastKey',
+              )
               expect(view.size(), keys.length, 'size')
               expect(view.isEmpty(), keys.length === 0, 'isEmpty')
               expect([...view.descendingKeySet()].map(dec), [...keys].reverse(), 'descendingKeySet')
@@ -205,7 +222,11 @@ function run<K>(name: string, enc: (n: number) => K, dec: (k: K) => number, comp
               break
           }
           // Full comparison after every operation: contents, order and size of the view and the map.
-          expect([...view].map(([k, v]) => [dec(k), v]), ordered().map((k) => [k, model.get(k)]), 'view contents')
+          expect(
+            [...view].map(([k, v]) => [dec(k), v]),
+            ordered().map((k) => [k, model.get(k)]),
+            'view contents',
+          )
           expect(map.size(), model.size, 'map size')
         }
         const all = [...model.keys()].sort((a, b) => a - b)
@@ -236,9 +257,27 @@ function checkRedBlack<K, V>(map: TreeMap<K, V>): void {
   height(root, null)
 }
 
-run('number keys, natural order', (n) => n, (k) => k, undefined, 500)
-run('string keys, natural order', (n) => String(n).padStart(3, '0'), (k) => Number(k), undefined, 300)
-run('object keys, comparator', (n) => ({ n }), (k) => k.n, comparing((k: { n: number }) => k.n), 200)
+run(
+  'number keys, natural order',
+  (n) => n,
+  (k) => k,
+  undefined,
+  500,
+)
+run(
+  'string keys, natural order',
+  (n) => String(n).padStart(3, '0'),
+  (k) => Number(k),
+  undefined,
+  300,
+)
+run(
+  'object keys, comparator',
+  (n) => ({ n }),
+  (k) => k.n,
+  comparing((k: { n: number }) => k.n),
+  200,
+)
 
 test('large random workload keeps red-black invariants', () => {
   const map = new TreeMap<number, number>()
@@ -256,7 +295,10 @@ test('large random workload keeps red-black invariants', () => {
     }
   }
   checkRedBlack(map)
-  assert.equal([...map.keys()], [...model.keys()].sort((a, b) => a - b))
+  assert.equal(
+    [...map.keys()],
+    [...model.keys()].sort((a, b) => a - b),
+  )
 })
 
 test.run()

@@ -1,23 +1,57 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import {
-  ConcurrentModificationException,
-  IllegalArgumentException,
-  NoSuchElementException,
-  reverseOrder,
-  TreeMap,
-  UnsupportedOperationException,
-} from '../src/index.ts'
+import { ConcurrentModificationException, IllegalArgumentException, NoSuchElementException, reverseOrder, TreeMap, UnsupportedOperationException } from '../src/index.ts'
 
-const sample = () => TreeMap.from(new Map([[10, 'a'], [20, 'b'], [30, 'c'], [40, 'd'], [50, 'e']]))
+const sample = () =>
+  TreeMap.from(
+    new Map([
+      [10, 'a'],
+      [20, 'b'],
+      [30, 'c'],
+      [40, 'd'],
+      [50, 'e'],
+    ]),
+  )
 
 test('sorted order, conversions to and from native Map', () => {
-  const map = TreeMap.from(new Map([['b', 2], ['c', 3], ['a', 1]]))
-  assert.equal([...map], [['a', 1], ['b', 2], ['c', 3]])
-  assert.equal(map.toMap(), new Map([['a', 1], ['b', 2], ['c', 3]]))
-  assert.equal(map.toArray(), [['a', 1], ['b', 2], ['c', 3]])
+  const map = TreeMap.from(
+    new Map([
+      ['b', 2],
+      ['c', 3],
+      ['a', 1],
+    ]),
+  )
+  assert.equal(
+    [...map],
+    [
+      ['a', 1],
+      ['b', 2],
+      ['c', 3],
+    ],
+  )
+  assert.equal(
+    map.toMap(),
+    new Map([
+      ['a', 1],
+      ['b', 2],
+      ['c', 3],
+    ]),
+  )
+  assert.equal(map.toArray(), [
+    ['a', 1],
+    ['b', 2],
+    ['c', 3],
+  ])
   assert.is(map.toString(), '{"a"=1, "b"=2, "c"=3}')
-  assert.ok(map.equals(TreeMap.from([['c', 3], ['a', 1], ['b', 2]])))
+  assert.ok(
+    map.equals(
+      TreeMap.from([
+        ['c', 3],
+        ['a', 1],
+        ['b', 2],
+      ]),
+    ),
+  )
 })
 
 test('navigation: first/last, floor/ceiling/higher/lower, poll', () => {
@@ -36,8 +70,14 @@ test('navigation: first/last, floor/ceiling/higher/lower, poll', () => {
   assert.equal(map.pollLastEntry(), { key: 50, value: 'e' })
   assert.is(map.size(), 3)
   const empty = new TreeMap<number, string>()
-  assert.throws(() => empty.firstKey(), (e: unknown) => e instanceof NoSuchElementException)
-  assert.throws(() => empty.lastKey(), (e: unknown) => e instanceof NoSuchElementException)
+  assert.throws(
+    () => empty.firstKey(),
+    (e: unknown) => e instanceof NoSuchElementException,
+  )
+  assert.throws(
+    () => empty.lastKey(),
+    (e: unknown) => e instanceof NoSuchElementException,
+  )
   assert.is(empty.pollFirstEntry(), undefined)
   assert.is(empty.firstEntry(), undefined)
 })
@@ -67,9 +107,18 @@ test('headMap, tailMap, subMap and descendingMap are live views', () => {
 test('views refuse keys outside their range with IllegalArgumentException', () => {
   const map = sample()
   const head = map.headMap(30)
-  assert.throws(() => head.put(35, 'z'), (e: unknown) => e instanceof IllegalArgumentException && /35/.test((e as Error).message))
-  assert.throws(() => head.headMap(40), (e: unknown) => e instanceof IllegalArgumentException)
-  assert.throws(() => map.subMap(40, 20), (e: unknown) => e instanceof IllegalArgumentException)
+  assert.throws(
+    () => head.put(35, 'z'),
+    (e: unknown) => e instanceof IllegalArgumentException && /35/.test((e as Error).message),
+  )
+  assert.throws(
+    () => head.headMap(40),
+    (e: unknown) => e instanceof IllegalArgumentException,
+  )
+  assert.throws(
+    () => map.subMap(40, 20),
+    (e: unknown) => e instanceof IllegalArgumentException,
+  )
   assert.is(head.get(40), undefined)
   assert.is(head.remove(40), undefined)
   assert.ok(map.containsKey(40))
@@ -82,19 +131,28 @@ test('keySet is a live NavigableSet; adding to it is unsupported', () => {
   assert.is(keys.ceiling(11), 20)
   assert.ok(keys.remove(10))
   assert.not.ok(map.containsKey(10))
-  assert.throws(() => keys.add(5), (e: unknown) => e instanceof UnsupportedOperationException)
+  assert.throws(
+    () => keys.add(5),
+    (e: unknown) => e instanceof UnsupportedOperationException,
+  )
   assert.equal([...map.keySet().headSet(40)], [20, 30])
 })
 
 test('iterators are fail-fast; Iterator.remove works, also on nodes with two children', () => {
   const map = new TreeMap<number, number>()
   for (let i = 0; i < 100; i++) map.put(i, i)
-  assert.throws(() => {
-    for (const [k] of map) if (k === 50) map.put(1000, 0)
-  }, (e: unknown) => e instanceof ConcurrentModificationException)
-  assert.throws(() => {
-    for (const [k] of map.tailMap(10)) if (k === 20) map.remove(5)
-  }, (e: unknown) => e instanceof ConcurrentModificationException)
+  assert.throws(
+    () => {
+      for (const [k] of map) if (k === 50) map.put(1000, 0)
+    },
+    (e: unknown) => e instanceof ConcurrentModificationException,
+  )
+  assert.throws(
+    () => {
+      for (const [k] of map.tailMap(10)) if (k === 20) map.remove(5)
+    },
+    (e: unknown) => e instanceof ConcurrentModificationException,
+  )
   for (const [k] of map) map.put(k, -k) // value updates are not structural
   const it = map.entryIterator()
   const seen: number[] = []
@@ -104,7 +162,10 @@ test('iterators are fail-fast; Iterator.remove works, also on nodes with two chi
     if (key % 3 !== 0) it.remove()
   }
   assert.is(seen.length, 100)
-  assert.equal([...map.keys()], seen.filter((k) => k % 3 === 0))
+  assert.equal(
+    [...map.keys()],
+    seen.filter((k) => k % 3 === 0),
+  )
 })
 
 test('custom comparator and natural order of mixed kinds', () => {
@@ -116,8 +177,14 @@ test('custom comparator and natural order of mixed kinds', () => {
   assert.is(map.floorKey('bb'), 'c')
   const mixed = new TreeMap<unknown, number>()
   mixed.put(1, 1)
-  assert.throws(() => mixed.put('x', 2), (e: unknown) => e instanceof IllegalArgumentException)
-  assert.throws(() => new TreeMap().put({}, 1), (e: unknown) => e instanceof IllegalArgumentException)
+  assert.throws(
+    () => mixed.put('x', 2),
+    (e: unknown) => e instanceof IllegalArgumentException,
+  )
+  assert.throws(
+    () => new TreeMap().put({}, 1),
+    (e: unknown) => e instanceof IllegalArgumentException,
+  )
 })
 
 test('number keys: negative zero, fractions and NaN', () => {
@@ -132,9 +199,20 @@ test('number keys: negative zero, fractions and NaN', () => {
 test('Map defaults: compute, merge, getOrDefault, entrySet', () => {
   const map = new TreeMap<string, number>()
   for (const w of 'the cat saw the other cat'.split(' ')) map.merge(w, 1, (a, b) => a + b)
-  assert.equal([...map], [['cat', 2], ['other', 1], ['saw', 1], ['the', 2]])
+  assert.equal(
+    [...map],
+    [
+      ['cat', 2],
+      ['other', 1],
+      ['saw', 1],
+      ['the', 2],
+    ],
+  )
   assert.is(map.getOrDefault('dog', 0), 0)
-  assert.equal([...map.entrySet()].map((e) => e.key), ['cat', 'other', 'saw', 'the'])
+  assert.equal(
+    [...map.entrySet()].map((e) => e.key),
+    ['cat', 'other', 'saw', 'the'],
+  )
   assert.equal([...map.values()], [2, 1, 1, 2])
 })
 

@@ -16,7 +16,10 @@ test('sorted, navigable, convertible', () => {
   assert.equal(set.toArray(), [1, 3, 5, 9])
   assert.is(set.pollFirst(), 1)
   assert.is(set.pollLast(), 9)
-  assert.throws(() => new TreeSet().first(), (e: unknown) => e instanceof NoSuchElementException)
+  assert.throws(
+    () => new TreeSet().first(),
+    (e: unknown) => e instanceof NoSuchElementException,
+  )
 })
 
 test('headSet, tailSet, subSet and descendingSet are live', () => {
@@ -24,7 +27,10 @@ test('headSet, tailSet, subSet and descendingSet are live', () => {
   const mid = set.subSet(2, 5)
   assert.equal([...mid], [2, 3, 4])
   mid.add(4)
-  assert.throws(() => mid.add(9), (e: unknown) => e instanceof IllegalArgumentException)
+  assert.throws(
+    () => mid.add(9),
+    (e: unknown) => e instanceof IllegalArgumentException,
+  )
   set.remove(3)
   assert.equal([...mid], [2, 4])
   assert.equal([...set.headSet(3, true)], [1, 2])
@@ -64,9 +70,15 @@ test('property: agrees with a sorted unique array, including descending subsets'
       const sorted = [...model].sort((p, q) => p - q)
       assert.equal([...set], sorted)
       const [lo, hi] = a <= b ? [a, b] : [b, a]
-      assert.equal([...set.subSet(lo, true, hi, false)], sorted.filter((x) => x >= lo && x < hi))
+      assert.equal(
+        [...set.subSet(lo, true, hi, false)],
+        sorted.filter((x) => x >= lo && x < hi),
+      )
       assert.equal([...set.descendingSet().subSet(hi, true, lo, true)], sorted.filter((x) => x >= lo && x <= hi).reverse())
-      assert.equal(set.descendingSet().floor(a), sorted.find((x) => x >= a))
+      assert.equal(
+        set.descendingSet().floor(a),
+        sorted.find((x) => x >= a),
+      )
     }),
     { numRuns: 300 },
   )

@@ -31,7 +31,13 @@ export function parseDuration(spec: string | number): number {
 export function formatDuration(ms: number): string {
   let rest = ms
   let out = ''
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+    ['ms', 1],
+  ] as const) {
     const n = Math.floor(rest / size)
     if (n > 0) {
       out += `${n}${unit}`

@@ -68,32 +68,95 @@ export function nextWallTime(expr: CronExpression, from: WallTime): WallTime | n
   let maskKey = -1
   let mask = 0
   for (;;) {
-    if (second > 59) { second = 0; minute++ }
-    if (minute > 59) { minute = 0; hour++ }
-    if (hour > 23) { hour = 0; day++ }
-    if (month > 12) { month = 1; year++ }
+    if (second > 59) {
+      second = 0
+      minute++
+    }
+    if (minute > 59) {
+      minute = 0
+      hour++
+    }
+    if (hour > 23) {
+      hour = 0
+      day++
+    }
+    if (month > 12) {
+      month = 1
+      year++
+    }
     if (year > lastYear) return null
 
     const m = expr.nextMonth[month]!
-    if (m < 0) { year++; month = 1; day = 1; hour = 0; minute = 0; second = 0; continue }
-    if (m !== month) { month = m; day = 1; hour = 0; minute = 0; second = 0 }
+    if (m < 0) {
+      year++
+      month = 1
+      day = 1
+      hour = 0
+      minute = 0
+      second = 0
+      continue
+    }
+    if (m !== month) {
+      month = m
+      day = 1
+      hour = 0
+      minute = 0
+      second = 0
+    }
 
     const key = year * 16 + month
-    if (key !== maskKey) { maskKey = key; mask = dayMask(expr, year, month) }
+    if (key !== maskKey) {
+      maskKey = key
+      mask = dayMask(expr, year, month)
+    }
     const d = firstDayFrom(mask, day)
-    if (d < 0) { month++; day = 1; hour = 0; minute = 0; second = 0; continue }
-    if (d !== day) { day = d; hour = 0; minute = 0; second = 0 }
+    if (d < 0) {
+      month++
+      day = 1
+      hour = 0
+      minute = 0
+      second = 0
+      continue
+    }
+    if (d !== day) {
+      day = d
+      hour = 0
+      minute = 0
+      second = 0
+    }
 
     const h = expr.nextHour[hour]!
-    if (h < 0) { day++; hour = 0; minute = 0; second = 0; continue }
-    if (h !== hour) { hour = h; minute = 0; second = 0 }
+    if (h < 0) {
+      day++
+      hour = 0
+      minute = 0
+      second = 0
+      continue
+    }
+    if (h !== hour) {
+      hour = h
+      minute = 0
+      second = 0
+    }
 
     const mi = expr.nextMinute[minute]!
-    if (mi < 0) { hour++; minute = 0; second = 0; continue }
-    if (mi !== minute) { minute = mi; second = 0 }
+    if (mi < 0) {
+      hour++
+      minute = 0
+      second = 0
+      continue
+    }
+    if (mi !== minute) {
+      minute = mi
+      second = 0
+    }
 
     const s = expr.nextSecond[second]!
-    if (s < 0) { minute++; second = 0; continue }
+    if (s < 0) {
+      minute++
+      second = 0
+      continue
+    }
     return { year, month, day, hour, minute, second: s }
   }
 }

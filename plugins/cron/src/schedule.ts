@@ -44,7 +44,7 @@ class IntervalSchedule implements Schedule {
 
   upcoming(count: number, after: number): number[] {
     const out: number[] = []
-    for (let t = after; out.length < count; ) out.push((t = this.next(t)))
+    for (let t = after; out.length < count;) out.push((t = this.next(t)))
     return out
   }
 }
@@ -68,7 +68,7 @@ class CronSchedule implements Schedule {
 
   upcoming(count: number, after: number): number[] {
     const out: number[] = []
-    for (let t: number | null = after; out.length < count; ) {
+    for (let t: number | null = after; out.length < count;) {
       t = this.next(t)
       if (t === null) break
       out.push(t)

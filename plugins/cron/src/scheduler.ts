@@ -65,10 +65,7 @@ export interface RunOutcome {
   durationMs: number
 }
 
-export type TriggerResult =
-  | { status: 'started'; done: Promise<RunOutcome> }
-  | { status: 'queued' }
-  | { status: 'skipped'; reason: string }
+export type TriggerResult = { status: 'started'; done: Promise<RunOutcome> } | { status: 'queued' } | { status: 'skipped'; reason: string }
 
 export interface StopReport {
   /** Runs that finished within the grace period. */
@@ -161,13 +158,7 @@ export class Job {
   readonly #scheduler: SchedulerInternals
   readonly #fn: JobFn
   /** @internal Created by Scheduler.schedule. */
-  constructor(
-    scheduler: SchedulerInternals,
-    name: string,
-    spec: ScheduleSpec,
-    fn: JobFn,
-    options: JobOptions,
-  ) {
+  constructor(scheduler: SchedulerInternals, name: string, spec: ScheduleSpec, fn: JobFn, options: JobOptions) {
     this.#scheduler = scheduler
     this.#fn = fn
     if (typeof name !== 'string' || !JOB_NAME.test(name)) {

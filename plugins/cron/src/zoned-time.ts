@@ -166,15 +166,32 @@ export class Zone {
 
   #rawOffset(instant: number): number {
     const whole = Math.floor(instant / 1000) * 1000
-    let year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0
+    let year = 0,
+      month = 0,
+      day = 0,
+      hour = 0,
+      minute = 0,
+      second = 0
     for (const part of this.#format!.formatToParts(whole)) {
       switch (part.type) {
-        case 'year': year = Number(part.value); break
-        case 'month': month = Number(part.value); break
-        case 'day': day = Number(part.value); break
-        case 'hour': hour = Number(part.value); break
-        case 'minute': minute = Number(part.value); break
-        case 'second': second = Number(part.value); break
+        case 'year':
+          year = Number(part.value)
+          break
+        case 'month':
+          month = Number(part.value)
+          break
+        case 'day':
+          day = Number(part.value)
+          break
+        case 'hour':
+          hour = Number(part.value)
+          break
+        case 'minute':
+          minute = Number(part.value)
+          break
+        case 'second':
+          second = Number(part.value)
+          break
       }
     }
     return wallToEpoch({ year, month, day, hour, minute, second }) - whole

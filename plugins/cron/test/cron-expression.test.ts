@@ -35,7 +35,10 @@ test('L, LW, nW, nL and n#k', () => {
   assert.equal(dom.nearestWeekday, [15])
   const dow = parseCron('0 0 * * 5L,FRI#2,1#5')
   assert.equal(dow.lastWeekdayOf, [5])
-  assert.equal(dow.nthWeekday, [[5, 2], [1, 5]])
+  assert.equal(dow.nthWeekday, [
+    [5, 2],
+    [1, 5],
+  ])
 })
 
 test('nicknames', () => {

@@ -17,9 +17,7 @@ const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT']
 
 /** One list item of a plain field: value, range, */
 function item(min: number, max: number, names?: string[], nameBase = 0): fc.Arbitrary<string> {
-  const value = names
-    ? fc.oneof(fc.integer({ min, max }).map(String), fc.constantFrom(...names))
-    : fc.integer({ min, max }).map(String)
+  const value = names ? fc.oneof(fc.integer({ min, max }).map(String), fc.constantFrom(...names)) : fc.integer({ min, max }).map(String)
   const asNumber = (v: string) => (names && names.includes(v) ? names.indexOf(v) + nameBase : Number(v))
   const range = fc.tuple(value, value).map(([a, b]) => (asNumber(a) <= asNumber(b) ? `${a}-${b}` : `${b}-${a}`))
   const step = fc.integer({ min: 1, max: Math.max(1, Math.floor((max - min) / 2)) })
@@ -41,7 +39,10 @@ function field(min: number, max: number, names?: string[], nameBase = 0, star = 
 const second = field(0, 59, undefined, 0, 6)
 const minute = field(0, 59)
 const hour = field(0, 23)
-const domSpecial = fc.oneof(fc.constant('L'), fc.integer({ min: 1, max: 31 }).map((n) => `${n}W`))
+const domSpecial = fc.oneof(
+  fc.constant('L'),
+  fc.integer({ min: 1, max: 31 }).map((n) => `${n}W`),
+)
 const dom = fc.oneof(
   { weight: 5, arbitrary: field(1, 31) },
   { weight: 1, arbitrary: fc.constant('LW') },
@@ -132,13 +133,13 @@ test('next 10 runs agree with croner outside the documented differences', () => 
       const parsed = parseCron(expr)
       const ours = nextCronRuns(parsed, RUNS, from, Zone.get(tz))
       const theirs = new Cron(expr, { timezone: tz }).nextRuns(RUNS, new Date(from)).map((d) => d.getTime())
-      const n = Math.min(
-        untilFirstTransition(tz, from, ours),
-        untilFirstTransition(tz, from, theirs),
-        untilShortMonthEnd(parsed, tz, from, ours),
-      )
+      const n = Math.min(untilFirstTransition(tz, from, ours), untilFirstTransition(tz, from, theirs), untilShortMonthEnd(parsed, tz, from, ours))
       compared += n
-      assert.equal(ours.slice(0, n).map((t) => new Date(t).toISOString()), theirs.slice(0, n).map((t) => new Date(t).toISOString()), `${expr} in ${tz} from ${new Date(from).toISOString()}`)
+      assert.equal(
+        ours.slice(0, n).map((t) => new Date(t).toISOString()),
+        theirs.slice(0, n).map((t) => new Date(t).toISOString()),
+        `${expr} in ${tz} from ${new Date(from).toISOString()}`,
+      )
     }),
     { numRuns: NUM_RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) },
   )

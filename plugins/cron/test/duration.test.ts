@@ -15,7 +15,10 @@ test('reads units and compound intervals', () => {
 
 test('rejects malformed and non-positive intervals', () => {
   for (const bad of ['5x', '', 'm5', '1h 30m', '0s', -1, 0, Number.NaN]) {
-    assert.throws(() => parseDuration(bad as string | number), (e: unknown) => e instanceof DurationSyntaxError)
+    assert.throws(
+      () => parseDuration(bad as string | number),
+      (e: unknown) => e instanceof DurationSyntaxError,
+    )
   }
   assert.throws(() => parseDuration('5x'), /duration "5x": expected a number followed by ms, s, m, h or d/)
 })

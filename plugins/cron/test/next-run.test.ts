@@ -92,11 +92,7 @@ test('n#k: k-th given weekday of the month', () => {
 
 test('America/New_York spring-forward: a skipped time runs at the transition', () => {
   // 2024-03-10 02:00 EST -> 03:00 EDT (07:00Z).
-  assert.equal(runs('30 2 * * *', '2024-03-09T12:00:00Z', 'America/New_York'), [
-    '2024-03-10T07:00:00Z',
-    '2024-03-11T06:30:00Z',
-    '2024-03-12T06:30:00Z',
-  ])
+  assert.equal(runs('30 2 * * *', '2024-03-09T12:00:00Z', 'America/New_York'), ['2024-03-10T07:00:00Z', '2024-03-11T06:30:00Z', '2024-03-12T06:30:00Z'])
   // Three skipped times (02:00, 02:20, 02:40) collapse into one run at 03:00 EDT.
   assert.equal(runs('*/20 * * * *', '2024-03-10T06:30:00Z', 'America/New_York', 4), [
     '2024-03-10T06:40:00Z',
@@ -108,11 +104,7 @@ test('America/New_York spring-forward: a skipped time runs at the transition', (
 
 test('America/New_York fall-back: a repeated time runs once', () => {
   // 2024-11-03 02:00 EDT -> 01:00 EST (06:00Z); 01:30 happens at 05:30Z and 06:30Z.
-  assert.equal(runs('30 1 * * *', '2024-11-02T12:00:00Z', 'America/New_York'), [
-    '2024-11-03T05:30:00Z',
-    '2024-11-04T06:30:00Z',
-    '2024-11-05T06:30:00Z',
-  ])
+  assert.equal(runs('30 1 * * *', '2024-11-02T12:00:00Z', 'America/New_York'), ['2024-11-03T05:30:00Z', '2024-11-04T06:30:00Z', '2024-11-05T06:30:00Z'])
   assert.equal(runs('*/20 * * * *', '2024-11-03T05:30:00Z', 'America/New_York', 4), [
     '2024-11-03T05:40:00Z',
     '2024-11-03T07:00:00Z',
@@ -128,21 +120,13 @@ test('Europe/Berlin: both transitions', () => {
   assert.equal(runs('30 2 * * *', '2024-03-30T12:00:00Z', 'Europe/Berlin', 2), ['2024-03-31T01:00:00Z', '2024-04-01T00:30:00Z'])
   // 2024-10-27 03:00 CEST -> 02:00 CET at 01:00Z; 02:30 happens at 00:30Z and 01:30Z.
   assert.equal(runs('30 2 * * *', '2024-10-26T12:00:00Z', 'Europe/Berlin', 2), ['2024-10-27T00:30:00Z', '2024-10-28T01:30:00Z'])
-  assert.equal(runs('0 * * * *', '2024-10-26T23:30:00Z', 'Europe/Berlin', 3), [
-    '2024-10-27T00:00:00Z',
-    '2024-10-27T02:00:00Z',
-    '2024-10-27T03:00:00Z',
-  ])
+  assert.equal(runs('0 * * * *', '2024-10-26T23:30:00Z', 'Europe/Berlin', 3), ['2024-10-27T00:00:00Z', '2024-10-27T02:00:00Z', '2024-10-27T03:00:00Z'])
 })
 
 test('Australia/Lord_Howe: 30-minute shifts', () => {
   // 2024-10-06 02:00 +10:30 -> 02:30 +11:00 at 2024-10-05T15:30Z.
   assert.equal(runs('15 2 * * *', '2024-10-05T00:00:00Z', 'Australia/Lord_Howe', 2), ['2024-10-05T15:30:00Z', '2024-10-06T15:15:00Z'])
-  assert.equal(runs('*/10 * * * *', '2024-10-05T15:15:00Z', 'Australia/Lord_Howe', 3), [
-    '2024-10-05T15:20:00Z',
-    '2024-10-05T15:30:00Z',
-    '2024-10-05T15:40:00Z',
-  ])
+  assert.equal(runs('*/10 * * * *', '2024-10-05T15:15:00Z', 'Australia/Lord_Howe', 3), ['2024-10-05T15:20:00Z', '2024-10-05T15:30:00Z', '2024-10-05T15:40:00Z'])
   // 2024-04-07 02:00 +11:00 -> 01:30 +10:30 at 2024-04-06T15:00Z; 01:45 happens at 14:45Z and 15:15Z.
   assert.equal(runs('45 1 * * *', '2024-04-06T00:00:00Z', 'Australia/Lord_Howe', 2), ['2024-04-06T14:45:00Z', '2024-04-07T15:15:00Z'])
 })
@@ -160,7 +144,10 @@ test('zone resolution reports unique, repeated and skipped wall times', () => {
 })
 
 test('an unknown timezone is a TimezoneError', () => {
-  assert.throws(() => Zone.get('Mars/Olympus'), (e: unknown) => e instanceof TimezoneError && /Mars\/Olympus/.test(String(e)))
+  assert.throws(
+    () => Zone.get('Mars/Olympus'),
+    (e: unknown) => e instanceof TimezoneError && /Mars\/Olympus/.test(String(e)),
+  )
 })
 
 test('intervals run at anchor + k * interval, independent of when asked', () => {

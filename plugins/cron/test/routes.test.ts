@@ -23,7 +23,10 @@ test('GET /jobs lists every job with its state', async () => {
   const res = await app.request('/jobs')
   assert.is(res.status, 200)
   const { jobs } = (await res.json()) as { jobs: Record<string, unknown>[] }
-  assert.equal(jobs.map((j) => j.name), ['report', 'tick'])
+  assert.equal(
+    jobs.map((j) => j.name),
+    ['report', 'tick'],
+  )
   const report = jobs[0]!
   for (const key of ['name', 'spec', 'timezone', 'nextRun', 'lastRun', 'status', 'durationMs', 'runs', 'failures']) assert.ok(key in report, key)
   assert.is(report.spec, '0 6 * * MON-FRI')

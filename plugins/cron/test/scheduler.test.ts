@@ -30,8 +30,14 @@ test('an interval job runs at absolute times: timer lateness does not accumulate
   clock.lateness = 7
   scheduler.schedule('tick', '1s', work(0))
   await clock.advance(10_050)
-  assert.equal(starts.map((s) => s.at), [1007, 2007, 3007, 4007, 5007, 6007, 7007, 8007, 9007, 10007])
-  assert.equal(starts.map((s) => s.scheduledAt), [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000])
+  assert.equal(
+    starts.map((s) => s.at),
+    [1007, 2007, 3007, 4007, 5007, 6007, 7007, 8007, 9007, 10007],
+  )
+  assert.equal(
+    starts.map((s) => s.scheduledAt),
+    [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000],
+  )
 })
 
 test('occurrences missed while the process stalled are not replayed', async () => {
@@ -40,7 +46,10 @@ test('occurrences missed while the process stalled are not replayed', async () =
   scheduler.schedule('tick', 1000, work(0))
   await clock.advance(4600)
   // Fired at 4500 for 1000; 2000-4000 are gone; the next one is 5000 (+3500).
-  assert.equal(starts.map((s) => [s.scheduledAt, s.at]), [[1000, 4500]])
+  assert.equal(
+    starts.map((s) => [s.scheduledAt, s.at]),
+    [[1000, 4500]],
+  )
   assert.is(scheduler.get('tick')!.nextRun!.getTime() - T0, 5000)
 })
 
@@ -49,7 +58,10 @@ test('a cron job in a timezone runs at the DST transition, once', async () => {
   const { clock, scheduler, starts, work } = setup(start)
   scheduler.schedule('ny', '*/20 * * * *', work(0), { timezone: 'America/New_York' })
   await clock.advance(60 * 60_000)
-  assert.equal(starts.map((s) => iso(s.at + start)), ['2024-03-10T06:40:00Z', '2024-03-10T07:00:00Z', '2024-03-10T07:20:00Z'])
+  assert.equal(
+    starts.map((s) => iso(s.at + start)),
+    ['2024-03-10T06:40:00Z', '2024-03-10T07:00:00Z', '2024-03-10T07:20:00Z'],
+  )
 })
 
 test('waits longer than the timer limit are chunked', async () => {
@@ -60,14 +72,20 @@ test('waits longer than the timer limit are chunked', async () => {
   assert.is(scheduler.get('leap')!.nextRun!.toISOString(), '2028-02-29T00:00:00.000Z')
   assert.ok(clock.nextAt! - start <= MAX_TIMER_MS)
   await clock.advanceTo(Date.parse('2028-02-29T00:00:00.500Z'))
-  assert.equal(starts.map((s) => iso(s.at + start)), ['2028-02-29T00:00:00Z'])
+  assert.equal(
+    starts.map((s) => iso(s.at + start)),
+    ['2028-02-29T00:00:00Z'],
+  )
 })
 
 test('overrun skip: an occurrence during a run is dropped', async () => {
   const { clock, scheduler, starts, work } = setup()
   scheduler.schedule('slow', '1s', work(2500))
   await clock.advance(10_000)
-  assert.equal(starts.map((s) => s.at), [1000, 4000, 7000, 10000])
+  assert.equal(
+    starts.map((s) => s.at),
+    [1000, 4000, 7000, 10000],
+  )
   assert.is(scheduler.get('slow')!.info().skipped, 6)
 })
 
@@ -78,7 +96,15 @@ test('overrun queue-one: one occurrence waits, runs right after, the rest are dr
   // 1000 runs to 3500; 2000 queued, 3000 dropped; 2000 runs 3500-6000; 4000 queued, 5000 dropped;
   // at 6000 the run ends first (its timer is older) so 4000 starts, then 6000 is queued and
   // 7000, 8000 are dropped.
-  assert.equal(starts.map((s) => [s.scheduledAt, s.at]), [[1000, 1000], [2000, 3500], [4000, 6000], [6000, 8500]])
+  assert.equal(
+    starts.map((s) => [s.scheduledAt, s.at]),
+    [
+      [1000, 1000],
+      [2000, 3500],
+      [4000, 6000],
+      [6000, 8500],
+    ],
+  )
   assert.is(max(), 1)
   assert.is(scheduler.get('slow')!.info().skipped, 4)
 })
@@ -87,16 +113,25 @@ test('overrun parallel: runs overlap', async () => {
   const { clock, scheduler, starts, work, max } = setup()
   scheduler.schedule('slow', '1s', work(2500), { overrun: 'parallel' })
   await clock.advance(5000)
-  assert.equal(starts.map((s) => s.at), [1000, 2000, 3000, 4000, 5000])
+  assert.equal(
+    starts.map((s) => s.at),
+    [1000, 2000, 3000, 4000, 5000],
+  )
   assert.is(max(), 3)
 })
 
 test('maxRuns: the job is done after that many scheduled runs', async () => {
   const { clock, scheduler, starts, work } = setup()
   const job = scheduler.schedule('thrice', '1s', work(0), { maxRuns: 3 })
-  assert.equal(job.nextRuns(10).map((d) => d.getTime() - T0), [1000, 2000, 3000])
+  assert.equal(
+    job.nextRuns(10).map((d) => d.getTime() - T0),
+    [1000, 2000, 3000],
+  )
   await clock.advance(10_000)
-  assert.equal(starts.map((s) => s.at), [1000, 2000, 3000])
+  assert.equal(
+    starts.map((s) => s.at),
+    [1000, 2000, 3000],
+  )
   assert.is(job.status, 'done')
   assert.is(job.nextRun, null)
   assert.is(clock.pending, 0)
@@ -105,12 +140,21 @@ test('maxRuns: the job is done after that many scheduled runs', async () => {
 test('startAt and stopAt bound the runs; an interval counts from startAt', async () => {
   const { clock, scheduler, starts, work } = setup()
   const job = scheduler.schedule('window', '1s', work(0), { startAt: T0 + 5500, stopAt: new Date(T0 + 8600) })
-  assert.equal(job.nextRuns(10).map((d) => d.getTime() - T0), [5500, 6500, 7500, 8500])
+  assert.equal(
+    job.nextRuns(10).map((d) => d.getTime() - T0),
+    [5500, 6500, 7500, 8500],
+  )
   await clock.advance(20_000)
-  assert.equal(starts.map((s) => s.at), [5500, 6500, 7500, 8500])
+  assert.equal(
+    starts.map((s) => s.at),
+    [5500, 6500, 7500, 8500],
+  )
   assert.is(job.status, 'done')
   const cron = scheduler.schedule('cron-window', '*/10 * * * * *', work(0), { startAt: new Date(T0 + 25_000).toISOString(), timezone: 'UTC' })
-  assert.equal(cron.nextRuns(2).map((d) => d.getTime() - T0 + 20_000), [50_000, 60_000])
+  assert.equal(
+    cron.nextRuns(2).map((d) => d.getTime() - T0 + 20_000),
+    [50_000, 60_000],
+  )
 })
 
 test('pause stops runs; resume continues from now without catching up', async () => {
@@ -123,7 +167,10 @@ test('pause stops runs; resume continues from now without catching up', async ()
   await clock.advance(5000)
   scheduler.resume('p')
   await clock.advance(2000)
-  assert.equal(starts.map((s) => s.at), [1000, 2000, 8000, 9000])
+  assert.equal(
+    starts.map((s) => s.at),
+    [1000, 2000, 8000, 9000],
+  )
 })
 
 test('trigger runs now and follows the overrun policy', async () => {
@@ -144,7 +191,10 @@ test('trigger runs now and follows the overrun policy', async () => {
   q.scheduler.trigger('q')
   assert.equal(q.scheduler.trigger('q'), { status: 'queued' })
   await q.clock.advance(2500)
-  assert.equal(q.starts.map((s) => s.at), [0, 1000])
+  assert.equal(
+    q.starts.map((s) => s.at),
+    [0, 1000],
+  )
 })
 
 test('failures: a throwing or rejecting job is counted, and the schedule goes on', async () => {
@@ -169,10 +219,15 @@ test('failures: a throwing or rejecting job is counted, and the schedule goes on
 test('timeoutMs: the run fails and its signal aborts with RunTimeoutError', async () => {
   const { clock, scheduler } = setup()
   let reason: unknown
-  scheduler.schedule('hang', '1h', (ctx) => {
-    ctx.signal.addEventListener('abort', () => (reason = ctx.signal.reason))
-    return new Promise(() => {})
-  }, { timeoutMs: 500 })
+  scheduler.schedule(
+    'hang',
+    '1h',
+    (ctx) => {
+      ctx.signal.addEventListener('abort', () => (reason = ctx.signal.reason))
+      return new Promise(() => {})
+    },
+    { timeoutMs: 500 },
+  )
   const result = scheduler.trigger('hang')
   await clock.advance(500)
   assert.instance(reason, RunTimeoutError)
@@ -206,12 +261,17 @@ test('shutdown waits for a running job, and starts no new run', async () => {
 test('shutdown aborts the signal of a run still going when the grace period ends', async () => {
   const { clock, scheduler } = setup()
   let reason: unknown
-  scheduler.schedule('stubborn', '1s', (ctx) => new Promise<void>((resolve) => {
-    ctx.signal.addEventListener('abort', () => {
-      reason = ctx.signal.reason
-      resolve()
-    })
-  }))
+  scheduler.schedule(
+    'stubborn',
+    '1s',
+    (ctx) =>
+      new Promise<void>((resolve) => {
+        ctx.signal.addEventListener('abort', () => {
+          reason = ctx.signal.reason
+          resolve()
+        })
+      }),
+  )
   await clock.advance(1000)
   const stopping = scheduler.stop(2000)
   await clock.advance(1999)
@@ -233,7 +293,11 @@ test('jitter delays each start; scheduledAt stays on the occurrence', async () =
   const seen: number[][] = []
   scheduler.schedule('j', '1s', (ctx) => void seen.push([clock.now() - T0, ctx.scheduledAt.getTime() - T0]), { jitter: '200ms' })
   await clock.advance(3200)
-  assert.equal(seen, [[1100, 1000], [2100, 2000], [3100, 3000]])
+  assert.equal(seen, [
+    [1100, 1000],
+    [2100, 2000],
+    [3100, 3000],
+  ])
 })
 
 test('metrics: runs, failures, skipped, lateness and duration', async () => {
@@ -248,20 +312,21 @@ test('metrics: runs, failures, skipped, lateness and duration', async () => {
   const scheduler = new Scheduler({ clock, metrics })
   scheduler.schedule('m', '1s', () => Promise.reject(new Error('x')))
   await clock.advance(1020)
-  assert.equal(calls, [
-    'lateness {"job":"m"} 0.02',
-    'runs {"job":"m","trigger":"schedule","result":"error"}',
-    'duration {"job":"m"} 0',
-    'failures {"job":"m"}',
-  ])
+  assert.equal(calls, ['lateness {"job":"m"} 0.02', 'runs {"job":"m","trigger":"schedule","result":"error"}', 'duration {"job":"m"} 0', 'failures {"job":"m"}'])
 })
 
 test('invalid jobs are refused with a clear error', () => {
   const { scheduler, work } = setup()
   scheduler.schedule('a', '1s', work(0))
-  assert.throws(() => scheduler.schedule('a', '1s', work(0)), (e: unknown) => e instanceof JobError && /already scheduled/.test(String(e)))
+  assert.throws(
+    () => scheduler.schedule('a', '1s', work(0)),
+    (e: unknown) => e instanceof JobError && /already scheduled/.test(String(e)),
+  )
   assert.throws(() => scheduler.schedule('has space', '1s', work(0)), /must match/)
-  assert.throws(() => scheduler.schedule('b', '0 0 32 * *', work(0)), (e: unknown) => e instanceof CronSyntaxError && (e as Error).message === 'day-of-month: 32 is out of range 1-31')
+  assert.throws(
+    () => scheduler.schedule('b', '0 0 32 * *', work(0)),
+    (e: unknown) => e instanceof CronSyntaxError && (e as Error).message === 'day-of-month: 32 is out of range 1-31',
+  )
   assert.throws(() => scheduler.schedule('c', '0 0 30 2 *', work(0)), /never matches a date/)
   assert.throws(() => scheduler.schedule('d', '1s', work(0), { overrun: 'wait' as 'skip' }), /overrun "wait" must be one of skip, queue-one, parallel/)
   assert.throws(() => scheduler.schedule('e', '1s', work(0), { maxRuns: 0 }), /maxRuns 0/)
@@ -279,7 +344,21 @@ test('list() reports every job; remove() stops scheduling', async () => {
   const [one, two] = scheduler.list()
   assert.equal(
     { ...one, durationMs: one!.durationMs },
-    { name: 'one', spec: '1s', kind: 'interval', timezone: null, status: 'scheduled', overrun: 'skip', nextRun: new Date(T0 + 2000).toISOString(), lastRun: new Date(T0 + 1000).toISOString(), durationMs: 0, runs: 1, failures: 0, skipped: 0, lastError: null },
+    {
+      name: 'one',
+      spec: '1s',
+      kind: 'interval',
+      timezone: null,
+      status: 'scheduled',
+      overrun: 'skip',
+      nextRun: new Date(T0 + 2000).toISOString(),
+      lastRun: new Date(T0 + 1000).toISOString(),
+      durationMs: 0,
+      runs: 1,
+      failures: 0,
+      skipped: 0,
+      lastError: null,
+    },
   )
   assert.is(two!.nextRun, '2024-01-15T11:00:00.000Z')
   assert.is(two!.timezone, 'Europe/Berlin')

@@ -35,7 +35,9 @@ function* prepared(target: CopyTarget, rows: Iterable<readonly unknown[]>): Gene
   let index = 0
   for (const row of rows) {
     if (!Array.isArray(row) || row.length !== target.width) {
-      throw new DatabaseInputError(`copyFrom(${target.table}): row ${index} must be an array of ${target.width} values (one per column), got ${Array.isArray(row) ? `${row.length} values` : typeof row}`)
+      throw new DatabaseInputError(
+        `copyFrom(${target.table}): row ${index} must be an array of ${target.width} values (one per column), got ${Array.isArray(row) ? `${row.length} values` : typeof row}`,
+      )
     }
     yield row.map((value) => utils.prepareValue(value))
     index++

@@ -48,7 +48,10 @@ for (const kind of ['postgres', 'pglite'] as const) {
     // Another plugin may reuse an id: the ledger is keyed by plugin.
     assert.equal(await db.migrate('other', [{ id: '001-notes', sql: 'CREATE TABLE other_things (x int)' }]), ['001-notes'])
     const { rows } = await db.query<{ plugin: string; id: string }>('SELECT plugin, id FROM armature_migrations ORDER BY plugin, id')
-    assert.equal(rows.map((r) => `${r.plugin}/${r.id}`), ['notes/001-notes', 'notes/002-notes-created', 'other/001-notes'])
+    assert.equal(
+      rows.map((r) => `${r.plugin}/${r.id}`),
+      ['notes/001-notes', 'notes/002-notes-created', 'other/001-notes'],
+    )
     const insert = await db.query('INSERT INTO notes (body) VALUES ($1), ($2)', ['a', 'b'])
     assert.is(insert.rowCount, 2)
   })
@@ -75,7 +78,10 @@ for (const kind of ['postgres', 'pglite'] as const) {
   test(`${kind}: refuses duplicate migration ids before touching the database`, async () => {
     const db = backends[kind]!.database
     try {
-      await db.migrate('dup', [{ id: 'a', sql: 'SELECT 1' }, { id: 'a', sql: 'SELECT 2' }])
+      await db.migrate('dup', [
+        { id: 'a', sql: 'SELECT 1' },
+        { id: 'a', sql: 'SELECT 2' },
+      ])
       assert.unreachable('should have thrown')
     } catch (error) {
       assert.instance(error, MigrationError)
@@ -110,7 +116,6 @@ for (const kind of ['postgres', 'pglite'] as const) {
   })
 }
 
-
 test('postgres: an unreachable server fails with a named error and no password', async () => {
   try {
     await openDatabase({ url: 'postgres://postgres:secret@127.0.0.1:1/nothing', dataDir: '', poolSize: 1, connectTimeoutMs: 1000 })
@@ -132,7 +137,10 @@ test('kernel: the plugin boots on PostgreSQL when DATABASE_URL is set, and on PG
   }
   const dataDir = join(tmp, 'kernel-data')
   const embedded = await startTestKernel({ plugins: [PLUGIN_DIR], env: { DATABASE_URL: '', DATA_DIR: dataDir } })
-  const opens = () => readFileSync(embedded.logFile, 'utf8').split('\n').filter((line) => /"kind":"pglite".*"msg":"database ready"/.test(line)).length
+  const opens = () =>
+    readFileSync(embedded.logFile, 'utf8')
+      .split('\n')
+      .filter((line) => /"kind":"pglite".*"msg":"database ready"/.test(line)).length
   try {
     assert.ok(existsSync(join(dataDir, 'db', 'PG_VERSION')))
     assert.is(opens(), 1)

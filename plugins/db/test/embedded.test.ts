@@ -32,7 +32,11 @@ test('a first open runs initdb in a child process that has exited, then opens th
     assert.is.not(created.pid, process.pid)
     assert.throws(() => process.kill(created.pid, 0), /ESRCH/, 'the initdb process is gone')
     assert.ok(existsSync(join(CLUSTER, 'PG_VERSION')))
-    assert.equal(readdirSync(CLUSTER).filter((entry) => entry.startsWith('.initdb')), [], 'no staging folder is left')
+    assert.equal(
+      readdirSync(CLUSTER).filter((entry) => entry.startsWith('.initdb')),
+      [],
+      'no staging folder is left',
+    )
     assert.equal(await settings(first), { shared_buffers: '16MB', work_mem: '4MB', maintenance_work_mem: '16MB' })
     await first.database.exec(`CREATE TABLE kept (body text NOT NULL); INSERT INTO kept VALUES ('written after initdb')`)
   } finally {

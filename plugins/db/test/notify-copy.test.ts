@@ -35,7 +35,16 @@ const COLUMNS = ['id', 'body', 'doc', 'data', 'at', 'flag', 'tags', 'note'] as c
 const AWKWARD = 'tab\there, newline\nthere, cr\r, backslash \\ and \\N, quote " and \u00e9\u4e2d'
 
 function row(i: number): unknown[] {
-  return [i, i === 0 ? AWKWARD : `body ${i}`, { n: i, nested: { ok: true } }, Buffer.from([0, 1, 254, i % 256]), new Date(Date.UTC(2026, 0, 1, 0, 0, i % 60)), i % 2 === 0, ['a', `b${i}`, 'with space'], i % 3 === 0 ? null : `note ${i}`]
+  return [
+    i,
+    i === 0 ? AWKWARD : `body ${i}`,
+    { n: i, nested: { ok: true } },
+    Buffer.from([0, 1, 254, i % 256]),
+    new Date(Date.UTC(2026, 0, 1, 0, 0, i % 60)),
+    i % 2 === 0,
+    ['a', `b${i}`, 'with space'],
+    i % 3 === 0 ? null : `note ${i}`,
+  ]
 }
 
 async function count(db: OpenDatabase): Promise<number> {
@@ -113,8 +122,26 @@ for (const kind of ['postgres', 'pglite'] as const) {
     const { rows: back } = await db.query<Record<string, unknown>>(
       `SELECT id, body, doc, encode(data, 'hex') AS data, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS at, flag, tags, note FROM copy_target WHERE id IN (0, 1, 3) ORDER BY id`,
     )
-    assert.equal(back[0], { id: 0, body: AWKWARD, doc: { n: 0, nested: { ok: true } }, data: '0001fe00', at: '2026-01-01 00:00:00', flag: true, tags: ['a', 'b0', 'with space'], note: null })
-    assert.equal(back[1], { id: 1, body: 'body 1', doc: { n: 1, nested: { ok: true } }, data: '0001fe01', at: '2026-01-01 00:00:01', flag: false, tags: ['a', 'b1', 'with space'], note: 'note 1' })
+    assert.equal(back[0], {
+      id: 0,
+      body: AWKWARD,
+      doc: { n: 0, nested: { ok: true } },
+      data: '0001fe00',
+      at: '2026-01-01 00:00:00',
+      flag: true,
+      tags: ['a', 'b0', 'with space'],
+      note: null,
+    })
+    assert.equal(back[1], {
+      id: 1,
+      body: 'body 1',
+      doc: { n: 1, nested: { ok: true } },
+      data: '0001fe01',
+      at: '2026-01-01 00:00:01',
+      flag: false,
+      tags: ['a', 'b1', 'with space'],
+      note: 'note 1',
+    })
     assert.is(back[2]!.note, null)
     // Any iterable, and a schema-qualified name.
     function* more() {
@@ -133,7 +160,16 @@ for (const kind of ['postgres', 'pglite'] as const) {
     const short = await rejection(db.copyFrom('copy_target', COLUMNS, rows))
     assert.instance(short, DatabaseInputError)
     assert.match(short.message, /row 30 must be an array of 8 values/)
-    const refused = await rejection(db.copyFrom('copy_target', ['id', 'body'], [[3000, 'fine'], ['not a number', 'bad']]))
+    const refused = await rejection(
+      db.copyFrom(
+        'copy_target',
+        ['id', 'body'],
+        [
+          [3000, 'fine'],
+          ['not a number', 'bad'],
+        ],
+      ),
+    )
     assert.not.instance(refused, DatabaseInputError)
     assert.match(refused.message, /integer/)
     const duplicate = await rejection(db.copyFrom('copy_target', ['id'], [[5000], [0]]))
@@ -146,13 +182,30 @@ for (const kind of ['postgres', 'pglite'] as const) {
     const before = await count(backends[kind]!)
     await rejection(
       db.transaction(async (tx) => {
-        assert.is(await tx.copyFrom('copy_target', ['id', 'body'], [[4000, 'x'], [4001, 'y']]), 2)
+        assert.is(
+          await tx.copyFrom(
+            'copy_target',
+            ['id', 'body'],
+            [
+              [4000, 'x'],
+              [4001, 'y'],
+            ],
+          ),
+          2,
+        )
         throw new Error('roll it back')
       }),
     )
     assert.is(await count(backends[kind]!), before)
     const written = await db.transaction(async (tx) => {
-      const n = await tx.copyFrom('copy_target', ['id', 'body'], [[4000, 'x'], [4001, 'y']])
+      const n = await tx.copyFrom(
+        'copy_target',
+        ['id', 'body'],
+        [
+          [4000, 'x'],
+          [4001, 'y'],
+        ],
+      )
       await tx.notify('armature_events', 'copied')
       return n
     })

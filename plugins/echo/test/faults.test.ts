@@ -20,7 +20,10 @@ test('a cut gRPC connection: streams and calls end with UNAVAILABLE, not a hang'
     proxy.cut()
     const status = await stream.done
     assert.is(status.code, grpc.status.UNAVAILABLE)
-    const code = await unary(client, 'during', 3000).then(() => 'answered', (e: grpc.ServiceError) => e.code)
+    const code = await unary(client, 'during', 3000).then(
+      () => 'answered',
+      (e: grpc.ServiceError) => e.code,
+    )
     assert.is(code, grpc.status.UNAVAILABLE)
     proxy.restore()
     const after = await waitFor(() => unary(client, 'after', 2000).catch(() => undefined), { what: 'calls to work again', timeoutMs: 15_000 })

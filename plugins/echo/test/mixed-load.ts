@@ -69,11 +69,15 @@ export async function startMixedLoad(o: MixedLoadOptions): Promise<MixedLoad> {
     const channel = await connection.createChannel()
     const { queue: replyQueue } = await channel.assertQueue('', { exclusive: true })
     const replies = new Map<string, number>()
-    await channel.consume(replyQueue, (msg) => {
-      if (!msg) return
-      const id = String(msg.properties.correlationId)
-      replies.set(id, (replies.get(id) ?? 0) + 1)
-    }, { noAck: true })
+    await channel.consume(
+      replyQueue,
+      (msg) => {
+        if (!msg) return
+        const id = String(msg.properties.correlationId)
+        replies.set(id, (replies.get(id) ?? 0) + 1)
+      },
+      { noAck: true },
+    )
     const total = o.amqpMessages ?? 500
     await channel.assertQueue(o.requestQueue, { durable: true })
     for (let i = 0; i < total; i++) {

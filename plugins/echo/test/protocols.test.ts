@@ -57,7 +57,10 @@ test('gRPC: unary, server stream, bidi; health SERVING overall and per service',
   const stream = serverStream(client, { message: 's', repeat: 5, interval_ms: 0 })
   const status = await stream.done
   assert.is(status.code, grpc.status.OK)
-  assert.equal(stream.messages.map((m) => m.sequence), [1, 2, 3, 4, 5])
+  assert.equal(
+    stream.messages.map((m) => m.sequence),
+    [1, 2, 3, 4, 5],
+  )
   const bidi = client.Bidi()
   const got: string[] = []
   const ended = new Promise<void>((resolve) => bidi.on('status', () => resolve()))

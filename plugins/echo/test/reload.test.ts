@@ -70,7 +70,7 @@ test('20 reloads under HTTP and gRPC load: 0 failed requests or calls', async ()
   assert.ok(generations.size >= 15, `answers came from ${generations.size} generations`)
 })
 
-test('a reload closes the old generation\'s WebSockets with 1012; a reconnect reaches the new one', async () => {
+test("a reload closes the old generation's WebSockets with 1012; a reconnect reaches the new one", async () => {
   const url = `${k.url.replace('http', 'ws')}/echo/ws`
   const ws = new WebSocket(url)
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))

@@ -15,7 +15,13 @@ test.after(() => stopChild(k))
 
 /** Sends `bytes` as the request message, as a client with another codec could. */
 function rawServerStream(client: grpc.Client, bytes: Buffer): Promise<{ code: number; details: string; messages: number }> {
-  const call = client.makeServerStreamRequest('/armature.echo.Echo/ServerStream', (b: Buffer) => b, (b: Buffer) => b, bytes, { deadline: Date.now() + 10_000 })
+  const call = client.makeServerStreamRequest(
+    '/armature.echo.Echo/ServerStream',
+    (b: Buffer) => b,
+    (b: Buffer) => b,
+    bytes,
+    { deadline: Date.now() + 10_000 },
+  )
   let messages = 0
   call.on('data', () => messages++)
   call.on('error', () => undefined)

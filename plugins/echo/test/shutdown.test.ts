@@ -54,7 +54,10 @@ test('SIGTERM under mixed load: everything ends cleanly, nothing lost', async ()
   assert.is(outcome.idleClosed, 200)
   assert.equal([...new Set(outcome.wsCloseCodes)], [1001], 'WebSocket clients receive 1001')
   assert.is(outcome.grpcStatuses.length, 20)
-  assert.ok(outcome.grpcStatuses.every((code) => code === grpc.status.UNAVAILABLE || code === grpc.status.OK), `stream statuses ${outcome.grpcStatuses}`)
+  assert.ok(
+    outcome.grpcStatuses.every((code) => code === grpc.status.UNAVAILABLE || code === grpc.status.OK),
+    `stream statuses ${outcome.grpcStatuses}`,
+  )
   const a = outcome.amqp!
   assert.is(a.duplicates, 0, 'no message handled twice')
   assert.is(a.replies + a.leftInQueue, a.published, `replies ${a.replies} + in queue ${a.leftInQueue} = ${a.published}`)
@@ -70,7 +73,10 @@ test('a user-set order (AMQP first, HTTP last) is followed and logged', async ()
   assert.is(exit.code, 0, k.stderr())
   assert.equal([...new Set(outcome.slowStatuses)], [200])
   assert.is(outcome.amqp!.replies + outcome.amqp!.leftInQueue, outcome.amqp!.published)
-  const phases = k.messages().filter((m) => m.startsWith('shutdown phase ')).map((m) => m.replace(/ done in \d+ ms/, '').replace(/; not clean.*/, ''))
+  const phases = k
+    .messages()
+    .filter((m) => m.startsWith('shutdown phase '))
+    .map((m) => m.replace(/ done in \d+ ms/, '').replace(/; not clean.*/, ''))
   assert.equal(phases, [
     'shutdown phase 0 Ready: readiness',
     'shutdown phase 5: amqp:consumers, amqp:connection',

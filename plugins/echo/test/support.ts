@@ -11,7 +11,11 @@ export const ECHO_DIR = join(import.meta.dirname, '..')
 const definition = loadSync(join(ECHO_DIR, 'proto/echo.proto'), { keepCase: true, longs: String, enums: String, defaults: true })
 const EchoClient = (grpc.loadPackageDefinition(definition) as any).armature.echo.Echo as grpc.ServiceClientConstructor
 
-const healthDefinition = loadSync(join(import.meta.dirname, '../../../node_modules/grpc-health-check/proto/health/v1/health.proto'), { keepCase: true, defaults: true, enums: String })
+const healthDefinition = loadSync(join(import.meta.dirname, '../../../node_modules/grpc-health-check/proto/health/v1/health.proto'), {
+  keepCase: true,
+  defaults: true,
+  enums: String,
+})
 const HealthClient = (grpc.loadPackageDefinition(healthDefinition) as any).grpc.health.v1.Health as grpc.ServiceClientConstructor
 
 export function echoClient(address: string, credentials = grpc.credentials.createInsecure()): any {
@@ -33,7 +37,10 @@ export function healthCheck(client: any, service = ''): Promise<string> {
 }
 
 /** Collects a server stream until it ends; resolves with the messages and the final status code. */
-export function serverStream(client: any, request: { message: string; repeat: number; interval_ms: number }): { messages: any[]; done: Promise<{ code: number; details: string }>; call: grpc.ClientReadableStream<any> } {
+export function serverStream(
+  client: any,
+  request: { message: string; repeat: number; interval_ms: number },
+): { messages: any[]; done: Promise<{ code: number; details: string }>; call: grpc.ClientReadableStream<any> } {
   const messages: any[] = []
   const call = client.ServerStream(request)
   const done = new Promise<{ code: number; details: string }>((resolve) => {

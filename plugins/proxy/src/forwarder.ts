@@ -54,7 +54,10 @@ export function answeredBy(res: ServerResponse): URL | undefined {
 }
 
 class AttemptTimeout extends Error {
-  constructor(readonly stage: 'connect' | 'response', ms: number) {
+  constructor(
+    readonly stage: 'connect' | 'response',
+    ms: number,
+  ) {
     super(`${stage === 'connect' ? 'no connection' : 'no response'} within ${ms} ms`)
   }
 }
@@ -215,7 +218,17 @@ export class Forwarder {
       // The caller's `Expect: 100-continue` was answered by this server already.
       delete headers.expect
       if (parent !== undefined && trace.getSpanContext(parent) !== undefined) propagation.inject(parent, headers)
-      this.#pool(target).dispatch({ origin: target.origin, method: method as Dispatcher.HttpMethod, path: match.upstreamPath(target), headers: headers as Record<string, string | string[]>, body: body as unknown as Dispatcher.DispatchOptions['body'], headersTimeout: responseTimeoutMs }, handler)
+      this.#pool(target).dispatch(
+        {
+          origin: target.origin,
+          method: method as Dispatcher.HttpMethod,
+          path: match.upstreamPath(target),
+          headers: headers as Record<string, string | string[]>,
+          body: body as unknown as Dispatcher.DispatchOptions['body'],
+          headersTimeout: responseTimeoutMs,
+        },
+        handler,
+      )
     })
   }
 

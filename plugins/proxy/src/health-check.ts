@@ -70,7 +70,10 @@ export class HealthChecker {
       status = await this.#probe(url, this.#spec.timeoutMs)
     } catch (error) {
       if (!this.#timer) return
-      const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${this.#spec.timeoutMs} ms` : ((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message)
+      const reason =
+        (error as Error).name === 'TimeoutError'
+          ? `no answer within ${this.#spec.timeoutMs} ms`
+          : ((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message)
       return this.#balancer.failed(target, `health check GET ${this.#spec.path}: ${reason}`, hold)
     }
     if (!this.#timer) return

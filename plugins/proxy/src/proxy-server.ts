@@ -108,7 +108,8 @@ export class ProxyServer {
     // With a listener here node:http leaves the answer to it, so it gives the statuses node would.
     this.#server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
       // A request timeout can strike while an answer is being written: then only closing is left.
-      if (socket.writable && !(socket as Socket & { _httpMessage?: ServerResponse })._httpMessage?.headersSent) socket.end(`HTTP/1.1 ${clientErrorStatus(error)}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`)
+      if (socket.writable && !(socket as Socket & { _httpMessage?: ServerResponse })._httpMessage?.headersSent)
+        socket.end(`HTTP/1.1 ${clientErrorStatus(error)}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`)
       else socket.destroy()
     })
   }

@@ -171,7 +171,10 @@ export class ServerRegistry {
     const { policy } = this.#options
     const { routes, tls, accessLog } = parsePatch(body, policy)
     if (tls && !entry.spec.listen.tls) {
-      throw new InvalidFieldError('tls', `proxy server '${name}' listens on plain HTTP, and a server's protocol is fixed at registration; delete it and register it again with listen.tls`)
+      throw new InvalidFieldError(
+        'tls',
+        `proxy server '${name}' listens on plain HTTP, and a server's protocol is fixed at registration; delete it and register it again with listen.tls`,
+      )
     }
     const previous = { routes: entry.spec.routes, tls: entry.spec.listen.tls, accessLog: entry.spec.accessLog }
     const apply = (to: typeof previous) => {
@@ -193,7 +196,11 @@ export class ServerRegistry {
       apply(previous)
       throw error
     }
-    const changed = [routes ? `routes ${routes.map((r) => r.path).join(', ')}` : '', tls ? 'certificate' : '', accessLog !== undefined ? `access log (${accessLog ? 'on' : 'off'})` : '']
+    const changed = [
+      routes ? `routes ${routes.map((r) => r.path).join(', ')}` : '',
+      tls ? 'certificate' : '',
+      accessLog !== undefined ? `access log (${accessLog ? 'on' : 'off'})` : '',
+    ]
       .filter(Boolean)
       .join(' and ')
     this.#options.log.info(`proxy server '${name}' updated: ${changed}`)
@@ -216,7 +223,9 @@ export class ServerRegistry {
       const result = entry.server ? await entry.server.drain(this.#options.drainTimeoutMs) : { finished: 0, durationMs: 0, forced: false }
       this.#entries.delete(name)
       if (entry.server) this.#options.onRemoved?.(entry.server)
-      this.#options.log.info(`proxy server '${name}' deleted: ${result.finished} in-flight requests finished in ${result.durationMs} ms${result.forced ? '; the rest were cut at the drain timeout' : ''}`)
+      this.#options.log.info(
+        `proxy server '${name}' deleted: ${result.finished} in-flight requests finished in ${result.durationMs} ms${result.forced ? '; the rest were cut at the drain timeout' : ''}`,
+      )
       return result
     })()
     const drain = await entry.deleting
@@ -233,7 +242,9 @@ export class ServerRegistry {
   /** Drains one server at shutdown; it stays registered and comes back at the next start. */
   async stop(server: ProxyServer, timeoutMs: number): Promise<DrainResult> {
     const result = await server.drain(timeoutMs)
-    this.#options.log.info(`proxy server '${server.name}' stopped: ${result.finished} in-flight requests finished in ${result.durationMs} ms${result.forced ? '; the rest were cut at the deadline' : ''}`)
+    this.#options.log.info(
+      `proxy server '${server.name}' stopped: ${result.finished} in-flight requests finished in ${result.durationMs} ms${result.forced ? '; the rest were cut at the deadline' : ''}`,
+    )
     return result
   }
 

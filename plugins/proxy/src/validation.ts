@@ -84,7 +84,11 @@ function parseLimits(listen: Record<string, unknown>, defaults: ListenerLimits):
     limits[key] = value as number
   }
   const problem = pairProblem(effectiveLimits(limits, defaults))
-  if (problem) throw new InvalidFieldError(limits.headersTimeoutMs !== undefined ? 'listen.headersTimeoutMs' : 'listen.requestTimeoutMs', `${problem} (the proxy's options give the value not set here)`)
+  if (problem)
+    throw new InvalidFieldError(
+      limits.headersTimeoutMs !== undefined ? 'listen.headersTimeoutMs' : 'listen.requestTimeoutMs',
+      `${problem} (the proxy's options give the value not set here)`,
+    )
   return limits
 }
 

@@ -32,7 +32,10 @@ test('a health checker marks targets down on a timeout or an error status, up on
   answer = () => Promise.resolve(200)
   checker.start()
   await new Promise((resolve) => setImmediate(resolve))
-  assert.ok(balancer.health().every((h) => h.healthy), 'a passing probe brings both back')
+  assert.ok(
+    balancer.health().every((h) => h.healthy),
+    'a passing probe brings both back',
+  )
   checker.stop()
   assert.is(probed.length, 4)
 })
@@ -42,7 +45,12 @@ test('a route table without a health check releases the holds of the one it repl
   const checked = new RouteTable([{ path: '/', targets: [target], strip: false, healthCheck: { path: '/h', intervalMs: 1000, timeoutMs: 100 } }], 100)
   const balancer = checked.routes[0]!.balancer
   balancer.failed(balancer.targets()[0]!, 'health check GET /h answered 503', { untilSucceeded: true })
-  assert.is(new RouteTable([{ path: '/', targets: [target], strip: false, healthCheck: { path: '/h', intervalMs: 1000, timeoutMs: 100 } }], 100, checked).routes[0]!.balancer.health()[0]!.healthy, false, 'still checked: still held')
+  assert.is(
+    new RouteTable([{ path: '/', targets: [target], strip: false, healthCheck: { path: '/h', intervalMs: 1000, timeoutMs: 100 } }], 100, checked).routes[0]!.balancer.health()[0]!
+      .healthy,
+    false,
+    'still checked: still held',
+  )
   assert.is(new RouteTable([{ path: '/', targets: [target], strip: false }], 100, checked).routes[0]!.balancer.health()[0]!.healthy, true, 'no longer checked: released')
 })
 
@@ -60,17 +68,23 @@ test('the balancer rotates, skips a failed target for the cool-down, and tries i
   }
   assert.is(balancer.health().find((h) => h.url.endsWith(':2'))!.healthy, false)
   now += 501
-  assert.ok(balancer.health().every((h) => h.healthy), 'back after the cool-down')
+  assert.ok(
+    balancer.health().every((h) => h.healthy),
+    'back after the cool-down',
+  )
   balancer.succeeded(two)
   assert.is(balancer.health()[1]!.failures, 0)
 })
 
 test('routes match at segment boundaries, longest first, and strip when asked', () => {
-  const table = new RouteTable([
-    { path: '/', targets: ['http://127.0.0.1:1'], strip: false },
-    { path: '/api', targets: ['http://127.0.0.1:2/base'], strip: true },
-    { path: '/api/v2', targets: ['http://127.0.0.1:3'], strip: false },
-  ], 1000)
+  const table = new RouteTable(
+    [
+      { path: '/', targets: ['http://127.0.0.1:1'], strip: false },
+      { path: '/api', targets: ['http://127.0.0.1:2/base'], strip: true },
+      { path: '/api/v2', targets: ['http://127.0.0.1:3'], strip: false },
+    ],
+    1000,
+  )
   const path = (url: string) => {
     const match = table.match(url)!
     return `${match.route.spec.path} -> ${match.upstreamPath(match.route.balancer.plan()[0]!)}`
@@ -89,7 +103,10 @@ test('the allow-list takes networks, addresses and exact names; no DNS', () => {
   assert.ok(wider.allows('10.200.1.1') && wider.allows('[fd12::1]') && wider.allows('api.internal'))
   assert.not.ok(wider.allows('11.0.0.1'))
   assert.ok(new TargetAllowList(['*']).allows('example.com'))
-  assert.throws(() => new TargetAllowList(['10.0.0.0/33']), (e: Error) => e instanceof ProxyOptionError && /allowedTargets/.test(e.message))
+  assert.throws(
+    () => new TargetAllowList(['10.0.0.0/33']),
+    (e: Error) => e instanceof ProxyOptionError && /allowedTargets/.test(e.message),
+  )
 })
 
 test('port ranges parse or name the option', () => {
@@ -103,7 +120,20 @@ test('validation fills defaults and normalises paths and targets', () => {
   const spec = parseServerSpec({ name: 'x', routes: [{ path: '/api/', targets: ['http://localhost:8080/'] }] }, policy)
   assert.equal(spec, { name: 'x', listen: { port: 0, host: '127.0.0.1' }, routes: [{ path: '/api', targets: ['http://localhost:8080'], strip: false }] })
   assert.throws(() => parseServerSpec({ name: 'x', routes: [{ path: '/', targets: ['http://user:pw@127.0.0.1'] }] }, policy), /credentials/)
-  assert.throws(() => parseServerSpec({ name: 'x', routes: [{ path: '/a', targets: ['http://127.0.0.1'] }, { path: '/a/', targets: ['http://127.0.0.1'] }] }, policy), /appears twice/)
+  assert.throws(
+    () =>
+      parseServerSpec(
+        {
+          name: 'x',
+          routes: [
+            { path: '/a', targets: ['http://127.0.0.1'] },
+            { path: '/a/', targets: ['http://127.0.0.1'] },
+          ],
+        },
+        policy,
+      ),
+    /appears twice/,
+  )
 })
 
 test('listener limits: a registration may set its own; each bad one is refused naming its field', () => {
@@ -131,8 +161,14 @@ test('listener limits: a registration may set its own; each bad one is refused n
 })
 
 test('stop phases: priorities first, then creation order or its reverse, all inside 10.001-10.999', () => {
-  assert.equal([1, 2, 3].map((n) => stopPhase(n, undefined, 'creation')), [10.101, 10.102, 10.103])
-  assert.equal([1, 2, 3].map((n) => stopPhase(n, undefined, 'reverse')), [10.997, 10.996, 10.995])
+  assert.equal(
+    [1, 2, 3].map((n) => stopPhase(n, undefined, 'creation')),
+    [10.101, 10.102, 10.103],
+  )
+  assert.equal(
+    [1, 2, 3].map((n) => stopPhase(n, undefined, 'reverse')),
+    [10.997, 10.996, 10.995],
+  )
   assert.is(stopPhase(7, 1, 'reverse'), 10.001)
   assert.is(stopPhase(7, 99, 'creation'), 10.099)
   assert.is(stopPhase(5000, undefined, 'creation'), 10.998, 'past the band, servers share its last slot')

@@ -49,7 +49,10 @@ test('50 servers registered and deleted under load: 0 failed requests to the exi
     assert.is(churned, 50)
     assert.equal(failures.slice(0, 5), [], `${failures.length} failed requests`)
     assert.ok(ok > 200, `${ok} requests answered`)
-    assert.equal((await admin.list()).body.servers.map((s: { name: string }) => s.name), ['steady-1', 'steady-2'])
+    assert.equal(
+      (await admin.list()).body.servers.map((s: { name: string }) => s.name),
+      ['steady-1', 'steady-2'],
+    )
   } finally {
     agent.destroy()
     await k.stop()

@@ -42,12 +42,23 @@ test('with the database cut, changes answer 503 and are not made; servers keep s
     assert.is(answer.status, 503, JSON.stringify(answer.body))
     assert.match(answer.body.error, /^the database \(PostgreSQL\) is unavailable: /)
   }
-  const raw = await fetch(`${k.url}/proxy/servers`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'again', routes }) })
+  const raw = await fetch(`${k.url}/proxy/servers`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'again', routes }),
+  })
   assert.is(raw.status, 503)
   assert.is(raw.headers.get('retry-after'), '5')
 
-  assert.equal((await admin.list()).body.servers.map((s: { name: string; state: string }) => `${s.name}:${s.state}`), ['kept:running'], 'nothing changed')
-  assert.equal((await admin.get('kept')).body.routes.map((r: { path: string }) => r.path), ['/'])
+  assert.equal(
+    (await admin.list()).body.servers.map((s: { name: string; state: string }) => `${s.name}:${s.state}`),
+    ['kept:running'],
+    'nothing changed',
+  )
+  assert.equal(
+    (await admin.get('kept')).body.routes.map((r: { path: string }) => r.path),
+    ['/'],
+  )
   assert.is((await request(`${url}/still`)).status, 200, 'a running server keeps forwarding')
   const ready = await fetch(`${k.url}/readyz`)
   assert.is(ready.status, 503)

@@ -22,10 +22,16 @@ async function registerPatchAndDelete(admin: ReturnType<typeof adminClient>, ups
 /** What a restarted kernel must show after registerPatchAndDelete, and kept still forwarding. */
 async function assertRestored(kernelUrl: string, kept: string, priority: number): Promise<void> {
   const servers = (await adminClient(kernelUrl).list()).body.servers
-  assert.equal(servers.map((s: { name: string; state: string }) => `${s.name}:${s.state}`), ['kept:running', 'second:running'])
+  assert.equal(
+    servers.map((s: { name: string; state: string }) => `${s.name}:${s.state}`),
+    ['kept:running', 'second:running'],
+  )
   assert.is(servers[0].url, kept, 'the same address as registered')
   assert.is(servers[0].priority, priority)
-  assert.equal(servers[1].routes.map((r: { path: string }) => r.path), ['/patched'])
+  assert.equal(
+    servers[1].routes.map((r: { path: string }) => r.path),
+    ['/patched'],
+  )
   const through = await request(`${kept}/k/again`)
   assert.is(through.status, 200)
   assert.is(through.json().url, '/again')
@@ -42,8 +48,15 @@ test('a restart restores the servers, their addresses and routes; deleted ones s
 
     const file = join(dataDir, 'proxy', 'servers.json')
     const stored = JSON.parse(readFileSync(file, 'utf8'))
-    assert.equal(stored.servers.map((s: { name: string }) => s.name), ['kept', 'second'])
-    assert.equal(readdirSync(join(dataDir, 'proxy')).filter((f) => f.endsWith('.tmp')), [], 'no temporary file is left')
+    assert.equal(
+      stored.servers.map((s: { name: string }) => s.name),
+      ['kept', 'second'],
+    )
+    assert.equal(
+      readdirSync(join(dataDir, 'proxy')).filter((f) => f.endsWith('.tmp')),
+      [],
+      'no temporary file is left',
+    )
 
     const second = await startTestKernel({ plugins: PLUGINS, env })
     try {

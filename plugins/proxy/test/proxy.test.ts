@@ -14,7 +14,10 @@ let b: Upstream
 
 test.before(async () => {
   ;[a, b] = await Promise.all([startUpstream('a'), startUpstream('b')])
-  k = await startTestKernel({ plugins: PLUGINS, env: { ADMIN_TOKEN: TOKEN, PROXY_RESPONSE_TIMEOUT_MS: '400', PROXY_CONNECT_TIMEOUT_MS: '500', PROXY_MAX_BODY_BYTES: String(2 * 1024 * 1024) } })
+  k = await startTestKernel({
+    plugins: PLUGINS,
+    env: { ADMIN_TOKEN: TOKEN, PROXY_RESPONSE_TIMEOUT_MS: '400', PROXY_CONNECT_TIMEOUT_MS: '500', PROXY_MAX_BODY_BYTES: String(2 * 1024 * 1024) },
+  })
   admin = adminClient(k.url)
 })
 
@@ -24,7 +27,14 @@ test.after(async () => {
 })
 
 test('register answers 201 with the address, and requests go through with forwarding headers', async () => {
-  const created = await admin.create({ name: 'web', listen: { port: 0, host: '127.0.0.1' }, routes: [{ path: '/api', targets: [a.url], strip: true }, { path: '/', targets: [b.url] }] })
+  const created = await admin.create({
+    name: 'web',
+    listen: { port: 0, host: '127.0.0.1' },
+    routes: [
+      { path: '/api', targets: [a.url], strip: true },
+      { path: '/', targets: [b.url] },
+    ],
+  })
   assert.is(created.status, 201, JSON.stringify(created.body))
   assert.match(created.body.url, /^http:\/\/127\.0\.0\.1:\d+$/)
   assert.ok(created.body.listen.port > 0, 'port 0 is replaced by the bound port')
@@ -145,7 +155,13 @@ test('accessLog writes one line per request, and PATCH turns it off', async () =
 
 test('a down upstream answers 502, a slow one 504, a body over the limit 413', async () => {
   const dead = `http://127.0.0.1:${await closedPort()}`
-  const url = await register(admin, { name: 'faults', routes: [{ path: '/down', targets: [dead] }, { path: '/', targets: [a.url] }] })
+  const url = await register(admin, {
+    name: 'faults',
+    routes: [
+      { path: '/down', targets: [dead] },
+      { path: '/', targets: [a.url] },
+    ],
+  })
   const down = await request(`${url}/down/x`)
   assert.is(down.status, 502)
   assert.match(down.json().error, /no upstream answered/)
@@ -190,8 +206,14 @@ test('DELETE drains: requests in flight complete, then the port is closed', asyn
   assert.is(deleted.body.state, 'deleted')
   assert.is(deleted.body.drain.finished, 5)
   const answers = await Promise.all(slow)
-  assert.equal(answers.map((r) => r.status), [200, 200, 200, 200, 200])
-  const refused = await request(`${url}/x`).then(() => 'answered', (error: NodeJS.ErrnoException) => error.code)
+  assert.equal(
+    answers.map((r) => r.status),
+    [200, 200, 200, 200, 200],
+  )
+  const refused = await request(`${url}/x`).then(
+    () => 'answered',
+    (error: NodeJS.ErrnoException) => error.code,
+  )
   assert.is(refused, 'ECONNREFUSED')
   assert.is((await admin.get('drain')).status, 404)
 })

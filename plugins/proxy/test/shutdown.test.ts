@@ -10,7 +10,10 @@ import { DB_DIR, PROXY_DIR, TOKEN, adminClient, register, request, startUpstream
 
 const pluginsDir = mkdtempSync(join(tmpdir(), 'proxy-plugins-'))
 // The proxy uses the db plugin, so the drop-in folder holds both.
-for (const [dir, name] of [[PROXY_DIR, 'proxy'], [DB_DIR, 'db']] as const) {
+for (const [dir, name] of [
+  [PROXY_DIR, 'proxy'],
+  [DB_DIR, 'db'],
+] as const) {
   cpSync(dir, join(pluginsDir, name), { recursive: true, filter: (src) => !src.includes('node_modules') && !src.includes('/test') })
 }
 
@@ -33,14 +36,20 @@ async function stopWithFiveServers(env: Record<string, string>, priorities: Reco
   k.child.kill('SIGTERM')
   const [exit, answers] = await Promise.all([k.exited, Promise.all(inFlight)])
   const stopped = k.messages().flatMap((m) => m.match(/^proxy server '(\w)' stopped/)?.[1] ?? [])
-  const phases = k.messages().filter((m) => m.startsWith('shutdown phase 10.')).map((m) => m.replace(/ done in \d+ ms/, ''))
+  const phases = k
+    .messages()
+    .filter((m) => m.startsWith('shutdown phase 10.'))
+    .map((m) => m.replace(/ done in \d+ ms/, ''))
   return { exit, answers, stopped, phases, k }
 }
 
 test('default order: last created stops first; in-flight requests complete', async () => {
   const { exit, answers, stopped, phases, k } = await stopWithFiveServers({})
   assert.is(exit.code, 0, k.stderr())
-  assert.equal(answers.map((a) => a.status), Array(10).fill(200))
+  assert.equal(
+    answers.map((a) => a.status),
+    Array(10).fill(200),
+  )
   assert.equal(stopped, ['e', 'd', 'c', 'b', 'a'])
   assert.equal(phases, [
     'shutdown phase 10.993: plugin:proxy:server e',
@@ -59,7 +68,10 @@ test('default order: last created stops first; in-flight requests complete', asy
 test('PROXY_STOP_ORDER=creation with a priority: the prioritised server first, then creation order', async () => {
   const { exit, answers, stopped } = await stopWithFiveServers({ PROXY_STOP_ORDER: 'creation' }, { d: 5 })
   assert.is(exit.code, 0)
-  assert.equal(answers.map((a) => a.status), Array(10).fill(200))
+  assert.equal(
+    answers.map((a) => a.status),
+    Array(10).fill(200),
+  )
   assert.equal(stopped, ['d', 'a', 'b', 'c', 'e'])
 })
 

@@ -110,7 +110,10 @@ export async function register(admin: ReturnType<typeof adminClient>, spec: Reco
 }
 
 /** A request through node:http, for what fetch will not send (Connection headers, a chosen agent). */
-export function request(url: string, options: { method?: string; headers?: http.OutgoingHttpHeaders; body?: Buffer | string; agent?: http.Agent } = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string; json: () => any; reusedSocket: boolean }> {
+export function request(
+  url: string,
+  options: { method?: string; headers?: http.OutgoingHttpHeaders; body?: Buffer | string; agent?: http.Agent } = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string; json: () => any; reusedSocket: boolean }> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: options.method ?? 'GET', headers: options.headers, agent: options.agent ?? false }, (res) => {
       const chunks: Buffer[] = []

@@ -188,7 +188,10 @@ test('PATCH swaps the certificate: new connections get it, an open one stays up;
 
 test('TLS servers come back after a restart with their certificate; the servers file is private', async () => {
   const before = (await admin.list()).body.servers.filter((s: { tls: unknown }) => s.tls)
-  assert.equal(before.map((s: { name: string }) => s.name), ['inline', 'configured'])
+  assert.equal(
+    before.map((s: { name: string }) => s.name),
+    ['inline', 'configured'],
+  )
   await k.stop()
   const file = join(dataDir, 'proxy', 'servers.json')
   assert.is(statSync(file).mode & 0o777, 0o600, 'only the owner may read the stored keys')

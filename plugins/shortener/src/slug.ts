@@ -13,9 +13,31 @@ export function couldBeSlug(value: string): boolean {
 
 /** Words that look like routes or would confuse a reader of the short URL; compared case-insensitively. */
 export const RESERVED_SLUGS: ReadonlySet<string> = new Set([
-  'api', 'admin', 'links', 'link', 's', 'shortener', 'stats', 'healthz', 'readyz', 'metrics', '_armature',
-  'login', 'logout', 'signup', 'static', 'assets', 'public', 'new', 'edit', 'delete', 'www', 'help', 'about',
-  'robots.txt', 'favicon.ico',
+  'api',
+  'admin',
+  'links',
+  'link',
+  's',
+  'shortener',
+  'stats',
+  'healthz',
+  'readyz',
+  'metrics',
+  '_armature',
+  'login',
+  'logout',
+  'signup',
+  'static',
+  'assets',
+  'public',
+  'new',
+  'edit',
+  'delete',
+  'www',
+  'help',
+  'about',
+  'robots.txt',
+  'favicon.ico',
 ])
 
 export function isReserved(slug: string): boolean {

@@ -19,7 +19,12 @@ test('generated slugs are base62 of the asked length', () => {
 
 test('validation names the field and applies defaults', () => {
   assert.equal(parseLinkInput({ url: 'https://x.org' }), {
-    url: 'https://x.org/', slug: undefined, mode: 'redirect', status: 302, expiresAt: null, maxVisits: null,
+    url: 'https://x.org/',
+    slug: undefined,
+    mode: 'redirect',
+    status: 302,
+    expiresAt: null,
+    maxVisits: null,
   })
   for (const [body, field] of [
     [{ url: 'https://u:p@x.org' }, 'url'],
@@ -74,7 +79,12 @@ test('visits are written in one batch per flush, and kept when a flush fails', a
   assert.is(counter.pending('a'), 50)
   counter.record('a')
   await Promise.all([counter.flush(), counter.flush()])
-  assert.equal(batches, [new Map([['a', 51], ['b', 50]])])
+  assert.equal(batches, [
+    new Map([
+      ['a', 51],
+      ['b', 50],
+    ]),
+  ])
   assert.is(counter.pending('a'), 0)
 })
 

@@ -72,13 +72,20 @@ test('an outage answers 503 naming the database, is logged once each way, turns 
 
   await waitFor(() => countOf(/^database is not ok/) > 0, { what: 'the outage to be logged' })
   assert.is(countOf(/^database is not ok: PostgreSQL: /), 1, 'one line when the outage starts')
-  assert.equal(shortenerLog().filter((entry) => entry.level >= 50), [], 'no error (or stack) per request')
+  assert.equal(
+    shortenerLog().filter((entry) => entry.level >= 50),
+    [],
+    'no error (or stack) per request',
+  )
 
   tcp.restore()
-  const after = await waitFor(async () => {
-    const res = await create({ url: 'https://example.com/after' })
-    return res.status === 201 ? res : undefined
-  }, { what: 'creating to work again' })
+  const after = await waitFor(
+    async () => {
+      const res = await create({ url: 'https://example.com/after' })
+      return res.status === 201 ? res : undefined
+    },
+    { what: 'creating to work again' },
+  )
   assert.is(after.status, 201)
   await waitFor(async () => (await fetch(`${k.url}/readyz`)).status === 200, { what: '/readyz to be 200 again' })
   // The visit made during the outage was kept and written once the database answered.

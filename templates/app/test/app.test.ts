@@ -20,7 +20,10 @@ test('every plugin in plugins/ is running and /healthz answers 200', async () =>
   try {
     assert.is((await fetch(`${k.url}/healthz`)).status, 200)
     const body = (await (await fetch(`${k.url}/_armature/plugins`)).json()) as { plugins: Array<{ name: string; status: string; lastError: string | null }> }
-    const running = body.plugins.filter((p) => p.status === 'running').map((p) => p.name).sort()
+    const running = body.plugins
+      .filter((p) => p.status === 'running')
+      .map((p) => p.name)
+      .sort()
     const failed = body.plugins.filter((p) => p.status !== 'running').map((p) => `${p.name}: ${p.lastError}`)
     assert.equal(running, expected, `not running: ${failed.join('; ')}`)
   } finally {

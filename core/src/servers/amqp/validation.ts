@@ -6,8 +6,7 @@ import { retryDelay } from '../../queue/failure-policy.ts'
 import { delayQueueName } from './retry.ts'
 
 /** Anything the AMQP client refuses or the broker reports; the message names the queue or the URL. */
-export class AmqpError extends QueueError {
-}
+export class AmqpError extends QueueError {}
 
 const MAX_NAME_BYTES = 255
 
@@ -33,7 +32,9 @@ export function resolveAmqpConsumeOptions(queue: string, handler: MessageHandler
   if (resolved.maxRetries > 0 && resolved.retryDelayMs > 0) {
     const longest = delayQueueName(queue, retryDelay(resolved.retryDelayMs, resolved.maxRetries))
     if (Buffer.byteLength(longest) > MAX_NAME_BYTES) {
-      throw new AmqpError(`consume('${queue.slice(0, 40)}...'): the queue name is too long for its retry queues ('${longest.slice(-24)}' would pass ${MAX_NAME_BYTES} bytes); shorten it or set retryDelayMs: 0`)
+      throw new AmqpError(
+        `consume('${queue.slice(0, 40)}...'): the queue name is too long for its retry queues ('${longest.slice(-24)}' would pass ${MAX_NAME_BYTES} bytes); shorten it or set retryDelayMs: 0`,
+      )
     }
   }
   return resolved

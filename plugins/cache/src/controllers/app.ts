@@ -134,4 +134,3 @@ function segment(raw: string): string {
     })
   }
 }
-

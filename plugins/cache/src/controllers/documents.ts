@@ -30,12 +30,7 @@ export class DocumentController {
   readonly #store: Store
   readonly #readJson: ReadJson
   readonly #onMutation: (kind: MutationKind) => void
-  constructor(
-    store: Store,
-    readJson: ReadJson,
-    onMutation: (kind: MutationKind) => void = () => {},
-    cacheAnswers = true,
-  ) {
+  constructor(store: Store, readJson: ReadJson, onMutation: (kind: MutationKind) => void = () => {}, cacheAnswers = true) {
     this.#store = store
     this.#readJson = readJson
     this.#onMutation = onMutation
@@ -61,7 +56,11 @@ export class DocumentController {
     const cursor = queryOf(c, 'cursor')
     const prefix = queryOf(c, 'prefix')
     const limit = readLimit(c)
-    const page = this.#store.list(collection, { ...(limit !== undefined ? { limit } : {}), ...(cursor !== undefined ? { cursor } : {}), ...(prefix !== undefined ? { prefix } : {}) })
+    const page = this.#store.list(collection, {
+      ...(limit !== undefined ? { limit } : {}),
+      ...(cursor !== undefined ? { cursor } : {}),
+      ...(prefix !== undefined ? { prefix } : {}),
+    })
     return jsonResponse(listView(collection, page), 200, this.#weak())
   }
 

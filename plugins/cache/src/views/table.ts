@@ -4,7 +4,11 @@ import type { DocumentView, StatsView } from './json.ts'
 
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd()
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n'
 }
 
@@ -14,7 +18,10 @@ export function shorten(text: string, max = 60): string {
 
 export function collectionsTable(collections: CollectionStats[]): string {
   if (!collections.length) return '(no collections)\n'
-  return table(['COLLECTION', 'DOCUMENTS'], collections.map((c) => [c.name, String(c.documents)]))
+  return table(
+    ['COLLECTION', 'DOCUMENTS'],
+    collections.map((c) => [c.name, String(c.documents)]),
+  )
 }
 
 export function documentsTable(collection: string, items: DocumentView[], nextCursor: string | null): string {

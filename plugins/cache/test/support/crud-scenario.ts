@@ -71,7 +71,10 @@ export async function crudScenario(call: Call, maxBodyBytes: number): Promise<vo
   assert.is(page2.items.length, 2)
   assert.is(page2.nextCursor, null)
   res = await call('/users?prefix=bo')
-  assert.equal(((await res.json()) as { items: { id: string }[] }).items.map((d) => d.id), ['bob'])
+  assert.equal(
+    ((await res.json()) as { items: { id: string }[] }).items.map((d) => d.id),
+    ['bob'],
+  )
 
   // TTL
   res = await call('/sessions/s1?ttl=60', { method: 'PUT', ...json({ user: 'ann' }) })

@@ -66,11 +66,14 @@ export async function startChild(dataDir: string, policy: FsyncPolicy): Promise<
 
 function put(agent: Agent, port: number, path: string, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ agent, host: '127.0.0.1', port, path, method: 'PUT', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume()
-      res.on('end', () => resolve(res.statusCode ?? 0))
-      res.on('error', reject)
-    })
+    const req = request(
+      { agent, host: '127.0.0.1', port, path, method: 'PUT', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        res.resume()
+        res.on('end', () => resolve(res.statusCode ?? 0))
+        res.on('error', reject)
+      },
+    )
     req.on('error', reject)
     req.end(body)
   })

@@ -1,0 +1,32 @@
+// The part of the db plugin's API this package uses, structurally, so src/ imports nothing of it.
+
+export interface QueryResult<R> {
+  rows: R[]
+  rowCount: number
+}
+
+export interface SqlQueryable {
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>
+  notify(channel: string, payload?: string): Promise<void>
+  copyFrom(table: string, columns: readonly string[], rows: Iterable<readonly unknown[]>): Promise<number>
+}
+
+export interface SqlDatabase {
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>
+  transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T>
+}
+
+/** `($1, $2), ($3, $4), ...` for `rows` rows of `casts.length` parameters, each cast (`::bigint`) so VALUES has types. */
+export function valuesList(rows: number, casts: readonly string[], offset = 0): string {
+  const width = casts.length
+  const tuples: string[] = []
+  for (let r = 0; r < rows; r++) {
+    const cells: string[] = []
+    for (let c = 0; c < width; c++) cells.push(`$${offset + r * width + c + 1}${casts[c]}`)
+    tuples.push(`(${cells.join(', ')})`)
+  }
+  return tuples.join(', ')
+}
+
+/** PostgreSQL's limit of parameters in one statement. */
+export const MAX_PARAMS = 65535

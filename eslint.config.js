@@ -38,6 +38,7 @@ export default tseslint.config(
       'core/src/config-shape.ts',
       'core/src/generation.ts',
       'core/src/http/body.ts',
+      'core/src/servers/http-mount.ts',
       'core/src/lifecycle.ts',
       'core/src/loader.ts',
       'core/src/plugin.ts',
@@ -48,6 +49,18 @@ export default tseslint.config(
       'bench/grpc/run.ts',
     ],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
+    // Rules that need types: a promise nobody awaits or catches, a promise where a callback's
+    // return is ignored, an await on a value that is not one, a throw of something not an Error.
+    files: ['core/src/**/*.ts', 'testing/src/**/*.ts', 'create-app/src/**/*.ts', 'plugins/*/index.ts', 'plugins/*/src/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/only-throw-error': 'error',
+    },
   },
   {
     // Tests read wire JSON and drive proto-loaded gRPC clients; the assertions check those shapes.

@@ -99,7 +99,6 @@ export class Kernel {
     const tracer = this.tracing.enabled ? this.tracing.tracer('armature') : undefined
     const stopMs = config.shutdown.timeoutMs
     const grpcCalls = this.metrics.grpcCalls()
-    this.metrics.watchGenerations(() => this.#registry.current())
     const gateway = new GrpcGateway({
       log: this.log,
       host: config.host,
@@ -110,7 +109,10 @@ export class Kernel {
       ...(tracer ? { wrapHandler: (path, type, handler) => traceGrpcHandler(tracer, path, type, handler) } : {}),
     })
     this.queue = QueuePort.fromConfig(config, this.log, tracer && new QueueTracing(tracer))
-    this.#http = new HttpProtocol(new HttpDispatcher(this.metrics, tracer && new HttpTracing(tracer)), admin(this.#adminPort()), stopMs)
+    this.#http = new HttpProtocol(new HttpDispatcher(this.metrics, tracer && new HttpTracing(tracer)), admin(this.#adminPort()), stopMs, {
+      maxBytes: config.http.maxBodyBytes,
+      maxDepth: config.http.maxJsonDepth,
+    })
     this.#ws = new WsProtocol(
       new WsGateway({ log: this.log, maxPayload: config.wsMaxPayload, pingIntervalMs: config.wsPingIntervalMs, maxBufferedBytes: config.wsMaxBufferedBytes }),
       stopMs,
@@ -118,6 +120,10 @@ export class Kernel {
     this.#grpc = new GrpcProtocol(gateway, stopMs, ({ grpc, grpcs }) => Object.assign(this.addresses, { grpc, grpcs }))
     const listeners = new PluginListeners(this.log, stopMs)
     this.#protocols = [this.#http, this.#grpc, this.#ws, listeners, new QueueProtocol(this.queue, stopMs)]
+    this.metrics.watchGenerations(
+      () => this.#registry.current(),
+      (gen) => this.#ws.clients(gen),
+    )
     this.#lifecycle = new Lifecycle({
       config,
       env,
@@ -128,13 +134,11 @@ export class Kernel {
       tracing: this.tracing,
       places: this.#places,
       buildDir: this.#buildDir,
-      queue: this.queue,
       operations: kernelOperations({
         logSink: this.#logSink,
         reload: (name) => this.reload(name, { force: true, reason: 'plugin request' }),
         plugins: () => this.describe(),
       }),
-      listeners,
       stopping: () => this.#stopping,
     })
   }

@@ -7,14 +7,13 @@ import { checkClaims } from './claims.ts'
 import { resolvePluginConfig, type Env, type KernelConfig } from './config.ts'
 import { orderByUses, parseUses, usedNames } from './dependencies.ts'
 import { ConfigError, PluginError, SetupError, errorMessage } from './errors.ts'
-import { Generation, type GenerationDeps } from './generation.ts'
+import { Generation } from './generation.ts'
 import { bundle, checkName, importPlugin, locate, removeBundle, watchPlugins, type Bundle, type PluginPlaces, type PluginSource, type Watcher } from './loader.ts'
 import type { KernelMetrics } from './metrics.ts'
 import type { PluginDefinition, PluginOperations } from './plugin.ts'
 import type { Protocol } from './protocol.ts'
 import { queueProvidersFirst } from './queue/provider.ts'
 import { KeptResources } from './kept.ts'
-import type { PluginListeners } from './servers/listeners.ts'
 import type { PluginRegistry, PluginSlot } from './registry.ts'
 import { runStop } from './shutdown.ts'
 import type { Tracing } from './tracing/provider.ts'
@@ -42,10 +41,8 @@ export interface LifecycleDeps {
   tracing: Tracing
   places: PluginPlaces
   buildDir: string
-  /** Generation parts owned elsewhere: the queue port, the kernel's operations. */
-  queue: GenerationDeps['queue']
+  /** The kernel's operations (ctx.ops). */
   operations: PluginOperations
-  listeners: PluginListeners
   /** True once a stop has begun: nothing new is set up. */
   stopping(): boolean
 }
@@ -100,7 +97,8 @@ export class Lifecycle {
         const gen = await this.#setup(slot, p.definition, p.bundle, configs.get(name)!)
         this.#checkClaims([gen])
         this.#swapIn(gen)
-        log.info(`plugin ${name} ${p.definition.version ?? ''} started (generation ${gen.id})${gen.routes.length ? ` at ${gen.routes.join(', ')}` : ''}`.replace('  ', ' '))
+        const routes = this.#d.protocols.flatMap((protocol) => (protocol.describe?.(gen).routes as string[] | undefined) ?? [])
+        log.info(`plugin ${name} ${p.definition.version ?? ''} started (generation ${gen.id})${routes.length ? ` at ${routes.join(', ')}` : ''}`.replace('  ', ' '))
       } catch (error) {
         registry.fail(slot, error)
         if (error instanceof SetupError) this.#scheduleRetry(slot)
@@ -289,7 +287,7 @@ export class Lifecycle {
     const drainMs = this.#d.config.drainTimeoutMs
     const done = (async () => {
       // Long-lived connections of the old code are let go at once (WebSocket clients reconnect: 1012).
-      const leaving = Promise.all(this.#d.protocols.map((p) => p.retire?.(gen, drainMs)))
+      const leaving = Promise.all(this.#d.protocols.flatMap((p) => (p.retire ? [p.retire(gen, drainMs)] : [])))
       if (!(await gen.drained(drainMs))) {
         gen.log.warn(`generation ${gen.id} still had ${gen.inflight} requests or calls in flight after ${drainMs} ms; ending its streams`)
         for (const protocol of this.#d.protocols) protocol.abandon?.(gen)
@@ -351,8 +349,7 @@ export class Lifecycle {
         config,
         env: this.#d.env,
         dir: slot.source?.root ?? kernelConfig.pluginsDir,
-        queue: this.#d.queue,
-        bodyLimits: { maxBytes: kernelConfig.http.maxBodyBytes, maxDepth: kernelConfig.http.maxJsonDepth },
+        protocols: this.#d.protocols,
         kernel: {
           adminToken: kernelConfig.adminToken,
           get dataDir() {
@@ -367,7 +364,6 @@ export class Lifecycle {
         },
         operations: this.#d.operations,
         kept: this.#kept,
-        listeners: this.#d.listeners,
       })
       return gen
     } catch (error) {

@@ -30,7 +30,7 @@ export class KernelMetrics {
     new Counter({ name: 'armature_grpc_calls_total', help: 'gRPC calls by plugin, method and status code', labelNames: ['plugin', 'method', 'code'], registers: [this.registry] })
 
   /** Gauges read at scrape time from the generations' own counters: nothing on the request path. */
-  watchGenerations(current: () => ReadonlyArray<{ name: string; inflight: number; wsSockets: { size: number } }>): void {
+  watchGenerations<G extends { name: string; inflight: number }>(current: () => readonly G[], websocketClients: (gen: G) => number): void {
     new Gauge({
       name: 'armature_in_flight',
       help: 'HTTP requests and gRPC calls in flight, by plugin',
@@ -48,7 +48,7 @@ export class KernelMetrics {
       registers: [this.registry],
       collect() {
         this.reset()
-        for (const gen of current()) this.set({ plugin: gen.name }, gen.wsSockets.size)
+        for (const gen of current()) this.set({ plugin: gen.name }, websocketClients(gen))
       },
     })
   }

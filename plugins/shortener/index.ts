@@ -51,7 +51,8 @@ export default definePlugin({
         if (!isUnavailable(error)) ctx.log.warn({ err: error }, 'visit flush failed; the counts are kept for the next one')
       }
     }
-    const timer = setInterval(flush, config.flushIntervalMs)
+    // flush catches its own errors.
+    const timer = setInterval(() => void flush(), config.flushIntervalMs)
     timer.unref()
     counter.onFlushed = (n) => visits.inc(n)
 

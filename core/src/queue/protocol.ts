@@ -1,7 +1,8 @@
-// The queue port as a kernel protocol: a provider's backend takes over in the swap, a stopped
-// generation's consumers are cancelled, and the port contributes its own stop entries.
+// The queue port as a kernel protocol: ctx.queue, a provider's backend takes over in the swap,
+// a stopped generation's consumers are cancelled, and the port contributes its own stop entries.
 import type { Generation } from '../generation.ts'
-import type { Protocol } from '../protocol.ts'
+import type { PluginContext } from '../plugin.ts'
+import type { Binding, Protocol } from '../protocol.ts'
 import type { StopEntry } from '../shutdown.ts'
 import type { QueuePort } from './port.ts'
 
@@ -12,6 +13,15 @@ export class QueueProtocol implements Protocol {
     readonly port: QueuePort,
     readonly stopTimeoutMs: number,
   ) {}
+
+  context({ gen }: Binding): Pick<PluginContext, 'queue' | 'amqp'> {
+    const queue = this.port.bind(gen)
+    return { queue, amqp: queue }
+  }
+
+  setUp(gen: Generation): void {
+    this.port.afterSetup(gen)
+  }
 
   update(): void {}
 

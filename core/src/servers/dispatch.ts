@@ -4,7 +4,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Span } from '@opentelemetry/api'
 import type { Hono } from 'hono'
-import { routeOf, type Generation } from '../generation.ts'
+import type { Generation } from '../generation.ts'
+import { routeOf } from './http-mount.ts'
 import type { KernelMetrics } from '../metrics.ts'
 import type { Series } from '../request-metrics.ts'
 import { CONSOLE_PATH } from '../console/routes.ts'
@@ -13,14 +14,22 @@ import type { Entry, Interceptors } from './intercept.ts'
 
 export type RequestEnv = { incoming?: IncomingMessage; outgoing?: ServerResponse }
 
-/** A base path and the generation that serves it (the table is replaced after every swap). */
+/** A base path, the generation that serves it and its app (the table is replaced after every swap). */
 export interface Mount {
   base: string
   gen: Generation
+  app: Hono
+}
+
+/** A mount as the dispatcher keeps it: with the metric series its requests found, by path, method and status. */
+interface MountEntry extends Mount {
+  /** Bounded: cleared when it grows past SERIES_MEMO_SIZE. */
+  readonly seriesMemo: Map<string, Map<string, Map<number, Series>>>
 }
 
 interface InFlight {
   dispatcher: HttpDispatcher
+  mount: MountEntry
   gen: Generation
   app: Hono
   /** What the request is handed to: `app`, or `app` behind the interceptors that match its path. */
@@ -33,14 +42,14 @@ interface InFlight {
   span: Span | undefined
 }
 
-/** Paths remembered per generation for metric series; past this many, the memo starts over. */
+/** Paths remembered per mount for metric series; past this many, the memo starts over. */
 const SERIES_MEMO_SIZE = 1024
 
 /** Responses still streaming when their turn ended, and the request each belongs to. */
 const streaming = new WeakMap<ServerResponse, InFlight>()
 
 export class HttpDispatcher {
-  #mounts: Mount[] = []
+  #mounts: MountEntry[] = []
   #interceptors: Interceptors | undefined
   #unsettled: InFlight[] = []
   /** Undefined unless spans are exported: then a request costs this one check and no more. */
@@ -55,7 +64,7 @@ export class HttpDispatcher {
 
   /** Replaces the mount table; longest base first, so /a/b wins over /a and '/' comes last. */
   mount(mounts: Mount[]): void {
-    this.#mounts = [...mounts].sort((a, b) => b.base.length - a.base.length)
+    this.#mounts = mounts.map((m): MountEntry => ({ ...m, seriesMemo: new Map() })).sort((a, b) => b.base.length - a.base.length)
   }
 
   /** Replaces the interceptors (ctx.http.intercept of the current generations); none costs one check per request. */
@@ -69,16 +78,15 @@ export class HttpDispatcher {
    */
   dispatch(request: Request, path: string, env: RequestEnv | undefined): Response | Promise<Response> {
     const mount = this.#mountFor(path)
-    const gen = mount?.gen
-    const app = gen?.apps.get(mount!.base)
-    if (!gen || !app) {
+    if (mount === undefined) {
       // With no plugin claiming '/', the root leads a browser to the console page.
-      if (!mount && path === '/' && (request.method === 'GET' || request.method === 'HEAD')) return new Response(null, { status: 302, headers: { location: CONSOLE_PATH } })
+      if (path === '/' && (request.method === 'GET' || request.method === 'HEAD')) return new Response(null, { status: 302, headers: { location: CONSOLE_PATH } })
       return Response.json({ error: `no route for ${request.method} ${path}` }, { status: 404 })
     }
+    const { gen, app } = mount
     gen.enter()
     const entry = this.#interceptors?.covers(path) ? this.#interceptors.entryFor(app) : app
-    const flight: InFlight = { dispatcher: this, gen, app, entry, method: request.method, path, started: performance.now(), env, span: undefined }
+    const flight: InFlight = { dispatcher: this, mount, gen, app, entry, method: request.method, path, started: performance.now(), env, span: undefined }
     let result: Response | Promise<Response>
     try {
       result = this.#tracing === undefined ? entry.fetch(request, env) : this.#tracing.serve(flight, request, env)
@@ -131,7 +139,7 @@ export class HttpDispatcher {
     throw error
   }
 
-  #mountFor(path: string): Mount | undefined {
+  #mountFor(path: string): MountEntry | undefined {
     const mounts = this.#mounts
     for (let i = 0; i < mounts.length; i++) {
       const base = mounts[i]!.base
@@ -143,14 +151,15 @@ export class HttpDispatcher {
   /** The series of a path, method and status, found with three lookups of strings already at hand. */
   #seriesFor(flight: InFlight, status: number): Series {
     const { gen, method, path } = flight
-    let byMethod = gen.seriesMemo.get(path)
+    const memo = flight.mount.seriesMemo
+    let byMethod = memo.get(path)
     if (!byMethod) {
-      if (gen.seriesMemo.size >= SERIES_MEMO_SIZE) gen.seriesMemo.clear()
-      gen.seriesMemo.set(path, (byMethod = new Map()))
+      if (memo.size >= SERIES_MEMO_SIZE) memo.clear()
+      memo.set(path, (byMethod = new Map()))
     }
     let byStatus = byMethod.get(method)
     if (!byStatus) byMethod.set(method, (byStatus = new Map()))
-    let series = byStatus.get(status) as Series | undefined
+    let series = byStatus.get(status)
     if (!series) {
       const route = status === 404 ? undefined : routeOf(flight.app, method, path)
       series = this.metrics.requests.series(gen.name, route ?? 'unmatched', method, status)

@@ -1,17 +1,30 @@
-// gRPC and gRPCs as a kernel protocol: the server starts when the first generation serves a
-// service (after the HTTP listeners), handlers are repointed on every swap, a stop ends
-// streams that outlive a grace period with UNAVAILABLE.
+// gRPC and gRPCs as a kernel protocol: ctx.grpc; the server starts when the first generation
+// serves a service (after the HTTP listeners), handlers are repointed on every swap, a stop
+// ends streams that outlive a grace period with UNAVAILABLE.
+import { existsSync, statSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import type { Claim } from '../claims.ts'
+import { PluginError } from '../errors.ts'
 import type { Generation } from '../generation.ts'
-import { Phase } from '../plugin.ts'
-import type { Protocol } from '../protocol.ts'
+import { Phase, type PluginGrpc } from '../plugin.ts'
+import { perGeneration, type Binding, type Protocol } from '../protocol.ts'
 import type { StopEntry } from '../shutdown.ts'
-import { endGenerationCalls, type GrpcGateway } from './grpc.ts'
+import { endGenerationCalls, loadProto, type GrpcGateway, type GrpcOwner } from './grpc.ts'
+import { writeToCall } from './stream-writer.ts'
 
 export class GrpcProtocol implements Protocol {
   readonly name = 'grpc'
   /** Set once the HTTP listeners are open: gRPC never starts before them. */
   open = false
+  readonly #part = perGeneration<GrpcOwner>((gen) => ({
+    name: gen.name,
+    log: gen.log,
+    services: [],
+    packages: [],
+    calls: new Set(),
+    enter: () => gen.enter(),
+    leave: () => gen.leave(),
+  }))
 
   constructor(
     readonly gateway: GrpcGateway,
@@ -20,20 +33,52 @@ export class GrpcProtocol implements Protocol {
     readonly onStart: (addresses: { grpc?: number; grpcs?: number }) => void,
   ) {}
 
+  context({ gen, dir, duringSetup }: Binding): { grpc: PluginGrpc } {
+    const part = this.#part(gen)
+    return {
+      grpc: {
+        load(file) {
+          duringSetup('ctx.grpc.load')
+          const base = existsSync(dir) && statSync(dir).isDirectory() ? dir : dirname(dir)
+          const protoDir = join(base, 'proto')
+          const files = (Array.isArray(file) ? file : [file]).map((f) => join(protoDir, f))
+          for (const f of files) if (!existsSync(f)) throw new PluginError(gen.name, `ctx.grpc.load: ${f} does not exist`)
+          const { packageDefinition, grpcObject } = loadProto(files, [protoDir])
+          part.packages.push(packageDefinition)
+          return grpcObject
+        },
+        service(definition, implementation) {
+          duringSetup('ctx.grpc.service')
+          if (!definition || typeof definition !== 'object') throw new PluginError(gen.name, 'ctx.grpc.service: definition must be a service definition (from ctx.grpc.load)')
+          for (const [name, method] of Object.entries(definition)) {
+            if (typeof implementation[name] !== 'function') throw new PluginError(gen.name, `ctx.grpc.service: no handler for ${method.path}`)
+          }
+          part.services.push({ definition, implementation })
+        },
+        write: writeToCall,
+      },
+    }
+  }
+
+  #methods(gen: Generation): string[] {
+    return this.#part(gen).services.flatMap(({ definition }) => Object.values(definition).map((m) => m.path))
+  }
+
   claims(gen: Generation): Claim[] {
-    return gen.grpc.services.flatMap(({ definition }) => Object.values(definition).map((m) => ({ kind: 'gRPC method', key: m.path })))
+    return this.#methods(gen).map((key) => ({ kind: 'gRPC method', key }))
   }
 
   async update(current: Generation[]): Promise<void> {
-    this.gateway.update(current)
-    if (!this.gateway.started && this.open && current.some((g) => g.grpc.services.length)) {
+    const owners = current.map(this.#part)
+    this.gateway.update(owners)
+    if (!this.gateway.started && this.open && owners.some((o) => o.services.length)) {
       await this.gateway.start()
       this.onStart(this.gateway.addresses)
     }
   }
 
   abandon(gen: Generation): void {
-    endGenerationCalls(gen, 'the plugin was reloaded')
+    endGenerationCalls(this.#part(gen), 'the plugin was reloaded')
   }
 
   stopping(): void {
@@ -43,10 +88,11 @@ export class GrpcProtocol implements Protocol {
   stopEntries(running: Generation[]): StopEntry[] {
     if (!this.gateway.started) return []
     const streamGraceMs = Math.min(5000, Math.floor(this.stopTimeoutMs / 4))
-    return [{ id: 'grpc', phase: Phase.Ingress, timeoutMs: this.stopTimeoutMs, fn: () => this.gateway.stop(running, streamGraceMs), force: () => this.gateway.force() }]
+    const owners = running.map(this.#part)
+    return [{ id: 'grpc', phase: Phase.Ingress, timeoutMs: this.stopTimeoutMs, fn: () => this.gateway.stop(owners, streamGraceMs), force: () => this.gateway.force() }]
   }
 
   describe(gen: Generation): Record<string, unknown> {
-    return { grpc: gen.grpc.services.flatMap(({ definition }) => Object.values(definition).map((m) => m.path)) }
+    return { grpc: this.#methods(gen) }
   }
 }

@@ -14,21 +14,17 @@ import { StreamClosedError } from './stream-writer.ts'
 
 export type GrpcImplementation = Record<string, (...args: any[]) => unknown>
 
-/** What a generation registered: its services and the package definitions they came from. */
-export interface GrpcRegistration {
-  services: Array<{ definition: grpc.ServiceDefinition; implementation: GrpcImplementation }>
-  packages: PackageDefinition[]
-}
-
-/** The serving side of one generation, as the gateway sees it. */
+/** The serving side of one generation, as the gateway sees it: what it registered and the calls it is serving. */
 export interface GrpcOwner {
   readonly name: string
   readonly log: Logger
-  readonly grpc: GrpcRegistration
+  readonly services: Array<{ definition: grpc.ServiceDefinition; implementation: GrpcImplementation }>
+  /** The package definitions its services came from (for reflection). */
+  readonly packages: PackageDefinition[]
   enter(): void
   leave(): void
-  /** Streaming calls in flight, so a stop or a reload can end them with a status. */
-  readonly grpcCalls: Set<ActiveCall>
+  /** Calls in flight, so a stop or a reload can end them with a status. */
+  readonly calls: Set<ActiveCall>
 }
 
 export interface ActiveCall {
@@ -105,8 +101,8 @@ export class GrpcGateway {
     const packages: PackageDefinition[] = []
     const serviceNames = new Set<string>()
     for (const owner of owners) {
-      packages.push(...owner.grpc.packages)
-      for (const { definition, implementation } of owner.grpc.services) {
+      packages.push(...owner.packages)
+      for (const { definition, implementation } of owner.services) {
         for (const [methodName, method] of Object.entries(definition)) {
           const service = method.path.split('/')[1]!
           serviceNames.add(service)
@@ -173,11 +169,11 @@ export class GrpcGateway {
           owner.enter()
           let settled = false
           const active: ActiveCall = { kind: type, call, end: (code, details) => finish({ code, details }) }
-          owner.grpcCalls.add(active)
+          owner.calls.add(active)
           const finish: grpc.sendUnaryData<any> = (error, value, trailer, flags) => {
             if (settled) return
             settled = true
-            owner.grpcCalls.delete(active)
+            owner.calls.delete(active)
             owner.leave()
             gateway.options.onCall?.(owner.name, path, error ? ((error as grpc.ServiceError).code ?? grpc.status.UNKNOWN) : grpc.status.OK)
             callback(error, value, trailer, flags)
@@ -202,11 +198,11 @@ export class GrpcGateway {
               if (!settled && !call.cancelled && call.writable) call.emit('error', { code, details })
             },
           }
-          owner.grpcCalls.add(active)
+          owner.calls.add(active)
           const release = (code: grpc.status) => {
             if (settled) return
             settled = true
-            owner.grpcCalls.delete(active)
+            owner.calls.delete(active)
             owner.leave()
             gateway.options.onCall?.(owner.name, path, code)
           }
@@ -318,7 +314,7 @@ function methodType(method: { requestStream: boolean; responseStream: boolean })
 }
 
 function endCalls(owner: GrpcOwner, code: grpc.status, details: string): void {
-  for (const active of [...owner.grpcCalls]) active.end(code, details)
+  for (const active of [...owner.calls]) active.end(code, details)
 }
 
 /** Ends a retiring generation's calls that outlived the drain. */

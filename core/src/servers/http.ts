@@ -8,6 +8,8 @@ import type { Duplex } from 'node:stream'
 import type { HttpLimits } from '../config.ts'
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void
+/** @hono/node-server's request listener: it answers its own errors, so its promise only says it is done. */
+type RequestListener = (req: IncomingMessage, res: ServerResponse) => unknown
 type HttpSocket = Socket & { _httpMessage?: ServerResponse | null }
 
 export interface TlsFiles {
@@ -23,14 +25,14 @@ export class HttpListener {
 
   constructor(
     readonly name: 'http' | 'https',
-    listener: Listener,
+    listener: RequestListener,
     limits: HttpLimits,
     tls?: TlsFiles,
   ) {
     // Nothing is tracked per request (the hot path): a stop inspects the sockets instead.
     const handle: Listener = (req, res) => {
       if (this.#stopping) this.#closeAfter(res)
-      listener(req, res)
+      void listener(req, res)
     }
     const options = {
       headersTimeout: limits.headersTimeoutMs,

@@ -4,8 +4,10 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import type { Logger } from 'pino'
 import type { Claim } from '../claims.ts'
+import { PluginError } from '../errors.ts'
 import type { Generation } from '../generation.ts'
-import type { Protocol } from '../protocol.ts'
+import { Phase, type PluginContext } from '../plugin.ts'
+import { perGeneration, type Binding, type Protocol } from '../protocol.ts'
 import type { StopEntry } from '../shutdown.ts'
 
 /** What a generation asked for with ctx.net.listen. */
@@ -37,14 +39,39 @@ const MAX_EARLY = 1024
 export class PluginListeners implements Protocol {
   readonly name = 'listeners'
   readonly #open = new Map<string, Open>()
+  /** What each generation asked for. */
+  readonly #listens = perGeneration<ListenRequest[]>(() => [])
 
   constructor(
     readonly log: Logger,
     readonly stopTimeoutMs: number,
   ) {}
 
+  context({ gen, duringSetup }: Binding): Pick<PluginContext, 'net'> {
+    const listens = this.#listens(gen)
+    return {
+      net: {
+        listen: async (name, options, onConnection) => {
+          duringSetup('ctx.net.listen')
+          if (typeof name !== 'string' || !/^[a-z0-9-]+$/.test(name)) throw new PluginError(gen.name, `ctx.net.listen: name ${JSON.stringify(name)} must match [a-z0-9-]+`)
+          if (!Number.isInteger(options?.port) || options.port < 0 || options.port > 65535)
+            throw new PluginError(gen.name, `ctx.net.listen('${name}'): port ${JSON.stringify(options?.port)} is not 0-65535`)
+          if (typeof onConnection !== 'function') throw new PluginError(gen.name, `ctx.net.listen('${name}'): onConnection must be a function`)
+          if (listens.some((l) => l.name === name)) throw new PluginError(gen.name, `ctx.net.listen('${name}') called twice`)
+          const request: ListenRequest = { name, port: options.port, host: options.host ?? '127.0.0.1', onConnection, phase: options.phase ?? Phase.Ingress }
+          listens.push(request)
+          try {
+            return await this.#listen(gen, request)
+          } catch (error) {
+            throw new PluginError(gen.name, `ctx.net.listen('${name}'): cannot listen on ${request.host}:${request.port}: ${(error as Error).message}`)
+          }
+        },
+      },
+    }
+  }
+
   /** Opens the listener (or finds the one an earlier generation opened) and answers its address. */
-  async listen(gen: Generation, request: ListenRequest): Promise<AddressInfo> {
+  async #listen(gen: Generation, request: ListenRequest): Promise<AddressInfo> {
     const id = `${gen.name}:${request.name}`
     const existing = this.#open.get(id)
     if (existing) {
@@ -67,14 +94,14 @@ export class PluginListeners implements Protocol {
   }
 
   claims(gen: Generation): Claim[] {
-    return gen.listens.map((l) => ({ kind: 'listener', key: l.name }))
+    return this.#listens(gen).map((l) => ({ kind: 'listener', key: l.name }))
   }
 
   /** New connections go to the current generation's handler; listeners no generation asks for any more close. */
   update(current: Generation[]): void {
     const wanted = new Set<string>()
     for (const gen of current) {
-      for (const request of gen.listens) {
+      for (const request of this.#listens(gen)) {
         const open = this.#open.get(`${gen.name}:${request.name}`)
         if (!open) continue
         wanted.add(open.id)
@@ -103,7 +130,7 @@ export class PluginListeners implements Protocol {
   }
 
   describe(gen: Generation): Record<string, unknown> {
-    const listeners = gen.listens.flatMap((l) => {
+    const listeners = this.#listens(gen).flatMap((l) => {
       const open = this.#open.get(`${gen.name}:${l.name}`)
       return open ? [{ name: l.name, address: `${open.address.address}:${open.address.port}` }] : []
     })

@@ -8,13 +8,12 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import type { Logger } from 'pino'
 import { StreamClosedError } from './stream-writer.ts'
 
-/** Called per accepted socket; a returned promise that rejects closes the socket with 1011 and is logged. */
-
 /** A generation's side of the gateway: its routes and the sockets it accepted. */
 export interface WsOwner {
   readonly name: string
-  readonly wsRoutes: Map<string, WsHandler>
-  readonly wsSockets: Set<WebSocket>
+  /** Full WebSocket path -> handler. */
+  readonly routes: Map<string, WsHandler>
+  readonly sockets: Set<WebSocket>
   readonly log: Logger
 }
 
@@ -69,7 +68,7 @@ export class WsGateway {
   /** Repoints paths at the generations now current; called after each swap. */
   update(owners: WsOwner[]): void {
     const routes = new Map<string, WsOwner>()
-    for (const owner of owners) for (const path of owner.wsRoutes.keys()) routes.set(path, owner)
+    for (const owner of owners) for (const path of owner.routes.keys()) routes.set(path, owner)
     this.#routes = routes
   }
 
@@ -93,8 +92,8 @@ export class WsGateway {
           `websocket ${path} from ${peerOf(request)} closed with ${WS_NOT_READING}: ${bytes} bytes waiting for a peer that is not reading, over WS_MAX_BUFFERED_BYTES (${this.options.maxBufferedBytes})`,
         ),
       )
-      current.wsSockets.add(ws)
-      ws.once('close', () => current.wsSockets.delete(ws))
+      current.sockets.add(ws)
+      ws.once('close', () => current.sockets.delete(ws))
       ws.on('error', (error) => current.log.debug(`websocket error on ${path}: ${error.message}`))
       const failed = (error: unknown) => {
         // A send to a socket that is already gone (ctx.ws.send rejecting) ends a handler quietly.
@@ -103,7 +102,7 @@ export class WsGateway {
         if (ws.readyState === ws.OPEN) ws.close(1011)
       }
       try {
-        const result = current.wsRoutes.get(path)!(ws, request)
+        const result = current.routes.get(path)!(ws, request)
         if (result && typeof (result as Promise<void>).then === 'function') (result as Promise<void>).catch(failed)
       } catch (error) {
         failed(error)
@@ -124,7 +123,7 @@ export class WsGateway {
 
   /** A retired generation's clients reconnect to the new code: 1012 (service restart). */
   closeGeneration(owner: WsOwner, timeoutMs: number): Promise<void> {
-    const sockets = [...owner.wsSockets]
+    const sockets = [...owner.sockets]
     const closed = closeAll(sockets, WS_SERVICE_RESTART, 'plugin reloaded')
     const timer = setTimeout(() => sockets.forEach((s) => s.terminate()), timeoutMs)
     return closed.finally(() => clearTimeout(timer))

@@ -12,7 +12,7 @@ import {
   ATTR_URL_SCHEME,
 } from '@opentelemetry/semantic-conventions'
 import type { Hono } from 'hono'
-import { routeOf } from '../generation.ts'
+import { routeOf } from '../servers/http-mount.ts'
 import { remoteParent } from './propagation.ts'
 
 /** The part of a request in flight that its span needs. */

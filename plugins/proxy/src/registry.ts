@@ -270,20 +270,23 @@ export class ServerRegistry {
   }
 
   #retryStart(entry: Entry, until: number): void {
-    const timer = setTimeout(async () => {
+    const timer = setTimeout(() => {
       this.#retryTimers.delete(timer)
-      if (this.#closing || this.#entries.get(entry.spec.name) !== entry || entry.deleting) return
-      try {
-        await this.#start(entry)
-        this.#options.log.info(`stored server '${entry.spec.name}' started on ${entry.server!.url} once its address was free`)
-      } catch (error) {
-        entry.error = (error as Error).message
-        if (error instanceof AddressInUseError && Date.now() < until) this.#retryStart(entry, until)
-        else this.#options.log.error(`stored server '${entry.spec.name}' could not start: ${entry.error}`)
-      }
+      void this.#startAgain(entry, until)
     }, 200)
     timer.unref()
     this.#retryTimers.add(timer)
+  }
+  async #startAgain(entry: Entry, until: number): Promise<void> {
+    if (this.#closing || this.#entries.get(entry.spec.name) !== entry || entry.deleting) return
+    try {
+      await this.#start(entry)
+      this.#options.log.info(`stored server '${entry.spec.name}' started on ${entry.server!.url} once its address was free`)
+    } catch (error) {
+      entry.error = (error as Error).message
+      if (error instanceof AddressInUseError && Date.now() < until) this.#retryStart(entry, until)
+      else this.#options.log.error(`stored server '${entry.spec.name}' could not start: ${entry.error}`)
+    }
   }
 
   #persist(): Promise<void> {

@@ -33,7 +33,8 @@ export interface AppOptions {
   onError?: (err: unknown) => void
 }
 
-const NO_ROUTE = Symbol('no route')
+/** Thrown where no route matches; made once, so a miss captures no stack. */
+const NO_ROUTE = new Error('no route')
 
 export function createApp(cache: Pick<Cache, 'store' | 'stats'>, options: AppOptions): Hono {
   const { store } = cache

@@ -1,0 +1,12 @@
+// The orders plugin's domain, usable without the kernel: validation, storage, cache, producer.
+export { validateOrder, parseOrder, STRICTNESS, type Strictness, type Validated } from './validation.ts'
+export { arithmeticProblems, itemTotal } from './arithmetic.ts'
+export { strictSchema, ORDER_UID, type Order, type Delivery, type Payment, type Item } from './schema.ts'
+export { describeProblems, type Problem } from './problems.ts'
+export { MIGRATIONS } from './migrations.ts'
+export { OrderStore, payloadHash, createdMs, MAX_PAGE, type SaveOutcome, type StoredOrder, type OrderPage } from './order-store.ts'
+export { OrderCache, EVICTION, type Eviction, type OrderCacheOptions } from './order-cache.ts'
+export { OrderReader } from './order-reader.ts'
+export { SingleFlight } from './single-flight.ts'
+export { OrderConsumer, PUBLISHED_AT_HEADER, REASON_HEADER, PROBLEMS_HEADER, type ConsumeOutcome, type DeliveredOrder } from './order-consumer.ts'
+export { LiveFeed } from './live-feed.ts'

@@ -22,6 +22,7 @@ export { readBody, readJson, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_DEPTH } fr
 export type { BodyReader, JsonReader, ReadBodyOptions, ReadJsonOptions } from './http/body.ts'
 export { bearerToken, checkBearer, requireBearer } from './http/bearer.ts'
 export type { BearerCheck, RequireBearerOptions } from './http/bearer.ts'
+export { redactUrl } from './redact.ts'
 export { startKernel, Kernel } from './kernel.ts'
 export type { KernelOptions, ReloadResult, StopPlan } from './kernel.ts'
 export type { KernelConfig, KernelOverrides } from './config.ts'

@@ -1,8 +1,7 @@
 // The db plugin: one PostgreSQL client for every plugin, reached with `ctx.use('db')`.
-import { definePlugin, option, Phase } from '@armature/core'
+import { definePlugin, option, Phase, redactUrl } from '@armature/core'
 import { openDatabase } from './src/open.ts'
 import { PG_MEMORY_SIZE, PGLITE_DEFAULTS } from './src/pglite-settings.ts'
-import { redact } from './src/postgres.ts'
 import type { Database } from './src/database.ts'
 import { INSERT_BATCH_PARAMS } from './src/pglite.ts'
 
@@ -48,6 +47,7 @@ export default definePlugin({
         const started = Date.now()
         const database = await openDatabase({
           url,
+          shownUrl: redactUrl(url, '(unparsable DATABASE_URL)'),
           dataDir,
           poolSize: config.poolSize,
           connectTimeoutMs: config.connectTimeoutMs,
@@ -57,7 +57,7 @@ export default definePlugin({
           onListenerError: (error, channel) => ctx.log.warn({ err: error, channel }, 'a database listener failed'),
         })
         const initdb = database.createdCluster ? { initdbMs: Math.round(database.createdCluster.ms) } : {}
-        ctx.log.info({ kind: database.database.kind, where: url ? redact(url) : dataDir, ...initdb, ms: Date.now() - started }, 'database ready')
+        ctx.log.info({ kind: database.database.kind, where: url ? redactUrl(url) : dataDir, ...initdb, ms: Date.now() - started }, 'database ready')
         return database
       },
       (database) => database.close(),

@@ -10,6 +10,8 @@ import { Subscriptions, type ListenerErrorReport } from './subscriptions.ts'
 export interface OpenOptions {
   /** A postgres:// URL; empty selects PGlite in `dataDir`. */
   url: string
+  /** The URL as errors may show it (without its password); default: the host alone. */
+  shownUrl?: string
   dataDir: string
   poolSize: number
   connectTimeoutMs: number
@@ -35,7 +37,7 @@ export async function openDatabase(options: OpenOptions): Promise<OpenDatabase> 
   let createdCluster: ClusterCreated | undefined
   let backend: DatabaseBackend
   if (options.url) {
-    backend = await openPostgres(options)
+    backend = await openPostgres({ ...options, shownUrl: options.shownUrl ?? hostOf(options.url) })
   } else {
     const embedded = await openPglite(options.dataDir, {
       ...(options.pglite ? { settings: options.pglite } : {}),
@@ -62,4 +64,13 @@ export async function openDatabase(options: OpenOptions): Promise<OpenDatabase> 
     await opened.close()
   }
   return { database, createdCluster, close }
+}
+
+/** Only the host of a URL, when no safe form of it was given. */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host
+  } catch {
+    return '(unparsable DATABASE_URL)'
+  }
 }

@@ -11,6 +11,8 @@ import { PgListener } from './pg-listener.ts'
 
 export interface PostgresOptions {
   url: string
+  /** The URL as errors may show it (without its password). */
+  shownUrl: string
   poolSize: number
   connectTimeoutMs: number
 }
@@ -67,7 +69,7 @@ export async function openPostgres(options: PostgresOptions): Promise<DatabaseBa
     await pool.query('SELECT 1')
   } catch (error) {
     await pool.end().catch(() => {})
-    throw new DatabaseUnavailableError(`cannot reach PostgreSQL at ${redact(options.url)}: ${(error as Error).message}`, { cause: error })
+    throw new DatabaseUnavailableError(`cannot reach PostgreSQL at ${options.shownUrl}: ${(error as Error).message}`, { cause: error })
   }
   const shared = queryableOf(pool)
   const listener = new PgListener({ url: options.url, connectTimeoutMs: options.connectTimeoutMs })
@@ -93,16 +95,5 @@ export async function openPostgres(options: PostgresOptions): Promise<DatabaseBa
       await listener.close()
       await pool.end()
     },
-  }
-}
-
-/** The URL without its password, for logs and errors. */
-export function redact(url: string): string {
-  try {
-    const parsed = new URL(url)
-    if (parsed.password) parsed.password = '***'
-    return parsed.toString()
-  } catch {
-    return '(unparsable DATABASE_URL)'
   }
 }

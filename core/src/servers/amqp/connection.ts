@@ -5,7 +5,8 @@ import { connect, type Options } from 'amqplib'
 import type { Logger } from 'pino'
 import { errorMessage } from '../../errors.ts'
 import { newSession, topologyChannel, type Session } from './session.ts'
-import { AmqpError, redact, withDefaultHeartbeat } from './validation.ts'
+import { redactUrl } from '../../redact.ts'
+import { AmqpError, withDefaultHeartbeat } from './validation.ts'
 
 export interface AmqpConnectionOptions {
   url: string
@@ -43,7 +44,7 @@ export class AmqpConnection {
 
   constructor(options: AmqpConnectionOptions) {
     this.#url = withDefaultHeartbeat(options.url, options.heartbeatSeconds)
-    this.safeUrl = redact(options.url)
+    this.safeUrl = redactUrl(options.url)
     this.#log = options.log
     this.#connectionName = options.connectionName
     this.#minDelayMs = Math.max(1, options.reconnect.minDelayMs)

@@ -1,5 +1,6 @@
 // What RabbitMQ refuses, checked before it is asked: queue names, the URL, and consume
 // options whose retry queues would not fit a queue name.
+import { redactUrl } from '../../redact.ts'
 import { QueueError, type ConsumeOptions, type MessageHandler, type ResolvedConsumeOptions } from '../../queue.ts'
 import { resolveConsumeOptions, type ConsumeDefaults } from '../../queue/consume-options.ts'
 import { retryDelay } from '../../queue/failure-policy.ts'
@@ -46,22 +47,11 @@ export function withDefaultHeartbeat(url: string, seconds: number): string {
   try {
     parsed = new URL(url)
   } catch {
-    throw new AmqpError(`AMQP_URL: '${redact(url)}' is not a URL; expected amqp://user:pass@host:5672/vhost`)
+    throw new AmqpError(`AMQP_URL: '${redactUrl(url)}' is not a URL; expected amqp://user:pass@host:5672/vhost`)
   }
   if (parsed.protocol !== 'amqp:' && parsed.protocol !== 'amqps:') {
     throw new AmqpError(`AMQP_URL: protocol '${parsed.protocol}' is not supported; expected amqp: or amqps:`)
   }
   if (!parsed.searchParams.has('heartbeat')) parsed.searchParams.set('heartbeat', String(seconds))
   return parsed.toString()
-}
-
-/** The URL without its password, for logs and errors. */
-export function redact(url: string): string {
-  try {
-    const parsed = new URL(url)
-    if (parsed.password) parsed.password = '***'
-    return parsed.toString()
-  } catch {
-    return '<invalid url>'
-  }
 }

@@ -16,11 +16,13 @@ const SECURITY = {
 
 export function pageRoutes(read: (name: string) => string): Hono {
   const files = new Map(Object.keys(TYPES).map((name) => [name, read(name)]))
-  const app = new Hono({ strict: true })
-  app.get('/', (c) => {
-    if (!c.req.path.endsWith('/')) return c.redirect(`${c.req.path}/`, 301)
+  const app = new Hono()
+  for (const name of ['page.js', 'page.css']) app.get(`/${name}`, (c) => c.body(files.get(name)!, 200, { 'content-type': TYPES[name]!, ...SECURITY }))
+  // Mounted under a base, '/' is the base itself (redirected) and '/*' covers the base with its slash.
+  app.get('/', (c) => c.redirect(`${c.req.path}/`, 301))
+  app.get('/*', (c) => {
+    if (!c.req.path.endsWith('/') || c.req.path.slice(0, -1).includes('/', 1)) return c.json({ error: `no page ${c.req.path}` }, 404)
     return c.body(files.get('index.html')!, 200, { 'content-type': TYPES['index.html']!, ...SECURITY })
   })
-  for (const name of ['page.js', 'page.css']) app.get(`/${name}`, (c) => c.body(files.get(name)!, 200, { 'content-type': TYPES[name]!, ...SECURITY }))
   return app
 }

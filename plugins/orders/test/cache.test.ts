@@ -44,7 +44,7 @@ test('after a restart the newest N by creation are cached; the oldest ones are r
     assert.is(await xCache(k.url, uid(1)), 'miss', 'older than every cached order: not kept under creation eviction')
     const metrics = await waitFor(async () => {
       const text = await (await fetch(`${k.url}/metrics`)).text()
-      return /armature_orders_cache_reads_total\{result="miss"\} 2/.test(text) && text
+      return /armature_orders_cache_reads_total\{result="miss"\} 2/.test(text) ? text : undefined
     })
     assert.match(metrics, /armature_orders_cache_entries 3/)
     assert.match(metrics, /armature_orders_cache_reads_total\{result="hit"\} 3/)

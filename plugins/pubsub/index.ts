@@ -1,0 +1,82 @@
+// The pubsub plugin: a broker (topics, partitions, consumer groups, offsets, pull and push)
+// kept across reloads, and the queue port's built-in backend on top of it.
+import { definePlugin, option, Phase } from '@armature/core'
+import { PubsubQueueBackend } from './queue-backend.ts'
+import { Broker, KEYLESS_STRATEGIES, MemoryStorage } from './src/index.ts'
+import { FileStorage, FSYNC_POLICIES } from './src/storage/file.ts'
+import { LocalPushBroker } from './src/subscription.ts'
+
+export default definePlugin({
+  name: 'pubsub',
+  version: '0.1.0',
+  description: 'A broker with topics, partitions, consumer groups, offsets, pull and push subscriptions; the built-in queue backend',
+  provides: ['queue'],
+  config: {
+    /** memory: records live in the process (kept across reloads); file: segment files under the data folder. */
+    storage: option.enum(['memory', 'file'], 'memory'),
+    /** File storage: always (acknowledged after fdatasync), everysec (synced once a second), no (the OS decides). */
+    fsync: option.enum(FSYNC_POLICIES, 'everysec'),
+    defaultPartitions: option.int(1, { min: 1, max: 1024 }),
+    autoCreateTopics: true,
+    maxRecordBytes: option.int(1_048_576, { min: 64 }),
+    maxBatchBytes: option.int(16_777_216, { min: 64 }),
+    /** Bytes all partitions may hold together; producers beyond it get the retriable BROKER_FULL. */
+    maxTotalBytes: option.int(268_435_456, { min: 1024 }),
+    /** How keyless records are spread: sticky (one partition per batch, KIP-480) or round-robin. */
+    keyless: option.enum(KEYLESS_STRATEGIES, 'sticky'),
+    /** Partitions of a queue's topic when the queue backend creates it (1 keeps a queue in FIFO order for first deliveries). */
+    queuePartitions: option.int(1, { min: 1, max: 1024 }),
+    /** The queue backend's default prefetch and first retry delay (doubling after). */
+    queuePrefetch: option.int(10, { min: 1, max: 65_535 }),
+    queueRetryDelayMs: option.duration(1000, { max: 3_600_000 }),
+  },
+  async setup(ctx) {
+    const { config } = ctx
+    // One broker for every generation: a reload keeps every log, offset and group. It closes
+    // at Egress, after the port has closed the queue backend (which the port closes at Egress
+    // too, having cancelled the consumers at Ingress).
+    const broker = await ctx.keep(
+      'broker',
+      () =>
+        new Broker({
+          defaultPartitions: config.defaultPartitions,
+          autoCreateTopics: config.autoCreateTopics,
+          maxRecordBytes: config.maxRecordBytes,
+          maxBatchBytes: config.maxBatchBytes,
+          maxTotalBytes: config.maxTotalBytes,
+          keyless: config.keyless,
+          storage: config.storage === 'file' ? new FileStorage({ dir: ctx.kernel.dataDir, fsync: config.fsync }) : new MemoryStorage(),
+        }),
+      (b) => b.close(),
+      { phase: Phase.Egress + 5 },
+    )
+
+    ctx.queue.provideBackend(
+      new PubsubQueueBackend(new LocalPushBroker(broker), {
+        log: ctx.log,
+        prefetch: config.queuePrefetch,
+        retryDelayMs: config.queueRetryDelayMs,
+        partitions: config.queuePartitions,
+        sessionTimeoutMs: 30_000,
+      }),
+    )
+
+    const saturated = ctx.metrics.gauge('push_saturated_members', 'Push members at their maxAckPending now')
+    const bytes = ctx.metrics.gauge('bytes', 'Bytes held by all partitions')
+    const timer = setInterval(() => {
+      let n = 0
+      for (const id of broker.groups()) {
+        try {
+          n += broker.group(id).saturated()
+        } catch {
+          // A group only restored from storage has no members yet.
+        }
+      }
+      saturated.set(n)
+      bytes.set(broker.bytes)
+    }, 1000)
+    timer.unref()
+    ctx.onStop('metrics', () => clearInterval(timer), { phase: Phase.Ingress })
+    ctx.provide(broker)
+  },
+})

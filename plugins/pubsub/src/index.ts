@@ -1,0 +1,11 @@
+// The pubsub broker and its client, usable without Armature.
+export { Broker, MAX_PARTITIONS, type BrokerOptions, type FetchOptions, type FetchResult, type ProduceOptions, type ProduceResult, type SeekTarget, type Topic } from './broker.ts'
+export { ConsumerGroup, GROUP_MODES, type DeliverySink, type GroupMode, type JoinOptions, type MemberState, type PushOptions } from './group.ts'
+export type { Delivery } from './dispatcher.ts'
+export { ASSIGNORS, assign, tpKey, type AssignorName, type TopicPartition } from './assignors.ts'
+export { PubsubError, ERROR_CODES, isErrorCode, type ErrorCode } from './errors.ts'
+export { murmur2, toPositive, keyPartition } from './murmur2.ts'
+export { Partitioner, KEYLESS_STRATEGIES, type KeylessStrategy } from './partitioner.ts'
+export { recordSize, isTopicName, type ProduceRecord, type StoredRecord } from './record.ts'
+export { MemoryStorage } from './storage/memory.ts'
+export type { BrokerStorage, PartitionStore, Retention, TopicMeta } from './storage/storage.ts'

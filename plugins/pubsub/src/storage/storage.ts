@@ -1,0 +1,63 @@
+// What the broker needs from a storage engine. Memory keeps everything in the process; file
+// keeps segment files per partition and an offsets log, so a restart finds them again.
+import type { StoredRecord } from '../record.ts'
+
+export interface Retention {
+  /** Records kept per partition; 0 keeps any number. */
+  maxRecords: number
+  /** Bytes kept per partition; 0 keeps any amount. */
+  maxBytes: number
+  /** Age of the oldest record kept, in ms; 0 keeps records forever. */
+  maxAgeMs: number
+}
+
+export interface TopicMeta {
+  name: string
+  partitions: number
+  retention: Retention
+  createdAt: number
+}
+
+/** One partition's append-only log with dense offsets. */
+export interface PartitionStore {
+  /** The first offset still retained. */
+  readonly startOffset: number
+  /** The offset the next record gets (the high watermark). */
+  readonly endOffset: number
+  /** Bytes retained (recordSize of each record). */
+  readonly bytes: number
+  /** Appends records whose offsets are endOffset, endOffset + 1, ... */
+  append(records: readonly StoredRecord[]): void
+  /** Up to `maxMessages` records from `offset` (startOffset <= offset <= endOffset); the first is returned even when larger than maxBytes. */
+  read(offset: number, maxMessages: number, maxBytes: number): StoredRecord[]
+  /** The first offset whose timestamp is at or after `timestamp` (endOffset when none is). */
+  offsetForTimestamp(timestamp: number): number
+  /** The timestamp of the record at startOffset. */
+  oldestTimestamp(): number | undefined
+  /** Drops every record before `offset`; returns the bytes freed. */
+  truncateBefore(offset: number): number
+  close(): Promise<void>
+}
+
+export interface GroupRecord {
+  id: string
+  /** The generation last reached: a restart continues above it, so members of before the restart are fenced. */
+  generation: number
+  offsets: Array<{ topic: string; partition: number; offset: number }>
+}
+
+export interface BrokerStorage {
+  readonly kind: 'memory' | 'file'
+  loadTopics(): TopicMeta[]
+  saveTopic(meta: TopicMeta): void
+  deleteTopic(name: string): void
+  openPartition(topic: string, partition: number): PartitionStore
+  loadGroups(): GroupRecord[]
+  saveOffset(group: string, topic: string, partition: number, offset: number): void
+  saveGeneration(group: string, generation: number): void
+  /** Resolves once appends so far are as durable as the fsync policy promises (fsync always: synced). */
+  durable?(): Promise<void> | undefined
+  /** Writes out and syncs what is buffered (the Flush phase). */
+  flush(): Promise<void>
+  close(): Promise<void>
+}

@@ -5,7 +5,7 @@ import { resolve } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
 import { admin, type AdminPort } from './admin.ts'
-import { loadKernelConfig, type Env, type KernelConfig, type KernelOverrides } from './config.ts'
+import type { Env, KernelConfig, KernelOverrides } from './config.ts'
 import { ConfigError } from './errors.ts'
 import { Lifecycle, type ReloadResult } from './lifecycle.ts'
 import { buildFolder, findSources, sweepStaleBuilds, type PluginPlaces, type Watcher } from './loader.ts'
@@ -285,27 +285,6 @@ export class Kernel {
       reload: (name, options) => this.reload(name, options),
     }
   }
-}
-
-/** Loads the config, boots the plugins and opens the listeners. Config errors throw ConfigError. */
-export async function startKernel(options: KernelOptions = {}): Promise<Kernel> {
-  const cwd = options.cwd ?? process.cwd()
-  const env = options.env ?? process.env
-  const config = await loadKernelConfig({
-    cwd,
-    env,
-    ...(options.configFile ? { configFile: options.configFile } : {}),
-    ...(options.overrides ? { overrides: options.overrides } : {}),
-  })
-  const kernel = new Kernel(config, env, { ...options, cwd })
-  try {
-    await kernel.boot()
-    await kernel.listen()
-  } catch (error) {
-    await kernel.stop()
-    throw error
-  }
-  return kernel
 }
 
 /** The address as bound (0.0.0.0 means every interface, and the log says so). */

@@ -5,7 +5,8 @@
 // flushed), then exits 1; a second fault during that stop exits at once.
 import { resolve } from 'node:path'
 import { ConfigError, errorMessage } from '../errors.ts'
-import { startKernel, type Kernel } from '../kernel.ts'
+import type { Kernel } from '../kernel.ts'
+import { startKernel } from '../start.ts'
 import { parseFlags } from './parse-flags.ts'
 
 /** Past the shutdown deadline plus this, a stop begun by a fault is abandoned and the process exits 1. */

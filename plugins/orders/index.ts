@@ -122,7 +122,7 @@ export default definePlugin({
           cache.set(detail.order)
           feed.stored(detail.order.json)
         }
-        if (outcome === 'invalid') ctx.log.warn({ uid: detail.uid, problems: detail.problems }, 'invalid order dead-lettered')
+        if (outcome === 'invalid') ctx.log.info({ uid: detail.uid, problems: detail.problems }, 'invalid order dead-lettered')
         if (outcome === 'conflict') ctx.log.warn({ uid: detail.uid }, 'order uid already stored with a different payload; dead-lettered, the stored one kept')
       },
     })

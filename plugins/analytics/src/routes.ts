@@ -3,9 +3,15 @@ import type { IncomingMessage } from 'node:http'
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import type { HeaderLookup } from './ingest-request.ts'
 import type { Ingest } from './ingest.ts'
+import type { LeaseStore } from './leases.ts'
+import { backlog, parseStatsQuery, stats } from './queries.ts'
+import type { SqlDatabase } from './sql.ts'
+import { IngestError, RowStateError } from './errors.ts'
 
 export interface RouteOptions {
   ingest: Ingest
+  db: SqlDatabase
+  leases: LeaseStore
   /** The kernel's bounded JSON reader (413, 415 and 400 are its answers). */
   readJson(c: Context): Promise<unknown>
   /** The kernel's bearer check for the admin routes (ADMIN_TOKEN). */
@@ -30,6 +36,28 @@ export function analyticsRoutes(options: RouteOptions): Hono {
   app.post('/', async (c) => {
     await ingest.accept(headersOf(c), () => options.readJson(c))
     return c.body(ACCEPTED, 202, { 'content-type': 'application/json' })
+  })
+  app.get('/stats', async (c) => c.json(await stats(options.db, parseStatsQuery({ from: c.req.query('from'), to: c.req.query('to'), event: c.req.query('event') }))))
+  app.get('/backlog', async (c) => c.json(await backlog(options.db)))
+
+  app.use('/admin/*', options.requireAdmin)
+  app.get('/admin/dead', async (c) => {
+    const limit = Number(c.req.query('limit') ?? 100)
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) throw new IngestError('limit must be an integer from 1 to 1000', 'limit')
+    const after = c.req.query('after') ?? '0'
+    if (!/^\d{1,18}$/.test(after)) throw new IngestError('after must be a row id', 'after')
+    return c.json({ rows: await options.leases.dead(limit, after) })
+  })
+  app.post('/admin/dead/retry', async (c) => c.json({ retried: await options.leases.retryDead() }))
+  app.post('/admin/dead/:id/retry', async (c) => {
+    const id = c.req.param('id')
+    if (!/^\d{1,18}$/.test(id)) throw new IngestError('the row id must be a positive integer', 'id')
+    const retried = await options.leases.retryDead(id)
+    if (retried.length === 0) {
+      const state = await options.leases.stateOf(id)
+      throw state === undefined ? new RowStateError(`no raw row ${id}`, 404) : new RowStateError(`raw row ${id} is ${state}, not dead: only dead rows are retried`, 409)
+    }
+    return c.json({ retried })
   })
   return app
 }

@@ -61,4 +61,10 @@ export const MIGRATIONS: readonly Migration[] = [
       PRIMARY KEY (minute, event, type, device_type)
     )`,
   },
+  {
+    // An admin retry of a dead row gives it maxAttempts more without lowering `attempts`, which
+    // must only ever grow: it is the fencing token a worker completes with.
+    id: '003-attempts-before-retry',
+    sql: `ALTER TABLE raw_analytics ADD COLUMN attempts_before_retry integer NOT NULL DEFAULT 0`,
+  },
 ]

@@ -94,3 +94,30 @@ export function post(url: string, change: { headers?: Record<string, string | nu
   const body = change.rawBody ?? JSON.stringify(change.body ?? CANONICAL_BODY)
   return fetch(`${url}/analytics`, { method: 'POST', headers, body })
 }
+
+export const ADMIN_TOKEN = 'analytics-test-admin'
+
+/** A plugin adding a processor that fails rows named `boom` until POST /failing/heal. */
+export const FAILING_PLUGIN = `import { definePlugin } from '@armature/core'
+import { Hono } from 'hono'
+export default definePlugin({
+  name: 'failing',
+  version: '1.0.0',
+  uses: ['analytics'],
+  setup(ctx) {
+    let healed = false
+    ctx.use('analytics').addProcessor('boom-check', (event, processed) => {
+      if (!healed && event.body.name === 'boom') throw new Error('boom refused (attempt ' + event.attempt + ')')
+      return { ...processed, data: { ...processed.data, checked: true } }
+    }, { signal: ctx.signal })
+    ctx.http.route(new Hono().post('/heal', (c) => { healed = true; return c.json({ healed }) }))
+  },
+})
+`
+
+/** A sample's value from /metrics (0 when absent). */
+export async function metric(url: string, series: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text()
+  const line = text.split('\n').find((l) => l.startsWith(series + ' '))
+  return line ? Number(line.slice(series.length + 1)) : 0
+}

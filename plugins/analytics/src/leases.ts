@@ -1,0 +1,228 @@
+// The SQL of leased processing. Every statement that ends a lease names the attempt it holds
+// (`attempts`, the fencing token) and `state = 'leased'`, so a worker whose lease expired and
+// whose row was claimed again changes nothing: the newer attempt owns the row.
+import type { ProcessedEvent } from './processor.ts'
+import { MAX_PARAMS, valuesList, type SqlDatabase, type SqlQueryable } from './sql.ts'
+
+export interface ClaimedRow {
+  id: string
+  attempts: number
+  time: Date
+  user_id: string
+  data: { headers?: Record<string, string>; body?: Record<string, unknown> }
+  traceparent: string | null
+}
+
+export interface Done {
+  id: string
+  attempt: number
+  processed: ProcessedEvent
+}
+
+export interface Failed {
+  id: string
+  attempt: number
+  error: string
+  delayMs: number
+}
+
+export interface Completion {
+  /** Rows whose analytics row was inserted now. */
+  stored: number
+  /** Done rows whose lease had been lost (another attempt owns them): nothing written. */
+  fencedOut: number
+  /** Failed rows back to pending, and moved to dead. */
+  retried: number
+  dead: number
+  /** The event time of each stored row, for the processing lag. */
+  storedTimes: Date[]
+}
+
+export interface RescueResult {
+  pending: number
+  dead: number
+}
+
+export interface DeadRow {
+  id: string
+  time: Date
+  user_id: string
+  attempts: number
+  last_error: string | null
+  data: unknown
+}
+
+const DONE_CASTS = ['::bigint', '::int', '::jsonb', '::text', '::text', '::text', '::text', '::text', '::text', '::text', '::text', '::text'] as const
+const ms = (param: string) => `make_interval(secs => ${param}::float8 / 1000)`
+
+export class LeaseStore {
+  readonly #db: SqlDatabase
+  readonly #maxAttempts: number
+
+  constructor(db: SqlDatabase, options: { maxAttempts: number }) {
+    this.#db = db
+    this.#maxAttempts = options.maxAttempts
+  }
+
+  /** Leases up to `limit` pending rows that are due, oldest first; rows other claimers hold are skipped, never waited for. */
+  async claim(owner: string, limit: number, leaseMs: number): Promise<ClaimedRow[]> {
+    const { rows } = await this.#db.query<ClaimedRow>(
+      `UPDATE raw_analytics r
+         SET state = 'leased', attempts = r.attempts + 1, lease_owner = $1, lease_expires_at = now() + ${ms('$2')}
+        FROM (SELECT id FROM raw_analytics WHERE state = 'pending' AND available_at <= now() ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) due
+       WHERE r.id = due.id
+      RETURNING r.id::text AS id, r.attempts, r.time, r.user_id::text AS user_id, r.data, r.traceparent`,
+      [owner, leaseMs, limit],
+    )
+    return rows
+  }
+
+  /** Extends the leases `owner` still holds; answers the ids still held (the others were lost). */
+  async heartbeat(owner: string, held: ReadonlyArray<{ id: string; attempt: number }>, leaseMs: number): Promise<Set<string>> {
+    const kept = new Set<string>()
+    for (const part of chunks(held, Math.floor((MAX_PARAMS - 2) / 2))) {
+      const { rows } = await this.#db.query<{ id: string }>(
+        `UPDATE raw_analytics r SET lease_expires_at = now() + ${ms('$2')}
+           FROM (VALUES ${valuesList(part.length, ['::bigint', '::int'], 2)}) AS v(id, attempt)
+          WHERE r.id = v.id AND r.attempts = v.attempt AND r.state = 'leased' AND r.lease_owner = $1
+         RETURNING r.id::text AS id`,
+        [owner, leaseMs, ...part.flatMap((row) => [row.id, row.attempt])],
+      )
+      for (const row of rows) kept.add(row.id)
+    }
+    return kept
+  }
+
+  /**
+   * In one transaction: done rows become `done` with their analytics row (ON CONFLICT (raw_id)
+   * DO NOTHING) and their rollup counts, failed ones go back to pending after their delay, or to
+   * dead past maxAttempts. All of it fenced by the attempt.
+   */
+  async complete(done: readonly Done[], failed: readonly Failed[]): Promise<Completion> {
+    return this.#db.transaction(async (tx) => {
+      const result: Completion = { stored: 0, fencedOut: 0, retried: 0, dead: 0, storedTimes: [] }
+      const rollups = new Map<string, { minute: string; event: string; type: string; deviceType: string; count: number }>()
+      for (const part of chunks(done, Math.floor(MAX_PARAMS / DONE_CASTS.length))) {
+        const stored = await storeDone(tx, part)
+        result.stored += stored.length
+        result.fencedOut += part.length - stored.length
+        const byId = new Map(part.map((row) => [row.id, row.processed]))
+        for (const row of stored) {
+          const time = new Date(row.time)
+          result.storedTimes.push(time)
+          const processed = byId.get(row.raw_id)!
+          const minute = new Date(Math.floor(time.getTime() / 60_000) * 60_000).toISOString()
+          const key = { minute, event: processed.event ?? '', type: processed.type ?? '', deviceType: processed.deviceType ?? '' }
+          const id = `${key.minute}\u0000${key.event}\u0000${key.type}\u0000${key.deviceType}`
+          const entry = rollups.get(id)
+          if (entry) entry.count++
+          else rollups.set(id, { ...key, count: 1 })
+        }
+      }
+      // Keys in one order in every transaction: two completions never wait on each other in a cycle.
+      const keys = [...rollups.keys()].sort()
+      for (const part of chunks(keys, Math.floor(MAX_PARAMS / 5))) {
+        await tx.query(
+          `INSERT INTO analytics_rollups (minute, event, type, device_type, count)
+           VALUES ${valuesList(part.length, ['::timestamptz', '::text', '::text', '::text', '::bigint'])}
+           ON CONFLICT (minute, event, type, device_type) DO UPDATE SET count = analytics_rollups.count + EXCLUDED.count`,
+          part.flatMap((id) => {
+            const r = rollups.get(id)!
+            return [r.minute, r.event, r.type, r.deviceType, r.count]
+          }),
+        )
+      }
+      for (const part of chunks(failed, Math.floor((MAX_PARAMS - 1) / 4))) {
+        const { rows } = await tx.query<{ state: string }>(
+          `UPDATE raw_analytics r
+             SET state = CASE WHEN r.attempts - r.attempts_before_retry >= $1 THEN 'dead' ELSE 'pending' END,
+                 available_at = now() + make_interval(secs => v.delay_ms / 1000), last_error = v.error, lease_owner = NULL, lease_expires_at = NULL
+            FROM (VALUES ${valuesList(part.length, ['::bigint', '::int', '::text', '::float8'], 1)}) AS v(id, attempt, error, delay_ms)
+           WHERE r.id = v.id AND r.attempts = v.attempt AND r.state = 'leased'
+          RETURNING r.state`,
+          [this.#maxAttempts, ...part.flatMap((row) => [row.id, row.attempt, row.error.slice(0, 2000), row.delayMs])],
+        )
+        for (const row of rows) {
+          if (row.state === 'dead') result.dead++
+          else result.retried++
+        }
+      }
+      return result
+    })
+  }
+
+  /** Expired leases back to pending (or dead past maxAttempts: a row that keeps killing its worker stops being retried). */
+  async rescue(limit = 10_000): Promise<RescueResult> {
+    const { rows } = await this.#db.query<{ state: string }>(
+      `UPDATE raw_analytics r
+         SET state = CASE WHEN r.attempts - r.attempts_before_retry >= $1 THEN 'dead' ELSE 'pending' END,
+             last_error = left('lease of ' || coalesce(r.lease_owner, '?') || ' expired in attempt ' || r.attempts || coalesce('; before: ' || r.last_error, ''), 2000),
+             lease_owner = NULL, lease_expires_at = NULL, available_at = now()
+        FROM (SELECT id FROM raw_analytics WHERE state = 'leased' AND lease_expires_at < now() ORDER BY lease_expires_at LIMIT $2 FOR UPDATE SKIP LOCKED) expired
+       WHERE r.id = expired.id
+      RETURNING r.state`,
+      [this.#maxAttempts, limit],
+    )
+    const dead = rows.filter((row) => row.state === 'dead').length
+    return { pending: rows.length - dead, dead }
+  }
+
+  async dead(limit: number, afterId = '0'): Promise<DeadRow[]> {
+    const { rows } = await this.#db.query<DeadRow>(
+      `SELECT id::text AS id, time, user_id::text AS user_id, attempts, last_error, data FROM raw_analytics WHERE state = 'dead' AND id > $1::bigint ORDER BY id LIMIT $2`,
+      [afterId, limit],
+    )
+    return rows
+  }
+
+  /** Dead rows (`id`, or every dead row) back to pending with maxAttempts more; answers the ids. */
+  async retryDead(id?: string): Promise<string[]> {
+    const { rows } = await this.#db.query<{ id: string }>(
+      `UPDATE raw_analytics SET state = 'pending', available_at = now(), attempts_before_retry = attempts
+        WHERE state = 'dead' ${id === undefined ? '' : 'AND id = $1::bigint'} RETURNING id::text AS id`,
+      id === undefined ? [] : [id],
+    )
+    return rows.map((row) => row.id)
+  }
+
+  async stateOf(id: string): Promise<string | undefined> {
+    const { rows } = await this.#db.query<{ state: string }>('SELECT state FROM raw_analytics WHERE id = $1::bigint', [id])
+    return rows[0]?.state
+  }
+}
+
+async function storeDone(tx: SqlQueryable, part: readonly Done[]): Promise<Array<{ raw_id: string; time: Date | string }>> {
+  const params = part.flatMap(({ id, attempt, processed: p }) => [
+    id,
+    attempt,
+    JSON.stringify(p.data ?? null),
+    p.module,
+    p.type,
+    p.event,
+    p.name,
+    p.deviceId,
+    p.deviceType,
+    p.osVersion,
+    p.appVersion,
+    p.appBuild,
+  ])
+  const { rows } = await tx.query<{ raw_id: string; time: Date | string }>(
+    `WITH v (raw_id, attempt, data, module, type, event, name, device_id, device_type, os_version, app_version, app_build) AS (VALUES ${valuesList(part.length, DONE_CASTS)}),
+     fenced AS (
+       UPDATE raw_analytics r SET state = 'done', lease_owner = NULL, lease_expires_at = NULL
+         FROM v WHERE r.id = v.raw_id AND r.attempts = v.attempt AND r.state = 'leased'
+       RETURNING r.id, r.time, r.user_id
+     )
+     INSERT INTO analytics (raw_id, attempt, time, user_id, data, module, type, event, name, device_id, device_type, os_version, app_version, app_build)
+     SELECT v.raw_id, v.attempt, fenced.time, fenced.user_id, coalesce(v.data, 'null'::jsonb), v.module, v.type, v.event, v.name, v.device_id, v.device_type, v.os_version, v.app_version, v.app_build
+       FROM v JOIN fenced ON fenced.id = v.raw_id
+     ON CONFLICT (raw_id) DO NOTHING
+     RETURNING raw_id::text AS raw_id, time`,
+    params,
+  )
+  return rows
+}
+
+function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size)
+}

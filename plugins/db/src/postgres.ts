@@ -27,6 +27,23 @@ async function copyOn(client: pg.PoolClient, table: string, columns: readonly st
   return stream.rowCount
 }
 
+// pg-pool takes its error listener off a client while it is checked out, and a pg client whose
+// connection breaks emits 'error': without a listener of our own, a connection lost in the middle
+// of a transaction or COPY would crash the process. The failed query rejects as well, and the
+// pool drops a client that is no longer queryable when it comes back. The listener stays on (a
+// dropped client may still report its end), added once per client.
+const ignoreLoss = () => {}
+
+async function checkOut(pool: pg.Pool): Promise<pg.PoolClient> {
+  const client = await pool.connect()
+  if (!client.listeners('error').includes(ignoreLoss)) client.on('error', ignoreLoss)
+  return client
+}
+
+function release(client: pg.PoolClient, error?: Error): void {
+  client.release(error)
+}
+
 function queryableOf(client: pg.Pool | pg.PoolClient): Queryable {
   const query = async <R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> => {
     const result = await client.query(sql, params as unknown[] | undefined)
@@ -41,7 +58,7 @@ function queryableOf(client: pg.Pool | pg.PoolClient): Queryable {
     notify: (channel, payload) => notify(query, channel, payload),
     async copyFrom(table, columns, rows) {
       if (!(client instanceof pg.Pool)) return copyOn(client, table, columns, rows)
-      const connection = await client.connect()
+      const connection = await checkOut(client)
       let failed: Error | undefined
       try {
         return await copyOn(connection, table, columns, rows)
@@ -50,7 +67,7 @@ function queryableOf(client: pg.Pool | pg.PoolClient): Queryable {
         throw error
       } finally {
         // A connection whose COPY failed is not handed out again.
-        connection.release(failed)
+        release(connection, failed)
       }
     },
   }
@@ -78,7 +95,7 @@ export async function openPostgres(options: PostgresOptions): Promise<DatabaseBa
     ...shared,
     listen: (channel, fn, onReconnect) => listener.listen(channel, fn, onReconnect),
     async transaction(fn) {
-      const client = await pool.connect()
+      const client = await checkOut(pool)
       try {
         await client.query('BEGIN')
         const result = await fn(queryableOf(client))
@@ -88,7 +105,7 @@ export async function openPostgres(options: PostgresOptions): Promise<DatabaseBa
         await client.query('ROLLBACK').catch(() => {})
         throw error
       } finally {
-        client.release()
+        release(client)
       }
     },
     async close() {

@@ -1,10 +1,13 @@
 // The pubsub plugin: a broker (topics, partitions, consumer groups, offsets, pull and push)
 // kept across reloads, and the queue port's built-in backend on top of it.
+import { join } from 'node:path'
 import { definePlugin, option, Phase } from '@armature/core'
 import { PubsubQueueBackend } from './queue-backend.ts'
 import { Broker, KEYLESS_STRATEGIES, MemoryStorage } from './src/index.ts'
 import { FileStorage, FSYNC_POLICIES } from './src/storage/file.ts'
 import { LocalPushBroker } from './src/subscription.ts'
+import { RemotePushBroker } from './src/client/index.ts'
+import { registerGrpc } from './grpc-service.ts'
 
 export default definePlugin({
   name: 'pubsub',
@@ -29,9 +32,30 @@ export default definePlugin({
     /** The queue backend's default prefetch and first retry delay (doubling after). */
     queuePrefetch: option.int(10, { min: 1, max: 65_535 }),
     queueRetryDelayMs: option.duration(1000, { max: 3_600_000 }),
+    /** grpc://host:port of a broker in another kernel: the queue backend uses it and this kernel runs no broker of its own. */
+    url: '',
   },
   async setup(ctx) {
     const { config } = ctx
+    const queueOptions = {
+      log: ctx.log,
+      prefetch: config.queuePrefetch,
+      retryDelayMs: config.queueRetryDelayMs,
+      partitions: config.queuePartitions,
+      sessionTimeoutMs: 30_000,
+    }
+    if (config.url) {
+      // Several kernels share one broker: this one only reaches it.
+      const remote = await ctx.keep(
+        'remote',
+        () => new RemotePushBroker(config.url, { protoPath: join(ctx.dir, 'proto', 'pubsub.proto') }),
+        (r) => r.close(),
+        { phase: Phase.Egress + 5 },
+      )
+      ctx.queue.provideBackend(new PubsubQueueBackend(remote, queueOptions))
+      ctx.log.info(`queue backend on the broker at ${remote.where}`)
+      return
+    }
     // One broker for every generation: a reload keeps every log, offset and group. It closes
     // at Egress, after the port has closed the queue backend (which the port closes at Egress
     // too, having cancelled the consumers at Ingress).
@@ -51,15 +75,8 @@ export default definePlugin({
       { phase: Phase.Egress + 5 },
     )
 
-    ctx.queue.provideBackend(
-      new PubsubQueueBackend(new LocalPushBroker(broker), {
-        log: ctx.log,
-        prefetch: config.queuePrefetch,
-        retryDelayMs: config.queueRetryDelayMs,
-        partitions: config.queuePartitions,
-        sessionTimeoutMs: 30_000,
-      }),
-    )
+    ctx.queue.provideBackend(new PubsubQueueBackend(new LocalPushBroker(broker), queueOptions))
+    registerGrpc(ctx, broker)
 
     const saturated = ctx.metrics.gauge('push_saturated_members', 'Push members at their maxAckPending now')
     const bytes = ctx.metrics.gauge('bytes', 'Bytes held by all partitions')

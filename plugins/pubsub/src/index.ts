@@ -9,3 +9,4 @@ export { Partitioner, KEYLESS_STRATEGIES, type KeylessStrategy } from './partiti
 export { recordSize, isTopicName, type ProduceRecord, type StoredRecord } from './record.ts'
 export { MemoryStorage } from './storage/memory.ts'
 export type { BrokerStorage, PartitionStore, Retention, TopicMeta } from './storage/storage.ts'
+export * from './client/index.ts'

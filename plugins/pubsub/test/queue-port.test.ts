@@ -15,13 +15,16 @@ const PLUGIN = join(import.meta.dirname, '..')
 // it through ctx.keep, which the suite's reload tests check on file storage as well.
 const dataDir = mkdtempSync(join(tmpdir(), 'armature-pubsub-port-'))
 let shared: Broker | undefined
-queuePortSuite((plugins) => startTestKernel({ plugins: [PLUGIN, ...plugins], env: { DATA_DIR: dataDir, PUBSUB_STORAGE: 'file', PUBSUB_QUEUE_RETRY_DELAY_MS: '200' } }), {
-  backend: 'pubsub',
-  provider: 'pubsub',
-}).run()
+queuePortSuite(
+  (plugins) => startTestKernel({ plugins: [PLUGIN, ...plugins], env: { GRPC_PORT: '0', DATA_DIR: dataDir, PUBSUB_STORAGE: 'file', PUBSUB_QUEUE_RETRY_DELAY_MS: '200' } }),
+  {
+    backend: 'pubsub',
+    provider: 'pubsub',
+  },
+).run()
 
 test('a kernel without AMQP_URL serves ctx.queue from pubsub; /_armature/plugins names it', async () => {
-  const k = await startTestKernel({ plugins: [PLUGIN] })
+  const k = await startTestKernel({ plugins: [PLUGIN], env: { GRPC_PORT: '0' } })
   try {
     const described = (await (await fetch(`${k.url}/_armature/plugins`)).json()) as { queue: Record<string, unknown> }
     assert.is(described.queue.backend, 'pubsub')

@@ -1,0 +1,226 @@
+// The broker on the kernel's gRPC port (proto/pubsub.proto).
+/* eslint-disable @typescript-eslint/no-explicit-any -- proto-loader makes untyped clients and packages */
+import { grpc, type PluginContext } from '@armature/core'
+import { PubsubError, type Broker, type Delivery, type SeekTarget } from './src/index.ts'
+import { fromWireProduce, grpcError, toWire, type WireRecord } from './src/wire.ts'
+
+type Unary<Q> = grpc.ServerUnaryCall<Q, unknown>
+type Done = grpc.sendUnaryData<unknown>
+
+interface ProduceRequest {
+  id: string
+  topic: string
+  records: WireRecord[]
+  producer_id: string
+  base_sequence: string
+  delay_ms: number
+  create_partitions: number
+}
+
+interface JoinRequest {
+  group: string
+  topics: string[]
+  session_timeout_ms: number
+  mode: string
+  assignor: string
+  member_id: string
+  client_id: string
+}
+
+interface Wire {
+  topic: string
+  partition: number
+  offset: string
+}
+
+const unary =
+  <Q>(run: (request: Q) => unknown | Promise<unknown>) =>
+  (call: Unary<Q>, done: Done) => {
+    Promise.resolve()
+      .then(() => run(call.request))
+      .then(
+        (reply) => done(null, reply ?? {}),
+        (error) => done(grpcError(error)),
+      )
+  }
+
+const memberState = (s: { memberId: string; generation: number; assignment: unknown[]; revoking: unknown[] }) => ({
+  member_id: s.memberId,
+  generation: s.generation,
+  assignment: s.assignment,
+  revoking: s.revoking,
+})
+
+export function registerGrpc(ctx: PluginContext, broker: Broker): void {
+  const proto = ctx.grpc.load('pubsub.proto') as any
+  const produce = async (request: ProduceRequest) => {
+    const records = (request.records ?? []).map(fromWireProduce)
+    if (request.create_partitions > 0 && !broker.hasTopic(request.topic)) {
+      try {
+        broker.createTopic(request.topic, { partitions: request.create_partitions })
+      } catch (error) {
+        if (!(error instanceof PubsubError && error.code === 'TOPIC_EXISTS')) throw error
+      }
+    }
+    if (request.delay_ms > 0) {
+      await broker.delayed.schedule(request.topic, records, request.delay_ms)
+      return { id: request.id, offsets: [] }
+    }
+    const producerId = Number(request.producer_id)
+    const offsets = await broker.produce(request.topic, records, producerId > 0 ? { producerId, baseSequence: Number(request.base_sequence) } : {})
+    return { id: request.id, offsets }
+  }
+
+  ctx.grpc.service(proto.armature.pubsub.Pubsub.service, {
+    Produce: unary(produce),
+    ProduceStream(call: grpc.ServerDuplexStream<ProduceRequest, unknown>) {
+      call.on('data', (request: ProduceRequest) => {
+        produce(request).then(
+          (reply) => ctx.grpc.write(call, reply).catch(() => {}),
+          (error) => {
+            const refusal = error instanceof PubsubError ? error : new PubsubError('INVALID_ARGUMENT', String(error))
+            ctx.grpc.write(call, { id: request.id, offsets: [], error_code: refusal.code, error: refusal.message, retriable: refusal.retriable }).catch(() => {})
+          },
+        )
+      })
+      call.on('end', () => call.end())
+      call.on('error', () => {})
+    },
+    Fetch: unary(async (r: { topic: string; partition: number; offset: string; max_messages: number; max_bytes: number; max_wait_ms: number }) => {
+      const result = await broker.fetch(r.topic, r.partition, Number(r.offset), {
+        maxMessages: r.max_messages || 500,
+        maxBytes: r.max_bytes || 1_048_576,
+        maxWaitMs: r.max_wait_ms,
+        signal: ctx.signal,
+      })
+      return { records: result.records.map(toWire), high_watermark: result.highWatermark, log_start_offset: result.logStartOffset }
+    }),
+    Subscribe(
+      call: grpc.ServerDuplexStream<
+        {
+          join: JoinRequest | null
+          push: { max_ack_pending: number; ack_wait_ms: number; max_deliveries: number } | null
+          acks: Wire[]
+          naks: Wire[]
+          nak_delay_ms: number
+          pause: boolean
+        },
+        unknown
+      >,
+    ) {
+      let member: { group: string; id: string } | undefined
+      let beat: NodeJS.Timeout | undefined
+      // Deliveries go out in small batches, one write per turn of the event loop.
+      let outbox: unknown[] = []
+      const flush = () => {
+        const deliveries = outbox
+        outbox = []
+        if (deliveries.length && !call.destroyed) ctx.grpc.write(call, { deliveries }).catch(() => {})
+      }
+      const sink = (d: Delivery) => {
+        if (outbox.length === 0) setImmediate(flush)
+        outbox.push({ topic: d.topic, partition: d.partition, record: toWire(d.record), deliveries: d.deliveries })
+      }
+      const end = () => {
+        clearInterval(beat)
+        if (!member) return
+        const { group, id } = member
+        member = undefined
+        try {
+          broker.group(group).leave(id)
+        } catch {
+          // Already gone.
+        }
+      }
+      call.on('data', (request) => {
+        try {
+          if (!member) {
+            const join = request.join
+            if (!join) throw new PubsubError('MALFORMED', 'the first Subscribe request must carry join')
+            const push = request.push ?? { max_ack_pending: 100, ack_wait_ms: 30_000, max_deliveries: 0 }
+            const state = broker.join(join.group, {
+              topics: join.topics,
+              sessionTimeoutMs: join.session_timeout_ms || 30_000,
+              mode: (join.mode || 'exclusive') as 'exclusive',
+              assignor: (join.assignor || 'cooperative-sticky') as 'range',
+              clientId: join.client_id,
+              push: { options: { maxAckPending: push.max_ack_pending || 100, ackWaitMs: push.ack_wait_ms, maxDeliveries: push.max_deliveries }, sink },
+            })
+            member = { group: join.group, id: state.memberId }
+            // The open stream is the member's heartbeat.
+            const group = broker.group(join.group)
+            beat = setInterval(() => member && group.heartbeat(member.id, Date.now()), 1000)
+            ctx.grpc.write(call, { joined: memberState(state) }).catch(() => {})
+            return
+          }
+          const group = broker.group(member.group)
+          for (const a of request.acks ?? []) group.ack(member.id, a.topic, a.partition, Number(a.offset))
+          for (const n of request.naks ?? []) group.nak(member.id, n.topic, n.partition, Number(n.offset), request.nak_delay_ms, Date.now())
+          if (request.pause) group.pause(member.id)
+        } catch (error) {
+          end()
+          call.emit('error', grpcError(error))
+        }
+      })
+      call.on('end', () => {
+        end()
+        call.end()
+      })
+      call.on('close', end)
+      call.on('error', end)
+    },
+    Join: unary((r: JoinRequest) =>
+      memberState(
+        broker.join(r.group, {
+          topics: r.topics,
+          sessionTimeoutMs: r.session_timeout_ms || 30_000,
+          mode: (r.mode || 'exclusive') as 'exclusive',
+          assignor: (r.assignor || 'cooperative-sticky') as 'range',
+          memberId: r.member_id || undefined,
+          clientId: r.client_id,
+        }),
+      ),
+    ),
+    Heartbeat: unary((r: { group: string; member_id: string }) => memberState(broker.group(r.group).heartbeat(r.member_id, Date.now()))),
+    Release: unary((r: { group: string; member_id: string; partitions: Array<{ topic: string; partition: number }> }) =>
+      memberState(broker.group(r.group).release(r.member_id, r.partitions, Date.now())),
+    ),
+    Leave: unary((r: { group: string; member_id: string }) => void broker.group(r.group).leave(r.member_id)),
+    Commit: unary((r: { group: string; member_id: string; generation: number; offsets: Wire[] }) =>
+      broker.group(r.group).commit(
+        r.member_id,
+        r.generation,
+        r.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: Number(o.offset) })),
+        Date.now(),
+      ),
+    ),
+    InitProducer: unary(() => ({ producer_id: broker.initProducer().producerId })),
+    CreateTopic: unary((r: { name: string; partitions: number; if_not_exists: boolean; retention_records: string; retention_bytes: string; retention_ms: string }) => {
+      if (!(r.if_not_exists && broker.hasTopic(r.name))) {
+        broker.createTopic(r.name, {
+          ...(r.partitions ? { partitions: r.partitions } : {}),
+          retention: { maxRecords: Number(r.retention_records), maxBytes: Number(r.retention_bytes), maxAgeMs: Number(r.retention_ms) },
+        })
+      }
+      return topicInfo(broker, r.name)
+    }),
+    ListTopics: unary(() => ({ topics: broker.topics().map((t) => topicInfo(broker, t.name)) })),
+    ListGroups: unary(() => ({ groups: broker.groups() })),
+    DescribeGroup: unary((r: { group: string }) => {
+      const group = broker.group(r.group)
+      return { json: JSON.stringify({ ...group.describe(Date.now()), lag: group.lag() }) }
+    }),
+    Seek: unary((r: { group: string; topic: string; partition: number; to: string; value: string }) => {
+      const target: SeekTarget = r.to === 'earliest' || r.to === 'latest' ? r.to : r.to === 'timestamp' ? { timestamp: Number(r.value) } : { offset: Number(r.value) }
+      if (!['earliest', 'latest', 'offset', 'timestamp'].includes(r.to))
+        throw new PubsubError('INVALID_ARGUMENT', `to: expected earliest, latest, offset or timestamp, got ${JSON.stringify(r.to)}`)
+      return { offset: broker.seek(r.group, r.topic, r.partition, target) }
+    }),
+  })
+}
+
+function topicInfo(broker: Broker, name: string) {
+  const t = broker.topics().find((x) => x.name === name)
+  if (!t) throw new PubsubError('UNKNOWN_TOPIC', `topic '${name}' does not exist`)
+  return { name: t.name, partitions: t.partitions, partitions_info: t.partitionsInfo }
+}

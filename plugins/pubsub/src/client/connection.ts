@@ -1,0 +1,64 @@
+// A connection to a pubsub broker over gRPC (`grpc://host:port` or `host:port`): the loaded
+/* eslint-disable @typescript-eslint/no-explicit-any -- proto-loader makes untyped clients and packages */
+// service, unary calls as promises, and broker refusals as PubsubError.
+import { join } from 'node:path'
+import * as grpc from '@grpc/grpc-js'
+import { loadSync } from '@grpc/proto-loader'
+import { PubsubError } from '../errors.ts'
+import { fromGrpcError } from '../wire.ts'
+
+/** Where the proto is beside this file; a bundler that moves the code passes `protoPath` instead. */
+export const DEFAULT_PROTO = join(import.meta.dirname, '../../proto/pubsub.proto')
+const services = new Map<string, grpc.ServiceClientConstructor>()
+function service(protoPath: string): grpc.ServiceClientConstructor {
+  let Service = services.get(protoPath)
+  if (!Service) {
+    const definition = loadSync(protoPath, { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true })
+    Service = (grpc.loadPackageDefinition(definition) as any).armature.pubsub.Pubsub as grpc.ServiceClientConstructor
+    services.set(protoPath, Service)
+  }
+  return Service
+}
+
+/** The network failed or the broker is away: the call may be sent again. */
+export class ConnectionError extends Error {
+  override name = 'ConnectionError'
+  readonly retriable = true
+}
+
+export function parseBrokerUrl(url: string): string {
+  const match = /^(?:grpc:\/\/)?([^/\s]+:\d+)\/?$/.exec(url.trim())
+  if (!match) throw new PubsubError('INVALID_ARGUMENT', `broker url ${JSON.stringify(url)}: expected grpc://host:port`)
+  return match[1]!
+}
+
+export class PubsubConnection {
+  readonly address: string
+  readonly raw: any
+
+  constructor(url: string, options: { protoPath?: string } = {}) {
+    this.address = parseBrokerUrl(url)
+    const Service = service(options.protoPath ?? DEFAULT_PROTO)
+    this.raw = new Service(this.address, grpc.credentials.createInsecure(), { 'grpc.keepalive_time_ms': 10_000 })
+  }
+
+  call<R = any>(method: string, request: object, timeoutMs = 30_000): Promise<R> {
+    return new Promise((resolve, reject) => {
+      this.raw[method](request, { deadline: Date.now() + timeoutMs }, (error: grpc.ServiceError | null, reply: R) => (error ? reject(asError(error)) : resolve(reply)))
+    })
+  }
+
+  close(): void {
+    this.raw.close()
+  }
+}
+
+export function asError(error: grpc.ServiceError | Error): Error {
+  const refusal = fromGrpcError(error as grpc.ServiceError)
+  if (refusal) return refusal
+  const code = (error as grpc.ServiceError).code
+  if (code === grpc.status.UNAVAILABLE || code === grpc.status.DEADLINE_EXCEEDED || code === grpc.status.CANCELLED || code === grpc.status.INTERNAL) {
+    return new ConnectionError(`pubsub broker: ${(error as grpc.ServiceError).details || error.message}`)
+  }
+  return error
+}

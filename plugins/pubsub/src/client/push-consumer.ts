@@ -1,0 +1,133 @@
+// A push subscription over the Subscribe stream: deliveries in, acknowledgements out (gathered
+// per turn of the event loop). Used by the remote queue backend and by consumers in push mode.
+import type { Delivery } from '../dispatcher.ts'
+import type { ProduceRecord } from '../record.ts'
+import type { PushBroker, SubscribeOptions, Subscription } from '../subscription.ts'
+import { fromWireStored, produceToWire, type WireRecord } from '../wire.ts'
+import { asError, PubsubConnection } from './connection.ts'
+
+export function subscribe(
+  connection: PubsubConnection,
+  options: SubscribeOptions,
+  sink: (delivery: Delivery) => void,
+  onEnd?: (error: Error | undefined) => void,
+): Promise<Subscription> {
+  const stream = connection.raw.Subscribe()
+  let acks: Array<{ topic: string; partition: number; offset: number }> = []
+  let closed = false
+  const flush = () => {
+    const batch = acks
+    acks = []
+    if (batch.length && !closed) stream.write({ acks: batch })
+  }
+  return new Promise((resolve, reject) => {
+    let joined = false
+    stream.on('data', (reply: { joined: unknown; deliveries: Array<{ topic: string; partition: number; record: WireRecord; deliveries: number }> }) => {
+      if (reply.joined && !joined) {
+        joined = true
+        resolve({
+          ack(d) {
+            if (acks.length === 0) setImmediate(flush)
+            acks.push({ topic: d.topic, partition: d.partition, offset: d.record.offset })
+          },
+          nak(d, delayMs) {
+            if (!closed) stream.write({ naks: [{ topic: d.topic, partition: d.partition, offset: d.record.offset }], nak_delay_ms: delayMs })
+          },
+          pause() {
+            if (!closed) stream.write({ pause: true })
+          },
+          async close() {
+            if (closed) return
+            flush()
+            closed = true
+            stream.end()
+          },
+        })
+      }
+      for (const d of reply.deliveries ?? []) sink({ topic: d.topic, partition: d.partition, record: fromWireStored(d.record), deliveries: d.deliveries })
+    })
+    const ended = (error?: Error) => {
+      const wasClosed = closed
+      closed = true
+      if (!joined) reject(error ? asError(error as never) : new Error('the Subscribe stream ended before joining'))
+      else if (!wasClosed) onEnd?.(error ? asError(error as never) : undefined)
+    }
+    stream.on('error', ended)
+    stream.on('end', () => ended())
+    stream.write({
+      join: { group: options.group, topics: options.topics, session_timeout_ms: options.sessionTimeoutMs, mode: options.mode, client_id: options.clientId ?? '' },
+      push: { max_ack_pending: options.push.maxAckPending, ack_wait_ms: options.push.ackWaitMs, max_deliveries: options.push.maxDeliveries },
+    })
+  })
+}
+
+/** The broker of another process (PUBSUB_URL), through the PushBroker face. A lost subscription rejoins. */
+export class RemotePushBroker implements PushBroker {
+  readonly connection: PubsubConnection
+  #lost = false
+
+  constructor(url: string, options: { protoPath?: string } = {}) {
+    this.connection = new PubsubConnection(url, options)
+  }
+
+  get connected(): boolean {
+    return !this.#lost
+  }
+  get where(): string {
+    return `grpc://${this.connection.address}`
+  }
+
+  async ensureTopic(topic: string, partitions: number): Promise<void> {
+    await this.connection.call('CreateTopic', { name: topic, partitions, if_not_exists: true })
+  }
+
+  async produce(topic: string, records: ProduceRecord[]): Promise<void> {
+    await this.connection.call('Produce', { topic, records: records.map(produceToWire) })
+  }
+
+  async produceDelayed(topic: string, records: ProduceRecord[], delayMs: number): Promise<void> {
+    await this.connection.call('Produce', { topic, records: records.map(produceToWire), delay_ms: delayMs })
+  }
+
+  async subscribe(options: SubscribeOptions, sink: (delivery: Delivery) => void): Promise<Subscription> {
+    let current: Subscription | undefined
+    let stopped = false
+    let paused = false
+    const attach = async (): Promise<void> => {
+      current = await subscribe(this.connection, options, sink, () => {
+        // The stream broke: what this member held goes back to the broker's other members; join again.
+        this.#lost = true
+        if (stopped) return
+        const retry = (delay: number) =>
+          setTimeout(() => {
+            if (stopped) return
+            attach().then(
+              () => {
+                this.#lost = false
+                if (paused) current?.pause()
+              },
+              () => retry(Math.min(delay * 2, 5000)),
+            )
+          }, delay).unref()
+        retry(100)
+      })
+    }
+    await attach()
+    return {
+      ack: (d) => current?.ack(d),
+      nak: (d, delayMs) => current?.nak(d, delayMs),
+      pause: () => {
+        paused = true
+        current?.pause()
+      },
+      close: async () => {
+        stopped = true
+        await current?.close()
+      },
+    }
+  }
+
+  close(): void {
+    this.connection.close()
+  }
+}

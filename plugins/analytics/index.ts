@@ -1,5 +1,7 @@
 // The analytics plugin: ingest committed before the answer, leased processing, rollups, a live page.
+import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
+import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { definePlugin, option, Phase, requireBearer } from '@armature/core'
 import { isUnavailable, watchAvailability } from '@armature/plugin-db'
@@ -12,7 +14,7 @@ import { LeaseStore, type ClaimedRow } from './src/leases.ts'
 import { ProcessorChain } from './src/processor.ts'
 import { backlog } from './src/queries.ts'
 import { WAKE_CHANNEL } from './src/raw-writer.ts'
-import { analyticsRoutes } from './src/routes.ts'
+import { analyticsRoutes, PAGE_TYPES } from './src/routes.ts'
 import { MIGRATIONS } from './src/schema.ts'
 import { parentContextOf, spanContextOf } from './src/trace-context.ts'
 
@@ -258,6 +260,7 @@ export default definePlugin({
         db: database,
         leases,
         readJson: (c) => ctx.http.readJson(c, { maxBytes: config.maxBodyBytes, limitName: 'ANALYTICS_MAX_BODY_BYTES' }),
+        page: new Map(Object.keys(PAGE_TYPES).map((name) => [name, readFileSync(join(ctx.dir, 'page', name), 'utf8')])),
         requireAdmin: requireBearer(ctx.kernel.adminToken, { disabled: 'analytics admin is disabled: set ADMIN_TOKEN to enable it' }),
       }),
     )

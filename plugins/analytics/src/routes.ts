@@ -14,6 +14,8 @@ export interface RouteOptions {
   leases: LeaseStore
   /** The kernel's bounded JSON reader (413, 415 and 400 are its answers). */
   readJson(c: Context): Promise<unknown>
+  /** The page's files (index.html, page.js, page.css) by name. */
+  page: ReadonlyMap<string, string>
   /** The kernel's bearer check for the admin routes (ADMIN_TOKEN). */
   requireAdmin: MiddlewareHandler
 }
@@ -59,5 +61,27 @@ export function analyticsRoutes(options: RouteOptions): Hono {
     }
     return c.json({ retried })
   })
+  // The page: '/' under the base is the base itself (redirected, so relative URLs resolve), '/*' the base with its slash.
+  for (const [name, type] of Object.entries(PAGE_TYPES)) {
+    if (name !== 'index.html') app.get(`/${name}`, (c) => c.body(options.page.get(name) ?? '', 200, { 'content-type': type, ...PAGE_SECURITY }))
+  }
+  app.get('/', (c) => c.redirect(`${c.req.path}/`, 301))
+  app.get('/*', (c) => {
+    if (!c.req.path.endsWith('/') || c.req.path.slice(0, -1).includes('/', 1)) return c.json({ error: `no page ${c.req.path}` }, 404)
+    return c.body(options.page.get('index.html') ?? '', 200, { 'content-type': PAGE_TYPES['index.html']!, ...PAGE_SECURITY })
+  })
   return app
+}
+
+export const PAGE_TYPES: Record<string, string> = {
+  'index.html': 'text/html; charset=utf-8',
+  'page.js': 'text/javascript; charset=utf-8',
+  'page.css': 'text/css; charset=utf-8',
+}
+
+// The page sets every value as text; the policy keeps any injected markup inert as well.
+const PAGE_SECURITY = {
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
 }

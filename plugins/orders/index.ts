@@ -10,6 +10,7 @@ import { EVICTION, OrderCache } from './src/order-cache.ts'
 import { OrderConsumer } from './src/order-consumer.ts'
 import { OrderReader } from './src/order-reader.ts'
 import { OrderStore } from './src/order-store.ts'
+import { WriteBatcher } from './src/write-batcher.ts'
 import { LiveFeed } from './src/live-feed.ts'
 import { pageRoutes } from './src/page-routes.ts'
 import { apiRoutes } from './src/routes.ts'
@@ -26,7 +27,11 @@ export default definePlugin({
     /** False: serve the API and the page only (a read replica), consume nothing. */
     consume: true,
     /** Messages handled at once, each held unacknowledged until its transaction commits. */
-    prefetch: option.int(32, { min: 1, max: 65_535 }),
+    prefetch: option.int(256, { min: 1, max: 65_535 }),
+    /** Most orders written in one transaction: orders arriving while a write runs are written together by the next. */
+    writeBatch: option.int(100, { min: 1, max: 1000 }),
+    /** Transactions writing orders at once (each holds one pooled connection). */
+    concurrentWrites: option.int(2, { min: 1, max: 100 }),
     /** Retries of a message whose store failed for a reason other than an outage (the port's growing delay), then the dead letter. */
     maxRetries: option.int(5, { min: 0, max: 100 }),
     /** full: types, formats and arithmetic; formats: no arithmetic; types: required fields and types only. */
@@ -108,7 +113,7 @@ export default definePlugin({
     if (!config.consume) return
     const consumer = new OrderConsumer({
       queue: config.queue,
-      store: writeStore,
+      store: new WriteBatcher(writeStore, { maxBatch: config.writeBatch, maxConcurrentWrites: config.concurrentWrites, isUnavailable }),
       strictness: config.strictness,
       publish: (queue, body, options) => ctx.queue.publish(queue, body, options),
       isUnavailable,

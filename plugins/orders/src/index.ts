@@ -12,3 +12,4 @@ export { OrderConsumer, PUBLISHED_AT_HEADER, REASON_HEADER, PROBLEMS_HEADER, typ
 export { LiveFeed } from './live-feed.ts'
 export { fakeOrder, fakeInvalidOrder } from './fake-order.ts'
 export { produce, type ProduceOptions, type ProduceSummary, type Produced } from './producer.ts'
+export { WriteBatcher, type BatchStore } from './write-batcher.ts'

@@ -28,6 +28,7 @@ export const PROBLEMS_HEADER = 'x-orders-problems'
 
 export interface OrderConsumerOptions {
   queue: string
+  /** Where orders are written: the store, or a WriteBatcher in front of it. */
   store: Pick<OrderStore, 'save'>
   strictness: Strictness
   publish: Publish

@@ -25,30 +25,36 @@ export interface OrderPage {
   next?: string
 }
 
-// A CTE is one statement, so one transaction: the order and its parts commit together or not at
-// all, in one round trip. ON CONFLICT DO NOTHING makes a redelivery a no-op; the parts are
-// inserted only for an order row this statement created.
+// A CTE is one statement, so one transaction: every order of the batch and its parts commit
+// together or not at all, in one round trip. ON CONFLICT DO NOTHING makes a redelivery a no-op;
+// the parts are inserted only for the order rows this statement created.
 const SAVE = `
-WITH o AS (
+WITH input AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(order_uid text, track_number text, entry text, locale text, internal_signature text, customer_id text,
+    delivery_service text, shardkey text, sm_id bigint, date_created text, created_ms bigint, oof_shard text, payload_hash text, delivery jsonb, payment jsonb, items jsonb)
+), o AS (
   INSERT INTO orders (order_uid, track_number, entry, locale, internal_signature, customer_id, delivery_service, shardkey, sm_id, date_created, created_ms, oof_shard, payload_hash)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+  SELECT order_uid, track_number, entry, locale, internal_signature, customer_id, delivery_service, shardkey, sm_id, date_created, created_ms, oof_shard, payload_hash FROM input
   ON CONFLICT (order_uid) DO NOTHING
   RETURNING order_uid
 ), d AS (
   INSERT INTO deliveries (order_uid, name, phone, zip, city, address, region, email)
-  SELECT order_uid, $14, $15, $16, $17, $18, $19, $20 FROM o
+  SELECT o.order_uid, x.name, x.phone, x.zip, x.city, x.address, x.region, x.email
+  FROM o JOIN input i ON i.order_uid = o.order_uid, jsonb_to_record(i.delivery) AS x(name text, phone text, zip text, city text, address text, region text, email text)
 ), p AS (
   INSERT INTO payments (order_uid, transaction, request_id, currency, provider, amount, payment_dt, bank, delivery_cost, goods_total, custom_fee)
-  SELECT order_uid, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30 FROM o
-), i AS (
+  SELECT o.order_uid, x.transaction, x.request_id, x.currency, x.provider, x.amount, x.payment_dt, x.bank, x.delivery_cost, x.goods_total, x.custom_fee
+  FROM o JOIN input i ON i.order_uid = o.order_uid,
+    jsonb_to_record(i.payment) AS x(transaction text, request_id text, currency text, provider text, amount bigint, payment_dt bigint, bank text, delivery_cost bigint, goods_total bigint, custom_fee bigint)
+), it AS (
   INSERT INTO items (order_uid, position, chrt_id, track_number, price, rid, name, sale, size, total_price, nm_id, brand, status)
   SELECT o.order_uid, x.position, x.chrt_id, x.track_number, x.price, x.rid, x.name, x.sale, x.size, x.total_price, x.nm_id, x.brand, x.status
-  FROM o, jsonb_to_recordset($31::jsonb) AS x(position int, chrt_id bigint, track_number text, price bigint, rid text, name text, sale int, size text, total_price bigint, nm_id bigint, brand text, status int)
+  FROM o JOIN input i ON i.order_uid = o.order_uid,
+    jsonb_to_recordset(i.items) AS x(position int, chrt_id bigint, track_number text, price bigint, rid text, name text, sale int, size text, total_price bigint, nm_id bigint, brand text, status int)
 )
-SELECT (SELECT count(*) FROM o)::int AS inserted`
+SELECT order_uid FROM o`
 
-const EXISTING = 'SELECT payload_hash FROM orders WHERE order_uid = $1'
-
+const EXISTING = 'SELECT order_uid, payload_hash FROM orders WHERE order_uid = ANY($1::text[])'
 // json_build_object keeps the keys in the order written here: the canonical model's order.
 const ORDER_JSON = `json_build_object(
   'order_uid', o.order_uid, 'track_number', o.track_number, 'entry', o.entry,
@@ -81,47 +87,37 @@ export class OrderStore {
 
   /** Stores the order and its parts in one transaction, unless its uid is already stored. */
   async save(order: Order): Promise<SaveOutcome> {
-    const hash = payloadHash(order)
-    const { delivery: d, payment: p } = order
-    const items = order.items.map((item, position) => ({ position, ...item }))
-    const params = [
-      order.order_uid,
-      order.track_number,
-      order.entry,
-      order.locale,
-      order.internal_signature,
-      order.customer_id,
-      order.delivery_service,
-      order.shardkey,
-      order.sm_id,
-      order.date_created,
-      createdMs(order),
-      order.oof_shard,
-      hash,
-      d.name,
-      d.phone,
-      d.zip,
-      d.city,
-      d.address,
-      d.region,
-      d.email,
-      p.transaction,
-      p.request_id,
-      p.currency,
-      p.provider,
-      p.amount,
-      p.payment_dt,
-      p.bank,
-      p.delivery_cost,
-      p.goods_total,
-      p.custom_fee,
-      JSON.stringify(items),
-    ]
-    const { rows } = await this.#db.query<{ inserted: number }>(SAVE, params)
-    if (rows[0]!.inserted === 1) return 'stored'
+    return (await this.saveMany([order]))[0]!
+  }
+
+  /**
+   * Stores the orders and their parts in one transaction (one statement), each unless its uid
+   * is already stored; the outcomes are in the orders' order. A uid twice in the batch is
+   * written once: the later copy is a duplicate or a conflict of the first.
+   */
+  async saveMany(orders: readonly Order[]): Promise<SaveOutcome[]> {
+    const hashes = orders.map(payloadHash)
+    const first = new Map<string, number>()
+    orders.forEach((order, i) => first.has(order.order_uid) || first.set(order.order_uid, i))
+    const rows = [...first.values()].map((i) => {
+      const order = orders[i]!
+      return { ...order, created_ms: createdMs(order), payload_hash: hashes[i], items: order.items.map((item, position) => ({ position, ...item })) }
+    })
+    const { rows: inserted } = await this.#db.query<{ order_uid: string }>(SAVE, [JSON.stringify(rows)])
+    const created = new Set(inserted.map((r) => r.order_uid))
+    const others = orders.map((o) => o.order_uid).filter((uid) => !created.has(uid))
     // Read after the statement, so a row committed by another consumer meanwhile is seen.
-    const existing = await this.#db.query<{ payload_hash: string }>(EXISTING, [order.order_uid])
-    return existing.rows[0]?.payload_hash === hash ? 'duplicate' : 'conflict'
+    const existing = new Map<string, string>()
+    if (others.length > 0) {
+      const { rows: found } = await this.#db.query<{ order_uid: string; payload_hash: string }>(EXISTING, [[...new Set(others)]])
+      for (const row of found) existing.set(row.order_uid, row.payload_hash)
+    }
+    return orders.map((order, i) => {
+      const uid = order.order_uid
+      if (created.has(uid) && first.get(uid) === i) return 'stored'
+      const stored = created.has(uid) ? hashes[first.get(uid)!] : existing.get(uid)
+      return stored === hashes[i] ? 'duplicate' : 'conflict'
+    })
   }
 
   async get(uid: string): Promise<StoredOrder | undefined> {

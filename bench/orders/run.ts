@@ -1,0 +1,233 @@
+// bench/orders: (1) orders/s from RabbitMQ into PostgreSQL, the orders plugin (validated, one
+// transaction per order, idempotent, ack after commit) beside the typical consumer (ack first,
+// one autocommit INSERT per table) in the same run; (2) a cached GET /api/orders/:uid beside
+// GET /hello in one kernel.
+import { spawn } from 'node:child_process'
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import amqp from 'amqplib'
+import pg from 'pg'
+import { Faker, en } from '@faker-js/faker'
+import { fakeOrder, MIGRATIONS } from '../../plugins/orders/src/index.ts'
+import { load, machine } from '../lib/load.ts'
+import { cpuSeconds, startServer } from '../lib/server.ts'
+import { median } from '../lib/stats.ts'
+
+const root = join(import.meta.dirname, '../..')
+const AMQP_URL = process.env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672'
+const ADMIN_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test'
+const orders = Number(process.env.BENCH_ORDERS ?? 5000)
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
+const duration = Number(process.env.BENCH_DURATION ?? 5)
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 50)
+// The baseline's prefetch; acknowledging on receipt, it holds no message unacknowledged anyway.
+const prefetch = 32
+const poolSize = 10
+const port = Number(process.env.BENCH_PORT ?? 18141)
+
+const loadBefore = loadavg()[0]!.toFixed(1)
+const work = mkdtempSync(join(tmpdir(), 'bench-orders-'))
+const pluginsDir = join(work, 'plugins')
+for (const name of ['hello', 'db', 'orders']) {
+  cpSync(join(root, 'plugins', name), join(pluginsDir, name), {
+    recursive: true,
+    filter: (src) => !/[\\/](node_modules|test)([\\/]|$)/.test(src.slice(join(root, 'plugins', name).length)),
+  })
+}
+const faker = new Faker({ locale: [en] })
+faker.seed(2024)
+
+async function sql<T = unknown>(url: string, text: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    return (await client.query(text)).rows as T[]
+  } finally {
+    await client.end()
+  }
+}
+
+/** A fresh database with the orders tables (created the way the plugin's migrations do). */
+async function freshDatabase(name: string): Promise<string> {
+  await sql(ADMIN_URL, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+  await sql(ADMIN_URL, `CREATE DATABASE "${name}"`)
+  const url = new URL(ADMIN_URL)
+  url.pathname = `/${name}`
+  return url.toString()
+}
+
+/** Fills the queue with `orders` fake orders, confirmed, before the consumer starts. */
+async function fill(queue: string): Promise<void> {
+  const connection = await amqp.connect(AMQP_URL)
+  const channel = await connection.createConfirmChannel()
+  await channel.deleteQueue(queue).catch(() => undefined)
+  await channel.assertQueue(queue, { durable: true })
+  for (let i = 0; i < orders; i++) channel.sendToQueue(queue, Buffer.from(JSON.stringify(fakeOrder(faker))), { persistent: true })
+  await channel.waitForConfirms()
+  await connection.close()
+}
+
+async function dropQueues(...queues: string[]): Promise<void> {
+  const connection = await amqp.connect(AMQP_URL)
+  const channel = await connection.createChannel()
+  for (const q of queues) await channel.deleteQueue(q).catch(() => undefined)
+  await connection.close()
+}
+
+/** Orders per second from the first commit to the last, read from the rows' stored_at. */
+async function consumeRate(url: string): Promise<{ rate: number; rows: number }> {
+  const deadline = Date.now() + 300_000
+  for (;;) {
+    const [{ n }] = await sql<{ n: number }>(url, 'SELECT count(*)::int AS n FROM payments')
+    if (n >= orders) break
+    if (Date.now() > deadline) throw new Error(`only ${n} of ${orders} stored`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  // Both sides fill stored_at with now() at their commit of the orders row.
+  const [r] = await sql<{ rows: number; seconds: number }>(url, 'SELECT count(*)::int AS rows, extract(epoch FROM max(stored_at) - min(stored_at))::float8 AS seconds FROM orders')
+  return { rate: r!.rows / r!.seconds, rows: r!.rows }
+}
+
+async function armatureRound(round: number): Promise<number> {
+  const queue = `bench-orders-armature-${round}`
+  const url = await freshDatabase(`bench_orders_armature_${round}`)
+  await fill(queue)
+  const server = await startServer([process.execPath, join(root, 'core/bin/armature.mjs'), 'start', '--plugins', pluginsDir], `http://127.0.0.1:${port}/hello`, {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    LOG_FILE: join(work, 'armature.log'),
+    DATA_DIR: join(work, 'data'),
+    GRPC_PORT: '0',
+    AMQP_URL,
+    DATABASE_URL: url,
+    DB_POOL_SIZE: String(poolSize),
+    ORDERS_QUEUE: queue,
+  })
+  try {
+    return (await consumeRate(url)).rate
+  } finally {
+    await server.stop()
+    await dropQueues(queue, `${queue}.dead`)
+    await sql(ADMIN_URL, `DROP DATABASE IF EXISTS "bench_orders_armature_${round}" WITH (FORCE)`)
+  }
+}
+
+async function baselineRound(round: number): Promise<number> {
+  const queue = `bench-orders-baseline-${round}`
+  const name = `bench_orders_baseline_${round}`
+  const url = await freshDatabase(name)
+  for (const m of MIGRATIONS) await sql(url, m.sql)
+  await fill(queue)
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'baseline.ts'), AMQP_URL, url, queue, String(prefetch), String(poolSize)], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  try {
+    return (await consumeRate(url)).rate
+  } finally {
+    child.kill('SIGTERM')
+    await new Promise((r) => child.once('exit', r))
+    await dropQueues(queue)
+    await sql(ADMIN_URL, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+  }
+}
+
+// (1) consume rate
+const armature: number[] = []
+const baseline: number[] = []
+for (let round = 0; round < rounds; round++) {
+  // Alternate who goes first: a shared machine drifts.
+  const sides = round % 2 === 0 ? (['armature', 'baseline'] as const) : (['baseline', 'armature'] as const)
+  for (const side of sides) {
+    const rate = side === 'armature' ? await armatureRound(round) : await baselineRound(round)
+    ;(side === 'armature' ? armature : baseline).push(rate)
+    console.error(`round ${round + 1} ${side}: ${Math.round(rate)} orders/s`)
+  }
+}
+
+// (2) cached GET vs /hello, one kernel; the orders it serves are stored first.
+const getUrl = await freshDatabase('bench_orders_get')
+const getQueue = 'bench-orders-get'
+await fill(getQueue)
+const server = await startServer([process.execPath, join(root, 'core/bin/armature.mjs'), 'start', '--plugins', pluginsDir], `http://127.0.0.1:${port}/hello`, {
+  PORT: String(port),
+  HOST: '127.0.0.1',
+  LOG_LEVEL: 'warn',
+  LOG_FILE: join(work, 'armature.log'),
+  DATA_DIR: join(work, 'data'),
+  GRPC_PORT: '0',
+  AMQP_URL,
+  DATABASE_URL: getUrl,
+  ORDERS_QUEUE: getQueue,
+})
+const http = new Map<string, { rps: number[]; p99: number[]; cpu: number[]; failures: number }>()
+let tool = ''
+try {
+  await consumeRate(getUrl)
+  const [{ order_uid: uid }] = await sql<{ order_uid: string }>(getUrl, 'SELECT order_uid FROM orders ORDER BY created_ms DESC LIMIT 1')
+  const probe = await fetch(`http://127.0.0.1:${port}/api/orders/${uid}`)
+  await probe.arrayBuffer()
+  if (probe.headers.get('x-cache') !== 'hit') throw new Error(`the order is not cached (X-Cache ${probe.headers.get('x-cache')})`)
+  const targets = [
+    { name: 'GET /hello', path: '/hello' },
+    { name: 'GET /api/orders/:uid (cached)', path: `/api/orders/${uid}` },
+  ]
+  for (const t of targets) await load({ url: `http://127.0.0.1:${port}${t.path}`, connections, durationSec: 2 })
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? targets : [...targets].reverse()
+    for (const t of order) {
+      const cpuBefore = cpuSeconds(server.child.pid!)
+      const r = await load({ url: `http://127.0.0.1:${port}${t.path}`, connections, durationSec: duration })
+      tool = r.tool
+      const cpu = ((cpuSeconds(server.child.pid!) - cpuBefore) * 1e6) / r.requests
+      const s = http.get(t.name) ?? { rps: [], p99: [], cpu: [], failures: 0 }
+      s.rps.push(r.rps)
+      s.p99.push(r.p99ms)
+      s.cpu.push(cpu)
+      s.failures += r.errors + r.non2xx
+      http.set(t.name, s)
+      console.error(`round ${round + 1} ${t.name}: ${Math.round(r.rps)} req/s, p99 ${r.p99ms.toFixed(2)} ms, ${cpu.toFixed(1)} CPU us/req`)
+    }
+  }
+} finally {
+  await server.stop()
+  await dropQueues(getQueue, `${getQueue}.dead`)
+  await sql(ADMIN_URL, 'DROP DATABASE IF EXISTS "bench_orders_get" WITH (FORCE)')
+}
+
+const a = median(armature)
+const b = median(baseline)
+const consumeRatio = a / b
+const roundRatios = armature.map((x, i) => x / baseline[i]!)
+const hello = http.get('GET /hello')!
+const cached = http.get('GET /api/orders/:uid (cached)')!
+const getRatio = median(cached.rps) / median(hello.rps)
+const row = (name: string, s: { rps: number[]; p99: number[]; cpu: number[]; failures: number }) =>
+  `| ${name} | ${Math.round(median(s.rps)).toLocaleString('en-US')} | ${median(s.p99).toFixed(2)} | ${(median(s.rps) / median(hello.rps)).toFixed(2)} | ${median(s.cpu).toFixed(1)} | ${s.failures} |`
+const report = `### Orders: consume rate into PostgreSQL, cached GET (bench/orders)
+
+${new Date().toISOString().slice(0, 10)}, ${machine()}. load average ${loadBefore} at the start and ${loadavg()[0]!.toFixed(1)} at the end (other work shared the 2 cores); RabbitMQ and PostgreSQL on loopback (the machine's shared services).
+
+**Consume.** Each round fills a fresh queue with ${orders.toLocaleString('en-US')} fake orders (1-4 items each, confirmed) before the consumer starts, then measures orders/s from the first commit to the last (\`stored_at\` of the rows), in a fresh database. Both sides use a pool of ${poolSize} connections. The plugin runs with its defaults (prefetch 256 held unacknowledged until their commit, batches of up to 100 orders per transaction, 2 transactions at once); the baseline with prefetch ${prefetch}, which bounds nothing as it acknowledges on receipt. *Armature*: the orders plugin in \`armature start\` (zod validation with the arithmetic, the order and its parts in one statement, idempotent by order_uid, acknowledged after the commit). *Baseline*: the consumer typical solutions write (\`bench/orders/baseline.ts\`): amqplib, ack on receipt, then one autocommit INSERT per table and per item, no validation, no idempotency (a crash loses what was acknowledged; a redelivery fails on the primary key or doubles rows). Median of ${rounds} rounds, the two sides alternating who goes first.
+
+| consumer | orders/s (median) | per round |
+|---|---:|---|
+| Armature orders plugin (ack after commit) | ${Math.round(a).toLocaleString('en-US')} | ${armature.map((x) => Math.round(x)).join(', ')} |
+| baseline (ack first, autocommit INSERT per table) | ${Math.round(b).toLocaleString('en-US')} | ${baseline.map((x) => Math.round(x)).join(', ')} |
+
+Goal: at least 3x the baseline with the guarantees kept. Result: ${consumeRatio.toFixed(2)}x (ratio of the medians; per round ${roundRatios.map((x) => x.toFixed(2)).join(', ')}), goal ${consumeRatio >= 3 ? 'met' : 'not met'}. The baseline's time ends at its last \`orders\` row, before that order's remaining INSERTs, which favours it.
+
+**Cached GET.** One kernel with the hello, db and orders plugins; the newest order (in the cache since its commit) read by \`GET /api/orders/:uid\` beside \`GET /hello\`; client ${tool}, ${connections} connections, ${duration} s per run after a 2 s warm-up, median of ${rounds} rounds, alternating.
+
+| path | req/s | p99 ms | x /hello | kernel CPU us/req | failures |
+|---|---:|---:|---:|---:|---:|
+${row('GET /hello', hello)}
+${row('GET /api/orders/:uid (cached)', cached)}
+
+Goal: cached GET at least 0.9x \`GET /hello\`. Result: ${getRatio.toFixed(2)}x, goal ${getRatio >= 0.9 ? 'met' : 'not met'}. The cached answer is the stored JSON text (about ${Buffer.byteLength(JSON.stringify(fakeOrder(faker)))} bytes for an order like these, against the 5 of /hello), sent with its \`X-Cache\` header from a synchronous handler.
+`
+console.log(report)
+mkdirSync(join(root, 'bench/results'), { recursive: true })
+writeFileSync(join(root, 'bench/results/orders.md'), report)

@@ -9,7 +9,8 @@ import pg from 'pg'
 export const ADMIN_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test'
 export const AMQP_URL = process.env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672'
 export const PLUGINS = ['db', 'orders'].map((name) => new URL(`../../${name}`, import.meta.url).pathname)
-export const MODEL_TEXT = readFileSync(new URL('../../../../shared/data/order-model.json', import.meta.url), 'utf8')
+// The canonical order (../shared/data/order-model.json), shipped with the plugin so its tests run in a generated app too.
+export const MODEL_TEXT = readFileSync(new URL('./order-model.json', import.meta.url), 'utf8')
 export const MODEL = JSON.parse(MODEL_TEXT) as Record<string, any>
 
 export const unique = (prefix: string) => `${prefix}-${process.pid}-${randomBytes(4).toString('hex')}`

@@ -194,6 +194,16 @@ export function registerGrpc(ctx: PluginContext, broker: Broker): void {
         Date.now(),
       ),
     ),
+    Offsets: unary((r: { group: string; partitions: Array<{ topic: string; partition: number }> }) => {
+      const group = broker.group(r.group)
+      return {
+        offsets: (r.partitions ?? []).map(({ topic, partition }) => {
+          const log = broker.log(topic, partition)
+          const committed = group.committed(topic, partition)
+          return { topic, partition, committed: committed ?? 0, has_committed: committed !== undefined, start: log.startOffset, end: log.endOffset }
+        }),
+      }
+    }),
     InitProducer: unary(() => ({ producer_id: broker.initProducer().producerId })),
     CreateTopic: unary((r: { name: string; partitions: number; if_not_exists: boolean; retention_records: string; retention_bytes: string; retention_ms: string }) => {
       if (!(r.if_not_exists && broker.hasTopic(r.name))) {

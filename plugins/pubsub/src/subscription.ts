@@ -2,6 +2,7 @@
 // delayed produce, and a push subscription with acks. The queue port's backend is written
 // against this, so the same backend runs on the broker in this process or on one reached
 // over gRPC (PUBSUB_URL).
+import type { AssignorName } from './assignors.ts'
 import type { Broker } from './broker.ts'
 import type { Delivery } from './dispatcher.ts'
 import type { GroupMode, PushOptions } from './group.ts'
@@ -23,6 +24,8 @@ export interface SubscribeOptions {
   push: PushOptions
   sessionTimeoutMs: number
   clientId?: string
+  /** Exclusive groups: how partitions are shared out (the broker's default, cooperative-sticky, when absent). */
+  assignor?: AssignorName
 }
 
 export interface PushBroker {
@@ -59,6 +62,7 @@ export class LocalPushBroker implements PushBroker {
       topics: options.topics,
       sessionTimeoutMs: options.sessionTimeoutMs,
       mode: options.mode,
+      ...(options.assignor ? { assignor: options.assignor } : {}),
       clientId: options.clientId,
       push: { options: options.push, sink },
     })

@@ -42,9 +42,17 @@ export class PubsubConnection {
     this.raw = new Service(this.address, grpc.credentials.createInsecure(), { 'grpc.keepalive_time_ms': 10_000 })
   }
 
-  call<R = any>(method: string, request: object, timeoutMs = 30_000): Promise<R> {
+  /** A unary call; `signal` cancels it (a long-poll Fetch given up on a revocation or a disconnect). */
+  call<R = any>(method: string, request: object, timeoutMs = 30_000, signal?: AbortSignal): Promise<R> {
     return new Promise((resolve, reject) => {
-      this.raw[method](request, { deadline: Date.now() + timeoutMs }, (error: grpc.ServiceError | null, reply: R) => (error ? reject(asError(error)) : resolve(reply)))
+      if (signal?.aborted) return reject(new ConnectionError(`pubsub ${method}: cancelled`))
+      const call = this.raw[method](request, { deadline: Date.now() + timeoutMs }, (error: grpc.ServiceError | null, reply: R) => {
+        signal?.removeEventListener('abort', cancel)
+        if (error) reject(asError(error))
+        else resolve(reply)
+      })
+      const cancel = () => call.cancel()
+      signal?.addEventListener('abort', cancel, { once: true })
     })
   }
 

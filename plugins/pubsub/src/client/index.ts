@@ -2,3 +2,14 @@
 export { PubsubConnection, ConnectionError, parseBrokerUrl } from './connection.ts'
 export { Producer, type ProducerOptions } from './producer.ts'
 export { RemotePushBroker, subscribe } from './push-consumer.ts'
+export { Consumer } from './consumer.ts'
+export {
+  ConsumerError,
+  type Batch,
+  type ConsumerEvents,
+  type ConsumerOptions,
+  type EachBatchPayload,
+  type EachMessagePayload,
+  type PartitionPosition,
+  type RunOptions,
+} from './consumer-options.ts'

@@ -11,6 +11,7 @@ export function subscribe(
   options: SubscribeOptions,
   sink: (delivery: Delivery) => void,
   onEnd?: (error: Error | undefined) => void,
+  onJoined?: (state: { memberId: string; generation: number }) => void,
 ): Promise<Subscription> {
   const stream = connection.raw.Subscribe()
   let acks: Array<{ topic: string; partition: number; offset: number }> = []
@@ -22,30 +23,34 @@ export function subscribe(
   }
   return new Promise((resolve, reject) => {
     let joined = false
-    stream.on('data', (reply: { joined: unknown; deliveries: Array<{ topic: string; partition: number; record: WireRecord; deliveries: number }> }) => {
-      if (reply.joined && !joined) {
-        joined = true
-        resolve({
-          ack(d) {
-            if (acks.length === 0) setImmediate(flush)
-            acks.push({ topic: d.topic, partition: d.partition, offset: d.record.offset })
-          },
-          nak(d, delayMs) {
-            if (!closed) stream.write({ naks: [{ topic: d.topic, partition: d.partition, offset: d.record.offset }], nak_delay_ms: delayMs })
-          },
-          pause() {
-            if (!closed) stream.write({ pause: true })
-          },
-          async close() {
-            if (closed) return
-            flush()
-            closed = true
-            stream.end()
-          },
-        })
-      }
-      for (const d of reply.deliveries ?? []) sink({ topic: d.topic, partition: d.partition, record: fromWireStored(d.record), deliveries: d.deliveries })
-    })
+    stream.on(
+      'data',
+      (reply: { joined: { member_id: string; generation: number } | null; deliveries: Array<{ topic: string; partition: number; record: WireRecord; deliveries: number }> }) => {
+        if (reply.joined && !joined) {
+          joined = true
+          onJoined?.({ memberId: reply.joined.member_id, generation: reply.joined.generation })
+          resolve({
+            ack(d) {
+              if (acks.length === 0) setImmediate(flush)
+              acks.push({ topic: d.topic, partition: d.partition, offset: d.record.offset })
+            },
+            nak(d, delayMs) {
+              if (!closed) stream.write({ naks: [{ topic: d.topic, partition: d.partition, offset: d.record.offset }], nak_delay_ms: delayMs })
+            },
+            pause() {
+              if (!closed) stream.write({ pause: true })
+            },
+            async close() {
+              if (closed) return
+              flush()
+              closed = true
+              stream.end()
+            },
+          })
+        }
+        for (const d of reply.deliveries ?? []) sink({ topic: d.topic, partition: d.partition, record: fromWireStored(d.record), deliveries: d.deliveries })
+      },
+    )
     const ended = (error?: Error) => {
       const wasClosed = closed
       closed = true
@@ -55,7 +60,14 @@ export function subscribe(
     stream.on('error', ended)
     stream.on('end', () => ended())
     stream.write({
-      join: { group: options.group, topics: options.topics, session_timeout_ms: options.sessionTimeoutMs, mode: options.mode, client_id: options.clientId ?? '' },
+      join: {
+        group: options.group,
+        topics: options.topics,
+        session_timeout_ms: options.sessionTimeoutMs,
+        mode: options.mode,
+        assignor: options.assignor ?? '',
+        client_id: options.clientId ?? '',
+      },
       push: { max_ack_pending: options.push.maxAckPending, ack_wait_ms: options.push.ackWaitMs, max_deliveries: options.push.maxDeliveries },
     })
   })

@@ -69,6 +69,8 @@ export interface HttpLimits {
   keepAliveTimeoutMs: number
   /** Open connections per listener; past it, new ones are dropped. */
   maxConnections: number
+  /** Connections the OS queues before they are accepted (listen(2)'s backlog; the OS caps it at net.core.somaxconn). */
+  backlog: number
   /** Largest request body ctx.http.readJson/readBody accept unless a route says otherwise, in bytes. */
   maxBodyBytes: number
   /** Deepest JSON nesting ctx.http.readJson accepts unless a route says otherwise. */
@@ -172,6 +174,7 @@ export async function loadKernelConfig(options: { cwd: string; env: Env; configF
       requestTimeoutMs: pick(o.http?.requestTimeoutMs, 'HTTP_REQUEST_TIMEOUT_MS', 'http.requestTimeoutMs', asPositiveInt, 60_000, fileHttp.requestTimeoutMs),
       keepAliveTimeoutMs: pick(o.http?.keepAliveTimeoutMs, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 'http.keepAliveTimeoutMs', asPositiveInt, 5_000, fileHttp.keepAliveTimeoutMs),
       maxConnections: pick(o.http?.maxConnections, 'HTTP_MAX_CONNECTIONS', 'http.maxConnections', asPositiveInt, 10_000, fileHttp.maxConnections),
+      backlog: pick(o.http?.backlog, 'HTTP_BACKLOG', 'http.backlog', asPositiveInt, 2048, fileHttp.backlog),
       maxBodyBytes: pick(
         o.http?.maxBodyBytes,
         'HTTP_MAX_BODY_BYTES',

@@ -91,6 +91,14 @@ test('the limits come from the environment and are checked', async () => {
     { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxConnections },
     { headersTimeoutMs: 1000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 5_000, maxConnections: 5 },
   )
+  assert.is(config.http.backlog, 2048, "the listen backlog defaults above Node's 511")
+  assert.is((await loadKernelConfig({ cwd: dir, env: { HTTP_BACKLOG: '4096' } })).http.backlog, 4096)
+  try {
+    await loadKernelConfig({ cwd: dir, env: { HTTP_BACKLOG: '0' } })
+    assert.unreachable()
+  } catch (error) {
+    assert.match((error as Error).message, /HTTP_BACKLOG/)
+  }
   try {
     await loadKernelConfig({ cwd: dir, env: { HTTP_HEADERS_TIMEOUT_MS: '90000' } })
     assert.unreachable()

@@ -22,6 +22,7 @@ export class HttpListener {
   #stopping = false
   #onEmpty: (() => void) | undefined
   readonly #sockets = new Set<HttpSocket>()
+  readonly #backlog: number
 
   constructor(
     readonly name: 'http' | 'https',
@@ -46,6 +47,7 @@ export class HttpListener {
     }
     this.server = tls ? createHttpsServer({ ...options, cert: tls.cert, key: tls.key }, handle) : createHttpServer(options, handle)
     this.server.maxConnections = limits.maxConnections
+    this.#backlog = limits.backlog
     // Over TLS the request's socket is the TLSSocket, so that is the one to track.
     this.server.on(tls ? 'secureConnection' : 'connection', (socket: HttpSocket) => {
       this.#sockets.add(socket)
@@ -74,7 +76,8 @@ export class HttpListener {
     return new Promise((resolve, reject) => {
       const onError = (error: Error) => reject(error)
       this.server.once('error', onError)
-      this.server.listen(port, host, () => {
+      // Node's default backlog (511) drops SYNs when a thousand clients connect at once.
+      this.server.listen({ port, host, backlog: this.#backlog }, () => {
         this.server.off('error', onError)
         resolve(this.server.address() as AddressInfo)
       })

@@ -31,8 +31,8 @@ for (const tool of ['wrk', 'hey']) {
   }
 }
 
-// The listen backlog (Node's default, 511, for both servers) is capped by somaxconn: raise it when lower.
-const BACKLOG = 511
+// The listen backlog (the kernel's HTTP_BACKLOG, given to fastify too) is capped by somaxconn: raise it when lower.
+const BACKLOG = 2048
 const somaxconnBefore = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'))
 let somaxconnNote = `net.core.somaxconn was ${somaxconnBefore}, not below the listen backlog of ${BACKLOG}: left as it was.`
 if (somaxconnBefore < BACKLOG) {

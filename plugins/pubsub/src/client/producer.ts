@@ -40,6 +40,8 @@ export class Producer {
   readonly #partitions = new Map<string, number>()
   readonly #sequences = new Map<string, number>()
   #producerId: Promise<number> | undefined
+  /** The producer id once InitProducer answered, read without an await. */
+  #knownId: number | undefined
   #batches = new Map<string, Pending>()
   #timer: NodeJS.Timeout | undefined
   #stream: any
@@ -56,27 +58,33 @@ export class Producer {
     topic: string
     messages: Array<{ key?: string | Buffer; value: string | Buffer; headers?: Record<string, string>; partition?: number }>
   }): Promise<Array<{ partition: number; offset: number }>> {
-    const records: ProduceRecord[] = input.messages.map((m) => ({
-      ...(m.key !== undefined ? { key: Buffer.from(m.key) } : {}),
-      value: Buffer.from(m.value),
-      headers: m.headers ?? {},
-      ...(m.partition !== undefined ? { partition: m.partition } : {}),
-    }))
-    const partitions = this.#options.idempotent ? await this.#partitionCount(input.topic) : 0
-    const groups = new Map<number | undefined, Array<{ record: ProduceRecord; index: number }>>()
-    records.forEach((record, index) => {
-      const partition = this.#options.idempotent ? this.#partitioner.pick(input.topic, partitions, record, index === 0) : record.partition
-      groups.set(partition, [...(groups.get(partition) ?? []), { record: { ...record, partition }, index }])
-    })
-    const results: Array<{ partition: number; offset: number }> = new Array(records.length)
+    const { topic } = input
+    const idempotent = this.#options.idempotent
+    // A known partition count is read without an await: one message costs few microtasks.
+    const partitions = idempotent ? (this.#partitions.get(topic) ?? (await this.#partitionCount(topic))) : 0
+    const groups = new Map<number | undefined, { records: ProduceRecord[]; indexes: number[] }>()
+    for (let index = 0; index < input.messages.length; index++) {
+      const m = input.messages[index]!
+      const record: ProduceRecord = { value: Buffer.from(m.value), headers: m.headers ?? {} }
+      if (m.key !== undefined) record.key = Buffer.from(m.key)
+      if (m.partition !== undefined) record.partition = m.partition
+      const partition = idempotent ? this.#partitioner.pick(topic, partitions, record, index === 0) : record.partition
+      if (partition !== undefined) record.partition = partition
+      let group = groups.get(partition)
+      if (!group) groups.set(partition, (group = { records: [], indexes: [] }))
+      group.records.push(record)
+      group.indexes.push(index)
+    }
+    // Usually every record goes to one partition: its offsets are the answer, in order.
+    if (groups.size === 1) {
+      const [[partition, group]] = groups
+      return this.#enqueue(topic, partition, group!.records)
+    }
+    const results: Array<{ partition: number; offset: number }> = new Array(input.messages.length)
     await Promise.all(
-      [...groups].map(async ([partition, items]) => {
-        const offsets = await this.#enqueue(
-          input.topic,
-          partition,
-          items.map((i) => i.record),
-        )
-        items.forEach((item, i) => (results[item.index] = offsets[i]!))
+      [...groups].map(async ([partition, group]) => {
+        const offsets = await this.#enqueue(topic, partition, group.records)
+        group.indexes.forEach((index, i) => (results[index] = offsets[i]!))
       }),
     )
     return results
@@ -115,7 +123,7 @@ export class Producer {
         const key = `${batch.topic}/${batch.partition}`
         const base = this.#sequences.get(key) ?? 0
         this.#sequences.set(key, base + batch.records.length)
-        request.producer_id = await this.#id()
+        request.producer_id = this.#knownId ?? (await this.#id())
         request.base_sequence = base
       }
       let lastError: Error | undefined
@@ -173,7 +181,7 @@ export class Producer {
   }
 
   #id(): Promise<number> {
-    this.#producerId ??= this.#retrying(() => this.#connection.call<{ producer_id: string }>('InitProducer', {})).then((r) => Number(r.producer_id))
+    this.#producerId ??= this.#retrying(() => this.#connection.call<{ producer_id: string }>('InitProducer', {})).then((r) => (this.#knownId = Number(r.producer_id)))
     this.#producerId.catch(() => (this.#producerId = undefined))
     return this.#producerId
   }

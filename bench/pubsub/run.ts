@@ -24,6 +24,11 @@ const IN_FLIGHT = 256
 const BATCH = 100
 const HTTP_PORT = 18201
 const GRPC_PORT = 18251
+// For profiling: BENCH_SECTIONS=throughput BENCH_SYSTEMS=armature BENCH_KERNEL_FLAGS=--cpu-prof runs that much only.
+const onlySections = process.env.BENCH_SECTIONS?.split(',')
+const onlySystems = process.env.BENCH_SYSTEMS?.split(',')
+const kernelFlags = process.env.BENCH_KERNEL_FLAGS?.split(' ').filter(Boolean) ?? []
+const clientFlags = process.env.BENCH_CLIENT_FLAGS?.split(' ').filter(Boolean) ?? []
 
 interface Contender {
   label: string
@@ -45,12 +50,16 @@ interface Section {
   shape: Pick<Scenario, 'batch' | 'inFlight' | 'rate' | 'groups'>
 }
 
-const sections: Section[] = [
+const allSections: Section[] = [
   { key: 'throughput', contenders: everyone, shape: { batch: 1, inFlight: IN_FLIGHT, rate: 0, groups: 1 } },
   { key: 'batched', contenders: [armatureMemory, armatureFile], shape: { batch: BATCH, inFlight: Math.ceil(IN_FLIGHT / BATCH), rate: 0, groups: 1 } },
   { key: 'latency', contenders: everyone, shape: { batch: 1, inFlight: IN_FLIGHT, rate: fixedRate, groups: 1 } },
   { key: 'fanout', contenders: [armatureMemory, rabbitTransient, jetstreamMemory], shape: { batch: 1, inFlight: IN_FLIGHT, rate: 0, groups: 3 } },
 ]
+const sections = allSections
+  .filter((s) => !onlySections || onlySections.includes(s.key))
+  .map((s) => ({ ...s, contenders: s.contenders.filter((c) => !onlySystems || onlySystems.includes(c.system)) }))
+const partial = Boolean(onlySections || onlySystems)
 
 interface RunResult {
   /** Messages produced in the measured phase, acknowledged by the broker. */
@@ -65,6 +74,9 @@ interface RunResult {
   p99ms: number
   /** The Armature kernel's CPU time per message (µs), user + system. */
   brokerCpuUs?: number
+  /** The producer's and the consumer's process, the same way. */
+  producerCpuUs: number
+  consumerCpuUs: number
 }
 
 /** A kernel of this checkout serving only the pubsub plugin. */
@@ -73,7 +85,7 @@ async function startKernel(storage: string): Promise<{ server: RunningServer; cl
   cpSync(join(root, 'plugins/pubsub'), join(plugins, 'pubsub'), { recursive: true, filter: (src) => !src.includes('/test') })
   const data = mkdtempSync(join(tmpdir(), 'bench-pubsub-data-'))
   const server = await startServer(
-    [process.execPath, join(root, 'core/bin/armature.mjs'), 'start', '--plugins', plugins],
+    [process.execPath, ...kernelFlags, join(root, 'core/bin/armature.mjs'), 'start', '--plugins', plugins],
     `http://127.0.0.1:${HTTP_PORT}/readyz`,
     {
       PORT: String(HTTP_PORT),
@@ -92,7 +104,7 @@ async function startKernel(storage: string): Promise<{ server: RunningServer; cl
 
 function spawnSide(file: string, scenario: Scenario): ChildProcess {
   return fork(join(import.meta.dirname, file), [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...clientFlags],
     env: { ...process.env, BENCH_SCENARIO: JSON.stringify(scenario) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
@@ -136,12 +148,15 @@ async function runOnce(contender: Contender, shape: Section['shape']): Promise<R
     consumer.send({ type: 'expect', phase: 0, count: warmed.sent, timeoutMs: 60_000 })
     await message(consumer, 'drained')
     const cpuBefore = kernel ? cpuSeconds(kernel.server.child.pid!) : 0
+    const clientsBefore = [cpuSeconds(producer.pid!), cpuSeconds(consumer.pid!)]
     producer.send({ type: 'go' })
     const done = await message(producer, 'done')
+    const producerCpu = cpuSeconds(producer.pid!) - clientsBefore[0]!
     const measuredSent = done.sent! - done.failed!
     consumer.send({ type: 'expect', phase: 1, count: measuredSent, timeoutMs: 60_000 })
     const got = await message(consumer, 'result')
     const cpu = kernel ? cpuSeconds(kernel.server.child.pid!) - cpuBefore : 0
+    const consumerCpu = cpuSeconds(consumer.pid!) - clientsBefore[1]!
     consumer.send({ type: 'stop' })
     await Promise.all([exited(consumer), exited(producer)])
     const seconds = (got.lastNs! - done.startNs!) / 1e9
@@ -153,6 +168,8 @@ async function runOnce(contender: Contender, shape: Section['shape']): Promise<R
       p50ms: got.p50ms!,
       p99ms: got.p99ms!,
       ...(kernel ? { brokerCpuUs: (cpu * 1e6) / measuredSent } : {}),
+      producerCpuUs: (producerCpu * 1e6) / measuredSent,
+      consumerCpuUs: (consumerCpu * 1e6) / measuredSent,
     }
   } finally {
     for (const child of [consumer, producer]) if (child && child.exitCode === null) child.kill('SIGKILL')
@@ -175,7 +192,7 @@ for (let round = 0; round < rounds; round++) {
       results.set(keyOf(section, c), [...(results.get(keyOf(section, c)) ?? []), r])
       console.error(
         `${section.key} round ${round + 1} ${c.label}: ${Math.round(r.endToEnd)} msg/s end to end, ${Math.round(r.produced)} acks/s, p50 ${r.p50ms.toFixed(2)} ms, p99 ${r.p99ms.toFixed(2)} ms, ` +
-          `sent ${r.sent}, received ${r.received}${r.brokerCpuUs !== undefined ? `, broker ${r.brokerCpuUs.toFixed(1)} CPU us/msg` : ''}; load ${loadavg()[0]!.toFixed(1)}`,
+          `sent ${r.sent}, received ${r.received}, CPU us/msg: ${r.brokerCpuUs !== undefined ? `broker ${r.brokerCpuUs.toFixed(1)}, ` : ''}producer ${r.producerCpuUs.toFixed(1)}, consumer ${r.consumerCpuUs.toFixed(1)}; load ${loadavg()[0]!.toFixed(1)}`,
       )
     }
   }
@@ -206,6 +223,7 @@ const section = (key: string) => sections.find((s) => s.key === key)!
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 const cpuCell = (s: Summary) => (s.brokerCpuUs !== undefined ? s.brokerCpuUs.toFixed(1) : '–')
 
+if (partial) process.exit(0)
 const throughput = section('throughput')
 const rabbitBest = Math.max(summary(throughput, rabbitTransient).endToEnd, summary(throughput, rabbitDurable).endToEnd)
 const throughputRows = throughput.contenders.map((c) => {

@@ -206,6 +206,8 @@ interface Summary {
   /** Deliveries short of sent × groups, over every round. */
   missing: number
   brokerCpuUs: number | undefined
+  producerCpuUs: number
+  consumerCpuUs: number
 }
 const summary = (section: Section, c: Contender): Summary => {
   const runs = results.get(keyOf(section, c))!
@@ -217,11 +219,14 @@ const summary = (section: Section, c: Contender): Summary => {
     p99ms: median(runs.map((r) => r.p99ms)),
     missing: runs.reduce((n, r) => n + Math.max(0, r.sent * section.shape.groups - r.received), 0),
     brokerCpuUs: cpu.length ? median(cpu) : undefined,
+    producerCpuUs: median(runs.map((r) => r.producerCpuUs)),
+    consumerCpuUs: median(runs.map((r) => r.consumerCpuUs)),
   }
 }
 const section = (key: string) => sections.find((s) => s.key === key)!
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
-const cpuCell = (s: Summary) => (s.brokerCpuUs !== undefined ? s.brokerCpuUs.toFixed(1) : '–')
+/** Broker (Armature's kernel only: the other servers are shared with the machine), producer and consumer process. */
+const cpuCell = (s: Summary) => `${s.brokerCpuUs !== undefined ? s.brokerCpuUs.toFixed(1) : '–'} / ${s.producerCpuUs.toFixed(1)} / ${s.consumerCpuUs.toFixed(1)}`
 
 if (partial) process.exit(0)
 const throughput = section('throughput')
@@ -270,11 +275,13 @@ ${new Date().toISOString().slice(0, 10)}, ${machine()}. Load average (1, 5, 15 m
 
 One producer process and one consumer process per run, both Node on the same machine as the broker; 100-byte values, one partition / queue / stream. The producer keeps ${IN_FLIGHT} publishes awaiting their acknowledgement; the consumer acknowledges every message (push, 1000 unacknowledged at most). Armature: a kernel of this checkout with only the pubsub plugin, started fresh for each run; the producer is the plugin's \`Producer\` (idempotent, the default) sending each message as its own request on the pipelined ProduceStream, the consumer a Subscribe stream of an exclusive group. RabbitMQ ${'(amqplib)'}: a confirm channel, a consumer with prefetch 1000 acknowledging each message. JetStream (\`nats\`): \`js.publish\` awaiting each PubAck, a durable pull consumer (\`consume\`, 1000 buffered, explicit acks). JetStream's file store syncs to disk every 2 minutes by default (the server's \`sync_interval\`), Armature's \`everysec\` every second.
 
+CPU us/msg: user + system time of a process (from /proc) over the measured phase, divided by the messages produced; the broker's only for Armature's kernel, since the RabbitMQ and NATS servers are shared with other work on the machine.
+
 End-to-end msg/s: messages acknowledged to the producer in the measured phase divided by the time from its first publish to the consumer's last delivery.
 
 #### Each message acknowledged, ${IN_FLIGHT} in flight
 
-| broker | end-to-end msg/s | x RabbitMQ | x JetStream memory | producer acks/s | p99 ms (saturated) | broker CPU us/msg | missing |
+| broker | end-to-end msg/s | x RabbitMQ | x JetStream memory | producer acks/s | p99 ms (saturated) | CPU us/msg: broker / producer / consumer | missing |
 |---|---:|---:|---:|---:|---:|---:|---:|
 ${throughputRows.join('\n')}
 
@@ -284,7 +291,7 @@ ${goals.join('\n')}
 
 #### Batched produce: ${BATCH} records per call, ${batched.shape.inFlight} calls in flight
 
-| broker | end-to-end msg/s | x one per request | x RabbitMQ | producer acks/s | broker CPU us/msg | missing |
+| broker | end-to-end msg/s | x one per request | x RabbitMQ | producer acks/s | CPU us/msg: broker / producer / consumer | missing |
 |---|---:|---:|---:|---:|---:|---:|
 ${batchedRows.join('\n')}
 
@@ -292,7 +299,7 @@ ${batchedRows.join('\n')}
 
 The producer publishes what is due every millisecond (at most ${IN_FLIGHT} awaiting acknowledgement); each value carries its publish time (the machine's monotonic clock), read by the consumer on delivery. A broker that cannot keep the rate shows it in the achieved rate.
 
-| broker | achieved msg/s | p50 ms | p99 ms | broker CPU us/msg | missing |
+| broker | achieved msg/s | p50 ms | p99 ms | CPU us/msg: broker / producer / consumer | missing |
 |---|---:|---:|---:|---:|---:|
 ${latencyRows.join('\n')}
 
@@ -300,7 +307,7 @@ ${latencyRows.join('\n')}
 
 Armature: three exclusive groups on the topic; RabbitMQ: a fanout exchange bound to three queues (transient); JetStream: three durable consumers on a memory stream. The consumer process holds all three.
 
-| broker | end-to-end msg/s (each group) | deliveries/s | x RabbitMQ | p99 ms (saturated) | broker CPU us/msg | missing |
+| broker | end-to-end msg/s (each group) | deliveries/s | x RabbitMQ | p99 ms (saturated) | CPU us/msg: broker / producer / consumer | missing |
 |---|---:|---:|---:|---:|---:|---:|
 ${fanoutRows.join('\n')}
 `

@@ -2,6 +2,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto-loader makes untyped clients and packages */
 import { grpc, type PluginContext } from '@armature/core'
 import { PubsubError, type Broker, type Delivery, type SeekTarget } from './src/index.ts'
+import type { IngressGate } from './src/ingress-gate.ts'
 import { fromWireProduce, grpcError, toWire, type WireRecord } from './src/wire.ts'
 
 type Unary<Q> = grpc.ServerUnaryCall<Q, unknown>
@@ -51,9 +52,10 @@ const memberState = (s: { memberId: string; generation: number; assignment: unkn
   revoking: s.revoking,
 })
 
-export function registerGrpc(ctx: PluginContext, broker: Broker): void {
+export function registerGrpc(ctx: PluginContext, broker: Broker, gate: IngressGate): void {
   const proto = ctx.grpc.load('pubsub.proto') as any
   const produce = async (request: ProduceRequest) => {
+    gate.check('new records')
     const records = (request.records ?? []).map(fromWireProduce)
     if (request.create_partitions > 0 && !broker.hasTopic(request.topic)) {
       try {
@@ -112,10 +114,11 @@ export function registerGrpc(ctx: PluginContext, broker: Broker): void {
       let beat: NodeJS.Timeout | undefined
       // Deliveries go out in small batches, one write per turn of the event loop.
       let outbox: unknown[] = []
+      let offGate = () => {}
       const flush = () => {
         const deliveries = outbox
         outbox = []
-        if (deliveries.length && !call.destroyed) ctx.grpc.write(call, { deliveries }).catch(() => {})
+        if (deliveries.length && !call.destroyed && gate.open) ctx.grpc.write(call, { deliveries }).catch(() => {})
       }
       const sink = (d: Delivery) => {
         if (outbox.length === 0) setImmediate(flush)
@@ -123,6 +126,7 @@ export function registerGrpc(ctx: PluginContext, broker: Broker): void {
       }
       const end = () => {
         clearInterval(beat)
+        offGate()
         if (!member) return
         const { group, id } = member
         member = undefined
@@ -137,6 +141,7 @@ export function registerGrpc(ctx: PluginContext, broker: Broker): void {
           if (!member) {
             const join = request.join
             if (!join) throw new PubsubError('MALFORMED', 'the first Subscribe request must carry join')
+            gate.check('new subscriptions')
             const push = request.push ?? { max_ack_pending: 100, ack_wait_ms: 30_000, max_deliveries: 0 }
             const state = broker.join(join.group, {
               topics: join.topics,
@@ -150,6 +155,11 @@ export function registerGrpc(ctx: PluginContext, broker: Broker): void {
             // The open stream is the member's heartbeat.
             const group = broker.group(join.group)
             beat = setInterval(() => member && group.heartbeat(member.id, Date.now()), 1000)
+            // Ingress: the stream stops sending; what it holds stays unacknowledged until it ends.
+            offGate = gate.onClose(() => {
+              outbox = []
+              if (member) group.pause(member.id)
+            })
             ctx.grpc.write(call, { joined: memberState(state) }).catch(() => {})
             return
           }
@@ -169,8 +179,9 @@ export function registerGrpc(ctx: PluginContext, broker: Broker): void {
       call.on('close', end)
       call.on('error', end)
     },
-    Join: unary((r: JoinRequest) =>
-      memberState(
+    Join: unary((r: JoinRequest) => {
+      gate.check('new subscriptions')
+      return memberState(
         broker.join(r.group, {
           topics: r.topics,
           sessionTimeoutMs: r.session_timeout_ms || 30_000,
@@ -179,8 +190,8 @@ export function registerGrpc(ctx: PluginContext, broker: Broker): void {
           memberId: r.member_id || undefined,
           clientId: r.client_id,
         }),
-      ),
-    ),
+      )
+    }),
     Heartbeat: unary((r: { group: string; member_id: string }) => memberState(broker.group(r.group).heartbeat(r.member_id, Date.now()))),
     Release: unary((r: { group: string; member_id: string; partitions: Array<{ topic: string; partition: number }> }) =>
       memberState(broker.group(r.group).release(r.member_id, r.partitions, Date.now())),

@@ -8,6 +8,10 @@ import { FileStorage, FSYNC_POLICIES } from './src/storage/file.ts'
 import { LocalPushBroker } from './src/subscription.ts'
 import { RemotePushBroker } from './src/client/index.ts'
 import { registerGrpc } from './grpc-service.ts'
+import { pubsubHttp } from './src/http/app.ts'
+import { ConsumerInstances } from './src/http/consumer-instances.ts'
+import { IngressGate } from './src/ingress-gate.ts'
+import { PushSession } from './src/ws/push-session.ts'
 
 export default definePlugin({
   name: 'pubsub',
@@ -32,6 +36,12 @@ export default definePlugin({
     /** The queue backend's default prefetch and first retry delay (doubling after). */
     queuePrefetch: option.int(10, { min: 1, max: 65_535 }),
     queueRetryDelayMs: option.duration(1000, { max: 3_600_000 }),
+    /** Largest HTTP produce body, in bytes (JSON and base64 make it larger than the batch it carries). */
+    httpMaxBodyBytes: option.int(25_165_824, { min: 1024 }),
+    /** HTTP consumer instances that may exist at once. */
+    httpMaxConsumers: option.int(1000, { min: 1 }),
+    /** An HTTP consumer instance's session timeout unless its creation gives session.timeout.ms. */
+    httpConsumerTimeoutMs: option.duration(60_000, { min: 100, max: 3_600_000 }),
     /** grpc://host:port of a broker in another kernel: the queue backend uses it and this kernel runs no broker of its own. */
     url: '',
   },
@@ -76,7 +86,36 @@ export default definePlugin({
     )
 
     ctx.queue.provideBackend(new PubsubQueueBackend(new LocalPushBroker(broker), queueOptions))
-    registerGrpc(ctx, broker)
+
+    // This generation's transports: closed at Ingress (of a stop or of a reload), the kept broker stays.
+    const gate = new IngressGate()
+    ctx.onStop('ingress', () => gate.close(), { phase: Phase.Ingress })
+    registerGrpc(ctx, broker, gate)
+
+    // HTTP consumer instances outlive a reload, as the group members they are.
+    const consumers = await ctx.keep(
+      'http consumers',
+      () => new ConsumerInstances(broker, config.httpMaxConsumers),
+      (c) => c.close(),
+      { phase: Phase.Work },
+    )
+    const http = pubsubHttp(broker, {
+      consumers,
+      readJson: (c, options) => ctx.http.readJson(c, options),
+      base: `/${ctx.name}`,
+      gate,
+      maxBodyBytes: config.httpMaxBodyBytes,
+      consumerTimeoutMs: config.httpConsumerTimeoutMs,
+      signal: ctx.signal,
+    })
+    ctx.http.route(http)
+
+    ctx.ws.route('/ws', (socket, request) => {
+      const session = new PushSession({ broker, gate, send: (text) => ctx.ws.send(socket, text), clientId: `ws:${request.socket.remoteAddress ?? ''}` })
+      socket.on('message', (data, isBinary) => session.handle(data as Buffer, isBinary))
+      socket.on('close', () => session.end())
+      socket.on('error', () => session.end())
+    })
 
     const saturated = ctx.metrics.gauge('push_saturated_members', 'Push members at their maxAckPending now')
     const bytes = ctx.metrics.gauge('bytes', 'Bytes held by all partitions')

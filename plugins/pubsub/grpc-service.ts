@@ -54,6 +54,8 @@ const memberState = (s: { memberId: string; generation: number; assignment: unkn
 
 export function registerGrpc(ctx: PluginContext, broker: Broker, gate: IngressGate): void {
   const proto = ctx.grpc.load('pubsub.proto') as any
+  // A long-poll Fetch answers at Ingress rather than holding the stop.
+  const fetchSignal = AbortSignal.any([ctx.signal, gate.signal])
   const produce = async (request: ProduceRequest) => {
     gate.check('new records')
     const records = (request.records ?? []).map(fromWireProduce)
@@ -93,7 +95,7 @@ export function registerGrpc(ctx: PluginContext, broker: Broker, gate: IngressGa
         maxMessages: r.max_messages || 500,
         maxBytes: r.max_bytes || 1_048_576,
         maxWaitMs: r.max_wait_ms,
-        signal: ctx.signal,
+        signal: fetchSignal,
       })
       return { records: result.records.map(toWire), high_watermark: result.highWatermark, log_start_offset: result.logStartOffset }
     }),

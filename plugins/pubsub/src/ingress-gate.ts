@@ -7,6 +7,12 @@ import { PubsubError } from './errors.ts'
 export class IngressGate {
   #open = true
   readonly #onClose = new Set<() => void>()
+  readonly #closed = new AbortController()
+
+  /** Aborted when the gate closes: long polls answer what they have instead of holding the stop. */
+  get signal(): AbortSignal {
+    return this.#closed.signal
+  }
 
   get open(): boolean {
     return this.#open
@@ -30,6 +36,7 @@ export class IngressGate {
   close(): void {
     if (!this.#open) return
     this.#open = false
+    this.#closed.abort()
     for (const stop of [...this.#onClose]) stop()
     this.#onClose.clear()
   }

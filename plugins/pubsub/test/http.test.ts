@@ -5,7 +5,11 @@ import { join } from 'node:path'
 import { startTestKernel, waitFor, type TestKernel } from '@armature/testing'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { keyPartition, type Broker } from '../src/index.ts'
+import { readJson } from '@armature/core'
+import { Broker, keyPartition } from '../src/index.ts'
+import { pubsubHttp } from '../src/http/app.ts'
+import { ConsumerInstances } from '../src/http/consumer-instances.ts'
+import { IngressGate } from '../src/ingress-gate.ts'
 
 const PLUGIN = join(import.meta.dirname, '..')
 const k: TestKernel = await startTestKernel({
@@ -176,6 +180,41 @@ test('an instance silent past its session timeout is gone: UNKNOWN_MEMBER', asyn
   const gone = await call('POST', `${path}/offsets`)
   assert.is(gone.status, 404)
   assert.is(gone.json.error_code, 'UNKNOWN_MEMBER')
+})
+
+test('once the door closed (Ingress), produce and new consumers are refused with STOPPING, and polls answer at once', async () => {
+  const local = new Broker()
+  const gate = new IngressGate()
+  const consumers = new ConsumerInstances(local)
+  const app = pubsubHttp(local, { readJson, base: '/pubsub', gate, consumers, maxBodyBytes: 1_048_576, consumerTimeoutMs: 10_000 })
+  const send = (method: string, path: string, body?: unknown) =>
+    app.request(path, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) })
+  try {
+    assert.is((await send('POST', '/topics/door', { records: [{ value: 'in' }] })).status, 200)
+    const { instance_id } = (await (await send('POST', '/consumers/door-g', {})).json()) as { instance_id: string }
+    assert.is((await send('POST', `/consumers/door-g/instances/${instance_id}/subscription`, { topics: ['door'] })).status, 204)
+    assert.is(((await (await send('GET', `/consumers/door-g/instances/${instance_id}/records?timeout=0`)).json()) as unknown[]).length, 1)
+    const polling = send('GET', `/consumers/door-g/instances/${instance_id}/records?timeout=60000`)
+    gate.close()
+    assert.equal(await (await polling).json(), [], 'the long poll answered when the door closed')
+    for (const [method, path, body] of [
+      ['POST', '/topics/door', { records: [{ value: 'late' }] }],
+      ['POST', '/consumers/door-g', {}],
+      ['POST', `/consumers/door-g/instances/${instance_id}/subscription`, { topics: ['door'] }],
+    ] as const) {
+      const res = await send(method, path, body)
+      assert.is(res.status, 503, path)
+      assert.is(res.headers.get('retry-after'), '1')
+      const json = (await res.json()) as { error_code: string; retriable: boolean }
+      assert.equal([json.error_code, json.retriable], ['STOPPING', true])
+    }
+    assert.is(local.log('door', 0).endOffset, 1, 'nothing appended after the door closed')
+    assert.is((await send('POST', `/consumers/door-g/instances/${instance_id}/offsets`)).status, 204, 'commits still count')
+    assert.is(local.group('door-g').committed('door', 0), 1)
+  } finally {
+    consumers.close()
+    await local.close()
+  }
 })
 
 test.after(async () => {

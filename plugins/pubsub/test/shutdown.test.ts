@@ -1,6 +1,7 @@
 // A stop at Ingress: an open ProduceStream's next produce is refused with STOPPING, push
 // streams (gRPC Subscribe, WebSocket) send nothing more even when acks make room, and what they
-// delivered without an acknowledgement is delivered again after a restart (file storage).
+// delivered without an acknowledgement is delivered again after a restart (file storage); an
+// HTTP long poll answers at once instead of holding the stop.
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -71,6 +72,16 @@ test('at Ingress produce and push stop; unacknowledged records come again after 
   ws.send(JSON.stringify({ type: 'subscribe', group: 'stop-ws', topics: ['stop-t'], maxAckPending: 3, ackWaitMs: 0 }))
   await waitFor(() => wsRecords.length === 3, { what: 'three records on the socket' })
 
+  // An HTTP consumer's long poll on a topic with nothing new.
+  const post = (path: string, body: unknown) =>
+    fetch(`${first.url}/pubsub${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json() as Promise<any>)
+  const { base_uri } = await post('/consumers/stop-http', {})
+  await fetch(`${base_uri}/subscription`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ topics: ['stop-idle'] }) })
+  const generation = first.kernel.slots.get('pubsub')!.current! as unknown as { inflight: number }
+  const before = generation.inflight
+  const polling = fetch(`${base_uri}/records?timeout=30000`)
+  await waitFor(() => generation.inflight > before, { what: 'the long poll to be in flight' })
+
   const stopped = first.stop()
   // The door closes at Ingress: the push member is paused.
   await waitFor(() => broker.group('stop-grpc').describe(Date.now()).members[0]?.paused, { what: 'the push member to pause' })
@@ -80,6 +91,9 @@ test('at Ingress produce and push stop; unacknowledged records come again after 
   await waitFor(() => replies.length === 2, { what: 'the refused produce' })
   assert.is(replies[1]!.error_code, 'STOPPING')
   assert.is(await wsClosed, 1001)
+  const answered = await polling
+  assert.is(answered.status, 200, 'the long poll answered at Ingress instead of running into the deadline')
+  assert.equal(await answered.json(), [])
   await waitFor(() => push.ended(), { what: 'the Subscribe stream to end' })
   assert.is(push.deliveries.length, 6, 'nothing was sent after the acks made room')
   await stopped

@@ -29,11 +29,13 @@ const MAX_WAIT_MS = 60_000
 
 export function pubsubHttp(broker: Broker, options: PubsubHttpOptions): Hono {
   const { gate, consumers } = options
+  const signal = options.signal ? AbortSignal.any([options.signal, gate.signal]) : gate.signal
 
   // Body errors of the kernel's reader (bad JSON, too large) become the broker's named errors.
   const body = async (c: Context, maxBytes?: number): Promise<unknown> => {
+    // No body (a commit of every position, an instance with the defaults).
     const length = c.req.header('content-length')
-    if (length === '0') return undefined
+    if (length === '0' || (length === undefined && !c.req.header('transfer-encoding') && c.req.raw.body === null)) return undefined
     try {
       return await options.readJson(c, maxBytes ? { maxBytes, limitName: 'PUBSUB_HTTP_MAX_BODY_BYTES' } : {})
     } catch (error) {
@@ -101,7 +103,7 @@ export function pubsubHttp(broker: Broker, options: PubsubHttpOptions): Hono {
         maxMessages: intQuery(c, 'max_messages', 500, 1),
         maxBytes: intQuery(c, 'max_bytes', 1_048_576, 1),
         maxWaitMs: Math.min(intQuery(c, 'timeout', 0, 0), MAX_WAIT_MS),
-        ...(options.signal ? { signal: options.signal } : {}),
+        signal,
       })
       return c.json(result.records.map((r) => recordToJson(topic, partition, r)))
     })
@@ -148,7 +150,7 @@ export function pubsubHttp(broker: Broker, options: PubsubHttpOptions): Hono {
         maxWaitMs: gate.open ? Math.min(intQuery(c, 'timeout', 1000, 0), MAX_WAIT_MS) : 0,
         maxBytes: intQuery(c, 'max_bytes', 1_048_576, 1),
         maxMessages: intQuery(c, 'max_messages', 500, 1),
-        signal: options.signal,
+        signal,
       })
       return c.json(records)
     })

@@ -92,6 +92,14 @@ test('consume without --from-beginning prints only what comes after it joined', 
   assert.is(result.out, 'new\n')
 })
 
+test('consume --timeout-ms ends when nothing comes for that long', async () => {
+  await broker.produce('cli-quiet', [{ value: Buffer.from('only') }])
+  const result = await done(cli(['consume', '--topic', 'cli-quiet', '--from-beginning', '--timeout-ms', '1500', '--print-offset']))
+  assert.is(result.code, 0, result.err)
+  assert.is(result.out, '0:0\tonly\n')
+  assert.match(result.err, /consumed 1 records from cli-quiet/)
+})
+
 test('usage errors exit 2; an unreachable broker exits 1 and says where it looked', async () => {
   const unknown = await done(cli(['nonsense']))
   assert.is(unknown.code, 2)

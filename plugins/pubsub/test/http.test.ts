@@ -182,6 +182,20 @@ test('an instance silent past its session timeout is gone: UNKNOWN_MEMBER', asyn
   assert.is(gone.json.error_code, 'UNKNOWN_MEMBER')
 })
 
+test('a plugin reload keeps consumer instances, their positions and the records', async () => {
+  await ok('POST', '/topics', { name: 'reload-http', partitions: 1 })
+  await ok('POST', '/topics/reload-http', { records: [{ value: 'one' }, { value: 'two' }] })
+  const path = `/consumers/reload/instances/${(await ok('POST', '/consumers/reload', {})).instance_id}`
+  await ok('POST', `${path}/subscription`, { topics: ['reload-http'] })
+  assert.is((await ok('GET', `${path}/records?timeout=2000&max_messages=1`))[0].value, 'one')
+  assert.is((await k.kernel.reload('pubsub', { force: true })).status, 'swapped')
+  assert.is((await ok('GET', `${path}/records?timeout=2000`))[0].value, 'two', 'the instance goes on where it was')
+  await ok('POST', `${path}/offsets`)
+  assert.is(broker.group('reload').committed('reload-http', 0), 2)
+  await ok('POST', '/topics/reload-http', { records: [{ value: 'three' }] })
+  assert.is((await ok('GET', `${path}/records?timeout=2000`))[0].value, 'three')
+})
+
 test('once the door closed (Ingress), produce and new consumers are refused with STOPPING, and polls answer at once', async () => {
   const local = new Broker()
   const gate = new IngressGate()

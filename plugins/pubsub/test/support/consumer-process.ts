@@ -1,7 +1,9 @@
 // A consumer process for the fault tests: one group member running the client, writing what
 // happens as JSON lines on stdout (a pipe, so each write lands before the next line of code
 // runs and a kill -9 loses nothing already written). Configured by CONSUMER_CONFIG (JSON).
-// A record whose value starts with `slow:<ms>` holds the handler that long.
+// A record whose value is `slow:<ms>` holds the handler that long; `gate:<path>` holds it until
+// the file at <path> exists (the test decides when a partition's handler may go on).
+import { existsSync } from 'node:fs'
 import { Consumer, type ConsumerOptions } from '../../src/index.ts'
 
 export interface ConsumerProcessConfig {
@@ -30,7 +32,9 @@ consumer.on('warning', (error) => line({ e: 'warning', error: error.message }))
 const handle = async (topic: string, partition: number, offset: number, value: string, deliveries: number) => {
   line({ e: 'read', topic, partition, offset, value, deliveries })
   const slow = /^slow:(\d+)/.exec(value)
+  const gate = /^gate:(.+)$/.exec(value)
   if (slow) await sleep(Number(slow[1]))
+  else if (gate) while (!existsSync(gate[1]!)) await sleep(20)
   else if (config.handleMs) await sleep(config.handleMs)
 }
 

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import type { ConsumerProcessConfig } from './consumer-process.ts'
+import type { ConsumerEvent } from './history-checker.ts'
 
 export interface ConsumerLine {
   consumer: number
@@ -99,4 +100,16 @@ export class Fleet {
       }),
     )
   }
+}
+
+/** The fleet's history as the checker reads it (one topic). */
+export function checkerEvents(history: readonly ConsumerLine[]): ConsumerEvent[] {
+  const events: ConsumerEvent[] = []
+  for (const l of history) {
+    if (l.e === 'assigned') events.push({ consumer: l.consumer, e: 'assigned', partition: l.partition!, offset: l.offset!, t: l.t })
+    else if (l.e === 'read') events.push({ consumer: l.consumer, e: 'read', partition: l.partition!, offset: l.offset!, value: l.value!, t: l.t })
+    else if (l.e === 'commit') events.push({ consumer: l.consumer, e: 'commit', offsets: l.offsets!.map((o) => ({ partition: o.partition, offset: o.offset })), t: l.t })
+    else if (l.e === 'revoked' || l.e === 'lost') events.push({ consumer: l.consumer, e: l.e, partition: l.partition!, t: l.t })
+  }
+  return events
 }

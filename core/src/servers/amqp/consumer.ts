@@ -1,12 +1,14 @@
 // One AMQP consumer on its own channel, so its prefetch and cancellation touch nothing else:
-// deliveries run the handler concurrently up to the prefetch, a resolved handler acks, a
-// failed one is routed by the failure policy, and a cancel lets running handlers finish.
+// deliveries run the handler concurrently up to the prefetch, a resolved handler acks (in bulk
+// with the others finishing in the same turn, ack-batcher.ts), a failed one is routed by the
+// failure policy, and a cancel lets running handlers finish.
 import type { Channel, ConsumeMessage, Options } from 'amqplib'
 import type { Logger } from 'pino'
 import { errorMessage } from '../../errors.ts'
 import type { Consumer, MessageHandler, ResolvedConsumeOptions } from '../../queue.ts'
 import { afterFailure, describeFailure } from '../../queue/failure-policy.ts'
 import { attemptOf, queueMessage } from '../../queue/message.ts'
+import { AckBatcher, type TrackedDelivery } from './ack-batcher.ts'
 import type { Session } from './session.ts'
 import { failureRoute, republishProperties } from './retry.ts'
 
@@ -30,6 +32,8 @@ export class AmqpConsumer implements Consumer {
   /** The connection `#channel` was opened on: a channel of an earlier connection is dead even before its close event. */
   #channelSession: Session | undefined
   #consumerTag: string | undefined
+  /** Acknowledgements of `#channel`. */
+  #acks: AckBatcher | undefined
   #attaching: { session: Session; done: Promise<void> } | undefined
   #stopping = false
   #cancelled: Promise<void> | undefined
@@ -85,10 +89,12 @@ export class AmqpConsumer implements Consumer {
     const channel = await session.connection.createChannel()
     channel.on('error', () => {})
     channel.on('close', () => this.#onChannelClosed(channel))
+    const acks = new AckBatcher(channel)
     try {
       await channel.prefetch(this.#options.prefetch)
-      const { consumerTag } = await channel.consume(this.queue, (delivery) => this.#onDelivery(channel, delivery))
+      const { consumerTag } = await channel.consume(this.queue, (delivery) => this.#onDelivery(channel, acks, delivery))
       this.#channel = channel
+      this.#acks = acks
       this.#channelSession = session
       this.#consumerTag = consumerTag
       this.#reattachAttempt = 0
@@ -108,18 +114,21 @@ export class AmqpConsumer implements Consumer {
       await channel.cancel(this.#consumerTag).catch(() => {})
     }
     while (this.#running.size > 0) await Promise.allSettled([...this.#running])
-    // Closing the channel returns anything still unacknowledged to the queue.
+    // What was handled is acknowledged now; closing the channel returns anything still unacknowledged to the queue.
+    this.#acks?.close()
     if (channel) await channel.close().catch(() => {})
     this.#channel = undefined
+    this.#acks = undefined
     this.#host.forget(this)
   }
 
-  #onDelivery(channel: Channel, delivery: ConsumeMessage | null): void {
+  #onDelivery(channel: Channel, acks: AckBatcher, delivery: ConsumeMessage | null): void {
     if (delivery === null) {
       // The broker cancelled this consumer (its queue was deleted, or its node left the cluster).
       if (this.#stopping) return
       this.#host.log.warn(`amqp consumer of '${this.queue}' was cancelled by the broker; re-attaching`)
       if (channel === this.#channel) this.#channel = undefined
+      acks.close()
       channel.close().catch(() => {})
       this.#scheduleReattach()
       return
@@ -128,11 +137,12 @@ export class AmqpConsumer implements Consumer {
       settle(channel, delivery, 'requeue')
       return
     }
-    const running: Promise<void> = this.#handle(channel, delivery).finally(() => this.#running.delete(running))
+    const running: Promise<void> = this.#handle(channel, acks, acks.track(delivery)).finally(() => this.#running.delete(running))
     this.#running.add(running)
   }
 
-  async #handle(channel: Channel, delivery: ConsumeMessage): Promise<void> {
+  async #handle(channel: Channel, acks: AckBatcher, tracked: TrackedDelivery): Promise<void> {
+    const delivery = tracked.delivery as ConsumeMessage
     const { properties, content } = delivery
     try {
       await this.#handler(
@@ -148,10 +158,10 @@ export class AmqpConsumer implements Consumer {
         }),
       )
     } catch (error) {
-      await this.#routeFailure(channel, delivery, error)
+      await this.#routeFailure(channel, acks, tracked, error)
       return
     }
-    settle(channel, delivery, 'ack')
+    acks.ack(tracked)
   }
 
   /**
@@ -159,7 +169,8 @@ export class AmqpConsumer implements Consumer {
    * letter) and only then is the original acknowledged, so a lost connection in between
    * leaves the original in the queue rather than losing it.
    */
-  async #routeFailure(channel: Channel, delivery: ConsumeMessage, error: unknown): Promise<void> {
+  async #routeFailure(channel: Channel, acks: AckBatcher, tracked: TrackedDelivery, error: unknown): Promise<void> {
+    const delivery = tracked.delivery as ConsumeMessage
     const headers = { ...delivery.properties.headers }
     const attempt = attemptOf(headers)
     const outcome = afterFailure({ queue: this.queue, attempt, headers }, error, this.#options)
@@ -167,6 +178,7 @@ export class AmqpConsumer implements Consumer {
     if (outcome.action === 'retry') this.#host.log.warn(line)
     else this.#host.log.error(line)
     if (outcome.action === 'reject') {
+      acks.settled(tracked)
       settle(channel, delivery, 'reject')
       return
     }
@@ -176,15 +188,17 @@ export class AmqpConsumer implements Consumer {
     } catch (sendError) {
       // Not safely copied: leave the original in the queue, to be tried again with the same count.
       this.#host.log.warn(`amqp could not move a failed message of '${this.queue}' to '${target}': ${errorMessage(sendError)}; requeued`)
+      acks.settled(tracked)
       settle(channel, delivery, 'requeue')
       return
     }
-    settle(channel, delivery, 'ack')
+    acks.ack(tracked)
   }
 
   #onChannelClosed(channel: Channel): void {
     if (channel !== this.#channel) return
     this.#channel = undefined
+    this.#acks = undefined
     this.#consumerTag = undefined
     // A lost connection re-attaches every consumer on reconnect; a channel closed on a live
     // connection (the broker refused something) re-attaches on its own, with backoff.

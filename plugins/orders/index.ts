@@ -27,9 +27,9 @@ export default definePlugin({
     /** False: serve the API and the page only (a read replica), consume nothing. */
     consume: true,
     /** Messages handled at once, each held unacknowledged until its transaction commits. */
-    prefetch: option.int(256, { min: 1, max: 65_535 }),
+    prefetch: option.int(1024, { min: 1, max: 65_535 }),
     /** Most orders written in one transaction: orders arriving while a write runs are written together by the next. */
-    writeBatch: option.int(100, { min: 1, max: 1000 }),
+    writeBatch: option.int(250, { min: 1, max: 1000 }),
     /** Transactions writing orders at once (each holds one pooled connection). */
     concurrentWrites: option.int(2, { min: 1, max: 100 }),
     /** Retries of a message whose store failed for a reason other than an outage (the port's growing delay), then the dead letter. */

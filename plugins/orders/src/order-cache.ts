@@ -1,5 +1,6 @@
 // The orders kept in memory: at most `maxEntries` and `maxBytes` (of JSON text), evicting either
 // the oldest by creation time (the seed's choice: the newest orders stay) or the least recently used.
+// An order is kept as the bytes of its answer, so a hit is a lookup and a write, nothing encoded.
 import type { StoredOrder } from './order-store.ts'
 
 export const EVICTION = ['creation', 'lru'] as const
@@ -11,9 +12,22 @@ export interface OrderCacheOptions {
   eviction: Eviction
 }
 
-interface Entry extends StoredOrder {
-  bytes: number
+/** An order as the cache hands it out: the UTF-8 bytes of its JSON and their length, ready to send. */
+export interface CachedOrder {
+  readonly uid: string
+  readonly createdMs: number
+  readonly body: Buffer
+  /** `body.length` as the content-length header's text. */
+  readonly contentLength: string
 }
+
+/** The cached form of a stored order (also for one read but not kept). */
+export function toCached(order: StoredOrder): CachedOrder {
+  const body = Buffer.from(order.json, 'utf8')
+  return { uid: order.uid, createdMs: order.createdMs, body, contentLength: String(body.length) }
+}
+
+type Entry = CachedOrder
 
 /** Older first: by creation time, then by uid, as the store's newest-first order reversed. */
 const older = (a: Entry, b: Entry) => a.createdMs < b.createdMs || (a.createdMs === b.createdMs && a.uid < b.uid)
@@ -43,7 +57,7 @@ export class OrderCache {
     return this.#evictions
   }
 
-  get(uid: string): StoredOrder | undefined {
+  get(uid: string): CachedOrder | undefined {
     const entry = this.#entries.get(uid)
     if (entry && this.#options.eviction === 'lru') {
       this.#entries.delete(uid)
@@ -61,13 +75,13 @@ export class OrderCache {
    * every cached one when the cache is full) or is larger than the whole byte budget. Returns
    * whether it is cached now.
    */
-  set(order: StoredOrder): boolean {
-    const bytes = Buffer.byteLength(order.json)
-    if (bytes > this.#options.maxBytes || this.#options.maxEntries === 0) return false
+  set(order: StoredOrder | CachedOrder): boolean {
+    if (this.#options.maxEntries === 0) return false
+    const entry: Entry = 'body' in order ? order : toCached(order)
+    if (entry.body.length > this.#options.maxBytes) return false
     this.delete(order.uid)
-    const entry: Entry = { uid: order.uid, createdMs: order.createdMs, json: order.json, bytes }
     this.#entries.set(entry.uid, entry)
-    this.#bytes += bytes
+    this.#bytes += entry.body.length
     if (this.#options.eviction === 'creation') this.#push(entry)
     while (this.#entries.size > this.#options.maxEntries || this.#bytes > this.#options.maxBytes) this.#evictOne()
     return this.#entries.get(entry.uid) === entry
@@ -77,7 +91,7 @@ export class OrderCache {
     const entry = this.#entries.get(uid)
     if (!entry) return
     this.#entries.delete(uid)
-    this.#bytes -= entry.bytes
+    this.#bytes -= entry.body.length
   }
 
   /** Uids from the first to be evicted to the last. */

@@ -2,9 +2,8 @@
 // port acknowledge it (the handler resolving). Invalid and conflicting orders go to the
 // dead-letter queue with their reasons and are never retried; while the database is
 // unreachable the message waits here, unacknowledged, and is stored once it answers.
-import { createdMs, type OrderStore, type SaveOutcome, type StoredOrder } from './order-store.ts'
+import { prepareOrder, type OrderStore, type PreparedOrder, type SaveOutcome, type StoredOrder } from './order-store.ts'
 import { describeProblems, type Problem } from './problems.ts'
-import type { Order } from './schema.ts'
 import { parseOrder, type Strictness } from './validation.ts'
 
 /** The part of a delivered message the consumer reads (the kernel's QueueMessage has it). */
@@ -66,19 +65,20 @@ export class OrderConsumer {
       this.#options.onOutcome?.('invalid', { problems: validated.problems, uid: uidOf(message.body) })
       return 'invalid'
     }
-    const { order } = validated
-    const outcome = await this.#saveWhenAvailable(order)
+    const prepared = prepareOrder(validated.order)
+    const { order } = prepared
+    const outcome = await this.#saveWhenAvailable(prepared)
     if (outcome === 'conflict') {
       const problems = [{ path: 'order_uid', message: `order ${order.order_uid} is already stored with a different payload; the stored one is kept` }]
       await this.#deadLetter(message, 'conflict', problems)
     }
     const lagMs = publishedAt(message.headers)
-    const stored = outcome === 'stored' ? { uid: order.order_uid, createdMs: createdMs(order), json: JSON.stringify(order) } : undefined
+    const stored = outcome === 'stored' ? { uid: order.order_uid, createdMs: prepared.createdMs, json: prepared.json } : undefined
     this.#options.onOutcome?.(outcome, { uid: order.order_uid, ...(stored ? { order: stored } : {}), ...(lagMs === undefined ? {} : { lagMs: Date.now() - lagMs }) })
     return outcome
   }
 
-  async #saveWhenAvailable(order: Order): Promise<SaveOutcome> {
+  async #saveWhenAvailable(order: PreparedOrder): Promise<SaveOutcome> {
     const { store, signal, isUnavailable } = this.#options
     let delay = 100
     for (;;) {

@@ -1,10 +1,10 @@
 // Reading an order: from the cache, else from the database (one query per uid however many ask), then cached.
-import type { OrderCache } from './order-cache.ts'
-import type { OrderStore, StoredOrder } from './order-store.ts'
+import { toCached, type CachedOrder, type OrderCache } from './order-cache.ts'
+import type { OrderStore } from './order-store.ts'
 import { SingleFlight } from './single-flight.ts'
 
 export interface Read {
-  order: StoredOrder | undefined
+  order: CachedOrder | undefined
   /** Served from memory without a query. */
   hit: boolean
 }
@@ -12,7 +12,7 @@ export interface Read {
 export class OrderReader {
   readonly #cache: OrderCache
   readonly #store: Pick<OrderStore, 'get'>
-  readonly #loads = new SingleFlight<string, StoredOrder | undefined>()
+  readonly #loads = new SingleFlight<string, CachedOrder | undefined>()
   hits = 0
   misses = 0
 
@@ -22,7 +22,7 @@ export class OrderReader {
   }
 
   /** Sync on a hit, so a cached answer costs no promise. */
-  cached(uid: string): StoredOrder | undefined {
+  cached(uid: string): CachedOrder | undefined {
     const order = this.#cache.get(uid)
     if (order) this.hits++
     return order
@@ -33,8 +33,10 @@ export class OrderReader {
     if (cached) return { order: cached, hit: true }
     this.misses++
     const order = await this.#loads.run(uid, async () => {
-      const loaded = await this.#store.get(uid)
-      if (loaded) this.#cache.set(loaded)
+      const stored = await this.#store.get(uid)
+      if (!stored) return undefined
+      const loaded = toCached(stored)
+      this.#cache.set(loaded)
       return loaded
     })
     return { order, hit: false }

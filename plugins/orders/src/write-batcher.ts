@@ -1,16 +1,15 @@
 // Group commit: orders handed in while a write is running are written together by the next one,
 // in one transaction, so many messages in flight cost one round trip and one commit. Each caller
 // gets its own order's outcome after that commit, and only then acknowledges its message.
-import type { Order } from './schema.ts'
-import type { SaveOutcome } from './order-store.ts'
+import type { PreparedOrder, SaveOutcome } from './order-store.ts'
 
 export interface BatchStore {
-  save(order: Order): Promise<SaveOutcome>
-  saveMany(orders: readonly Order[]): Promise<SaveOutcome[]>
+  save(order: PreparedOrder): Promise<SaveOutcome>
+  saveMany(orders: readonly PreparedOrder[]): Promise<SaveOutcome[]>
 }
 
 interface Waiting {
-  order: Order
+  order: PreparedOrder
   resolve: (outcome: SaveOutcome) => void
   reject: (error: unknown) => void
 }
@@ -32,7 +31,7 @@ export class WriteBatcher {
     this.#isUnavailable = options.isUnavailable
   }
 
-  save(order: Order): Promise<SaveOutcome> {
+  save(order: PreparedOrder): Promise<SaveOutcome> {
     return new Promise((resolve, reject) => {
       this.#waiting.push({ order, resolve, reject })
       this.#next()

@@ -8,7 +8,8 @@ import { MODEL, MODEL_TEXT, orderLike } from './support.ts'
 
 const plugin = (name: string) => new URL(`../../${name}`, import.meta.url).pathname
 const PRODUCER = new URL('../producer/orders-producer.ts', import.meta.url).pathname
-const ENV = { AMQP_URL: '', DATABASE_URL: '', ORDERS_QUEUE: 'orders', ORDERS_PRODUCER_QUEUE: 'orders', ORDERS_CACHE_SIZE: '2' }
+// GRPC_PORT 0: the broker's gRPC server on a free port, not the default one another process may hold.
+const ENV = { AMQP_URL: '', DATABASE_URL: '', GRPC_PORT: '0', ORDERS_QUEUE: 'orders', ORDERS_PRODUCER_QUEUE: 'orders', ORDERS_CACHE_SIZE: '2' }
 let k: TestKernel
 
 const publish = async (bodies: unknown[]) => {

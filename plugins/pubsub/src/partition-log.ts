@@ -20,8 +20,13 @@ export class PartitionLog {
   }
 
   append(records: readonly StoredRecord[]): void {
-    this.store.append(records)
-    for (const wake of [...this.#waiters]) wake()
+    const written = this.store.append(records)
+    // Fetches and push dispatchers wake once the records can be read.
+    const wake = () => {
+      for (const waiter of [...this.#waiters]) waiter()
+    }
+    if (written) written.then(wake, wake)
+    else wake()
   }
 
   /** Throws OFFSET_OUT_OF_RANGE for an offset outside [startOffset, endOffset]. */

@@ -1,6 +1,6 @@
 // File storage across a restart: records, committed offsets and group generations come back;
 // a torn tail (a half-written frame) is cut off and the log continues after the last whole record.
-import { appendFileSync, mkdtempSync, readdirSync } from 'node:fs'
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
@@ -54,6 +54,50 @@ test('records, committed offsets and generations survive a restart; a torn tail 
     )
   } finally {
     await third.close()
+  }
+})
+
+test('with everysec, an acknowledged produce is in the segment file (one write for the produces of a turn), not only in memory', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'armature-pubsub-file-'))
+  const broker = new Broker({ storage: new FileStorage({ dir, fsync: 'everysec' }) })
+  try {
+    broker.createTopic('w', { partitions: 1 })
+    const segmentDir = join(dir, 'topics', 'w', '0')
+    const fileBytes = () =>
+      readdirSync(segmentDir)
+        .filter((n) => n.endsWith('.log'))
+        .reduce((n, name) => n + readFileSync(join(segmentDir, name)).length, 0)
+    // Concurrent produces, as a pipelined stream sends them: each resolves only once its frames were written.
+    const produced = Array.from({ length: 50 }, (_, i) => broker.produce('w', [{ value: Buffer.from(`v${i}`), headers: {} }]).then(() => fileBytes()))
+    const sizes = await Promise.all(produced)
+    const total = fileBytes()
+    assert.ok(
+      sizes.every((size) => size === total),
+      `every acknowledgement came after the write: ${sizes.join(',')} of ${total}`,
+    )
+    assert.ok(total > 0)
+    const log = broker.log('w', 0)
+    const more = broker.produce('w', [{ value: Buffer.from('one more'), headers: {} }])
+    assert.is(log.endOffset, 51, 'the offset is taken at once')
+    assert.equal(log.read(50, 10, Infinity), [], 'a record is not readable before it is written: no consumer sees what a crash could take back')
+    await more
+    assert.ok(fileBytes() > total, 'a later produce is written before its acknowledgement too')
+    assert.equal(
+      log.read(50, 10, Infinity).map((r) => r.value.toString()),
+      ['one more'],
+    )
+  } finally {
+    await broker.close()
+  }
+  const reopened = new Broker({ storage: new FileStorage({ dir, fsync: 'everysec' }) })
+  try {
+    const { records } = await reopened.fetch('w', 0, 0, { maxMessages: 100 })
+    assert.equal(
+      records.map((r) => r.value.toString()),
+      [...Array.from({ length: 50 }, (_, i) => `v${i}`), 'one more'],
+    )
+  } finally {
+    await reopened.close()
   }
 })
 

@@ -44,12 +44,18 @@ class FilePartition implements PartitionStore {
   #segments: Segment[] = []
   #fd: number | undefined
   #written = 0
+  /** Frames appended and not yet written: the storage writes them once per turn, one write for all. */
+  #unwritten: Buffer[] = []
+  /** Reads stop here: the offset after the last record written to the file. */
+  #writtenEnd = 0
+  readonly #onUnwritten: () => Promise<void>
   dirty = false
   #startDirty = false
 
-  constructor(dir: string, segmentBytes: number) {
+  constructor(dir: string, segmentBytes: number, onUnwritten: () => Promise<void>) {
     this.#dir = dir
     this.#segmentBytes = segmentBytes
+    this.#onUnwritten = onUnwritten
     mkdirSync(dir, { recursive: true })
     const startFile = join(dir, 'start')
     const start = existsSync(startFile) ? Number(readFileSync(startFile, 'utf8')) || 0 : 0
@@ -93,6 +99,7 @@ class FilePartition implements PartitionStore {
     }
     if (this.#memory.endOffset === 0 && start > 0) this.#seed(start)
     if (this.#memory.endOffset < (expected ?? 0)) this.#seed(expected!)
+    this.#writtenEnd = this.#memory.endOffset
   }
 
   /** An empty memory log positioned at `offset` (records below it were dropped by retention). */
@@ -110,18 +117,30 @@ class FilePartition implements PartitionStore {
     return this.#memory.bytes
   }
 
-  append(records: readonly StoredRecord[]): void {
-    const frames = Buffer.concat(records.map(encodeFrame))
+  append(records: readonly StoredRecord[]): Promise<void> {
     if (this.#fd === undefined || this.#written >= this.#segmentBytes) this.#roll(records[0]!.offset)
-    writeSync(this.#fd!, frames)
-    this.#written += frames.length
+    for (const record of records) {
+      const frame = encodeFrame(record)
+      this.#unwritten.push(frame)
+      this.#written += frame.length
+    }
     this.#segments[this.#segments.length - 1]!.end = records[records.length - 1]!.offset + 1
     this.#memory.append(records)
     this.dirty = true
+    return this.#onUnwritten()
+  }
+
+  /** Writes what was appended since the last write, in one write. A failed write keeps the frames for the next one. */
+  write(): void {
+    if (this.#unwritten.length === 0 || this.#fd === undefined) return
+    const frames = this.#unwritten.length === 1 ? this.#unwritten[0]! : Buffer.concat(this.#unwritten)
+    writeSync(this.#fd, frames)
+    this.#unwritten = []
+    this.#writtenEnd = this.#memory.endOffset
   }
 
   read(offset: number, maxMessages: number, maxBytes: number): StoredRecord[] {
-    return this.#memory.read(offset, maxMessages, maxBytes)
+    return this.#memory.read(offset, Math.min(maxMessages, this.#writtenEnd - offset), maxBytes)
   }
   offsetForTimestamp(timestamp: number): number {
     return this.#memory.offsetForTimestamp(timestamp)
@@ -141,6 +160,7 @@ class FilePartition implements PartitionStore {
   }
 
   sync(): void {
+    this.write()
     if (this.#fd !== undefined && this.dirty) fsyncData(this.#fd)
     this.dirty = false
     if (this.#startDirty) {
@@ -157,6 +177,7 @@ class FilePartition implements PartitionStore {
 
   #roll(base: number): void {
     if (this.#fd !== undefined) {
+      this.write()
       fsyncData(this.#fd)
       closeSync(this.#fd)
     }
@@ -191,7 +212,7 @@ export class FileStorage implements BrokerStorage {
   readonly #groups = new Map<string, GroupRecord>()
   readonly #dirtyGroups = new Set<string>()
   #timer: NodeJS.Timeout | undefined
-  #syncing: Promise<void> | undefined
+  #writing: Promise<void> | undefined
 
   constructor(options: { dir: string; fsync: FsyncPolicy; segmentBytes?: number }) {
     this.#dir = options.dir
@@ -223,7 +244,7 @@ export class FileStorage implements BrokerStorage {
   }
 
   openPartition(topic: string, partition: number): PartitionStore {
-    const store = new FilePartition(join(this.#dir, 'topics', topic, String(partition)), this.#segmentBytes)
+    const store = new FilePartition(join(this.#dir, 'topics', topic, String(partition)), this.#segmentBytes, () => this.#scheduleWrite())
     this.#partitions.set(`${topic}/${partition}`, store)
     return store
   }
@@ -245,14 +266,35 @@ export class FileStorage implements BrokerStorage {
     this.#dirtyGroups.add(group)
   }
 
+  /** The write (and with always the sync) of what was appended this turn; a produce is acknowledged after it. */
   durable(): Promise<void> | undefined {
-    if (this.#fsync !== 'always') return undefined
-    // Group commit: one sync serves every produce that appended before it started.
-    this.#syncing ??= Promise.resolve().then(() => {
-      this.#syncing = undefined
-      for (const p of this.#partitions.values()) if (p.dirty) p.sync()
-    })
-    return this.#syncing
+    return this.#writing
+  }
+
+  /**
+   * Group write: the frames every produce appended in this turn of the event loop (all the
+   * requests its reads brought) go to the file in one write per partition, right after the
+   * turn's I/O; with always one sync serves them all. Each produce is acknowledged after it.
+   */
+  #scheduleWrite(): Promise<void> {
+    if (this.#writing) return this.#writing
+    const writing = (this.#writing = new Promise<void>((resolve, reject) =>
+      setImmediate(() => {
+        this.#writing = undefined
+        try {
+          for (const p of this.#partitions.values()) {
+            p.write()
+            if (this.#fsync === 'always' && p.dirty) p.sync()
+          }
+          resolve()
+        } catch (error) {
+          reject(error)
+        }
+      }),
+    ))
+    // An append nobody awaits (a delayed or dead-letter one) must not fail the process; its frames are written with the next write.
+    writing.catch(() => {})
+    return writing
   }
 
   async flush(): Promise<void> {

@@ -26,9 +26,13 @@ export interface PartitionStore {
   readonly endOffset: number
   /** Bytes retained (recordSize of each record). */
   readonly bytes: number
-  /** Appends records whose offsets are endOffset, endOffset + 1, ... */
-  append(records: readonly StoredRecord[]): void
-  /** Up to `maxMessages` records from `offset` (startOffset <= offset <= endOffset); the first is returned even when larger than maxBytes. */
+  /**
+   * Appends records whose offsets are endOffset, endOffset + 1, ... A store that writes later
+   * (file: once per turn, for every append of it) returns when they are written; until then read
+   * does not return them, so no consumer sees a record a crash could still take back.
+   */
+  append(records: readonly StoredRecord[]): void | Promise<void>
+  /** Up to `maxMessages` written records from `offset` (startOffset <= offset <= endOffset); the first is returned even when larger than maxBytes. */
   read(offset: number, maxMessages: number, maxBytes: number): StoredRecord[]
   /** The first offset whose timestamp is at or after `timestamp` (endOffset when none is). */
   offsetForTimestamp(timestamp: number): number

@@ -197,7 +197,11 @@ export class Broker {
     } else {
       results = new Array(records.length)
       const byPartition = new Map<number, number[]>()
-      chosen.forEach((p, i) => byPartition.set(p, [...(byPartition.get(p) ?? []), i]))
+      chosen.forEach((p, i) => {
+        const indexes = byPartition.get(p)
+        if (indexes) indexes.push(i)
+        else byPartition.set(p, [i])
+      })
       for (const [partition, indexes] of byPartition) {
         const log = topic.logs[partition]!
         let offset = log.endOffset

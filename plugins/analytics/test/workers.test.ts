@@ -130,4 +130,16 @@ test('three instances process one database together, each row once', async () =>
   }
 })
 
+test('on PostgreSQL the NOTIFY of a committed batch wakes the dispatcher, with polling as good as off', async () => {
+  const k = await startTestKernel({ plugins: [DB_DIR, PLUGIN_DIR], env: { DATABASE_URL: database.url, ANALYTICS_POLL_INTERVAL_MS: '1h' } })
+  try {
+    const before = await count('SELECT count(*) AS n FROM analytics')
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => post(k.url, { body: { ...CANONICAL_BODY, name: `w${i}` } })))
+    assert.ok(answers.every((r) => r.status === 202))
+    await waitFor(async () => (await count('SELECT count(*) AS n FROM analytics')) === before + 10, { what: 'the rows processed after the NOTIFY' })
+  } finally {
+    await k.stop()
+  }
+})
+
 test.run()

@@ -1,20 +1,26 @@
 // The orders plugin: orders consumed from the queue port, stored in PostgreSQL through the db
 // plugin in one idempotent transaction each, served from a bounded cache warmed at start.
+import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Context } from 'hono'
-import { definePlugin, option } from '@armature/core'
+import { definePlugin, option, Phase } from '@armature/core'
 import { isUnavailable, watchAvailability } from '@armature/plugin-db'
 import { MIGRATIONS } from './src/migrations.ts'
-import { EVICTION, OrderCache } from './src/order-cache.ts'
+import { EVICTION, OrderCache, toCached } from './src/order-cache.ts'
 import { OrderConsumer } from './src/order-consumer.ts'
 import { OrderReader } from './src/order-reader.ts'
 import { OrderStore } from './src/order-store.ts'
 import { WriteBatcher } from './src/write-batcher.ts'
 import { LiveFeed } from './src/live-feed.ts'
+import { StoredNotices } from './src/stored-notices.ts'
+import { ORDER_UID } from './src/schema.ts'
 import { pageRoutes } from './src/page-routes.ts'
 import { apiRoutes } from './src/routes.ts'
 import { STRICTNESS } from './src/validation.ts'
+
+/** The NOTIFY channel of "stored" events, one per database (the tables are too). */
+const NOTICE_CHANNEL = 'armature_orders_stored'
 
 export default definePlugin({
   name: 'orders',
@@ -65,6 +71,33 @@ export default definePlugin({
     const cache = new OrderCache({ maxEntries: config.cacheSize, maxBytes: config.cacheMaxBytes, eviction: config.cacheEviction })
     const reader = new OrderReader(cache, readStore)
     const feed = new LiveFeed()
+    // Orders stored by other instances on this database reach this instance's page (LISTEN/NOTIFY).
+    const notices = new StoredNotices({
+      db,
+      channel: NOTICE_CHANNEL,
+      instance: randomUUID(),
+      onRemote: (uids) => {
+        // Read (one query) only when a page is open; what is read is cached too, as the newest orders.
+        if (feed.size === 0) return
+        readStore.getMany(uids.filter((uid) => ORDER_UID.test(uid))).then(
+          (orders) => {
+            for (const order of orders) {
+              cache.set(toCached(order))
+              feed.stored(order.json)
+            }
+          },
+          (error) => ctx.log.warn({ err: error, orders: uids.length }, 'orders stored by another instance could not be read for the page'),
+        )
+      },
+      onError: (error) => ctx.log.warn({ err: error }, "a stored notice could not be sent: other instances' pages miss these orders"),
+    })
+    try {
+      await notices.start()
+    } catch (error) {
+      ctx.log.warn({ err: error }, 'LISTEN failed: the page shows the orders this instance stores only')
+    }
+    // After Ingress (the consumer stopped, its last notices sent) and before the database closes at Egress.
+    ctx.onStop('stop stored notices', () => notices.stop(), { phase: Phase.Work })
 
     const m = ctx.metrics
     const outcomes = m.counter('messages_total', 'Messages consumed, by outcome (stored, duplicate, invalid, conflict)', ['outcome'])
@@ -126,6 +159,7 @@ export default definePlugin({
         if (detail.order) {
           cache.set(detail.order)
           feed.stored(detail.order.json)
+          notices.announce(detail.order.uid)
         }
         if (outcome === 'invalid') ctx.log.info({ uid: detail.uid, problems: detail.problems }, 'invalid order dead-lettered')
         if (outcome === 'conflict') ctx.log.warn({ uid: detail.uid }, 'order uid already stored with a different payload; dead-lettered, the stored one kept')

@@ -151,6 +151,13 @@ export class OrderStore {
     return rows[0] && toStored(rows[0])
   }
 
+  /** The orders of these uids that are stored, in one query. */
+  async getMany(uids: readonly string[]): Promise<StoredOrder[]> {
+    if (uids.length === 0) return []
+    const { rows } = await this.#db.query<Row>(`${SELECT_ORDERS} WHERE o.order_uid = ANY($1::text[]) ORDER BY o.created_ms, o.order_uid`, [uids])
+    return rows.map(toStored)
+  }
+
   /** The newest `limit` orders by creation, newest first, in one query (the cache's warm-up). */
   async newest(limit: number): Promise<StoredOrder[]> {
     return (await this.page(limit)).orders

@@ -11,7 +11,7 @@ import { PartitionLog } from './partition-log.ts'
 import { Partitioner, type KeylessStrategy } from './partitioner.ts'
 import { isTopicName, recordSize, type ProduceRecord, type StoredRecord } from './record.ts'
 import { MemoryStorage } from './storage/memory.ts'
-import type { BrokerStorage, Retention, TopicMeta } from './storage/storage.ts'
+import type { BrokerStorage, ProducerBatch, Retention, TopicMeta } from './storage/storage.ts'
 
 export interface BrokerOptions {
   storage?: BrokerStorage
@@ -73,7 +73,7 @@ export class Broker {
   readonly #groups = new Map<string, ConsumerGroup>()
   readonly #restoredGroups = new Map<string, { generation: number; offsets: Array<{ topic: string; partition: number; offset: number }> }>()
   readonly #partitioner: Partitioner
-  readonly #sequences = new ProducerSequences()
+  readonly #sequences: ProducerSequences
   readonly delayed: DelayedAppends
   #bytes = 0
   #ticker: NodeJS.Timeout
@@ -95,6 +95,7 @@ export class Broker {
       tickMs: options.tickMs ?? 50,
     }
     this.#partitioner = new Partitioner(this.options.keyless)
+    this.#sequences = new ProducerSequences(this.storage.loadNextProducerId?.() ?? 1)
     for (const meta of this.storage.loadTopics()) this.#open(meta)
     for (const group of this.storage.loadGroups()) this.#restoredGroups.set(group.id, group)
     this.delayed = new DelayedAppends(this)
@@ -162,7 +163,9 @@ export class Broker {
   // ---- produce ----
 
   initProducer(): { producerId: number } {
-    return { producerId: this.#sequences.allocate() }
+    const producerId = this.#sequences.allocate()
+    this.storage.saveNextProducerId?.(this.#sequences.nextId)
+    return { producerId }
   }
 
   async produce(topicName: string, records: readonly ProduceRecord[], options: ProduceOptions = {}): Promise<ProduceResult[]> {
@@ -231,14 +234,15 @@ export class Broker {
       topic,
       log,
       records.map((r, i) => toStored(r, base + i, now)),
+      { producerId: options.producerId!, baseSequence: baseSequence!, count: records.length },
     )
     this.#sequences.appended(options.producerId!, key, baseSequence!, records.length, base)
     return records.map((_, i) => ({ partition, offset: base + i }))
   }
 
-  #append(topic: Topic, log: PartitionLog, stored: StoredRecord[]): void {
+  #append(topic: Topic, log: PartitionLog, stored: StoredRecord[], batch?: ProducerBatch): void {
     const before = log.store.bytes
-    log.append(stored)
+    log.append(stored, batch)
     this.#bytes += log.store.bytes - before
     const r = topic.meta.retention
     if (r.maxRecords > 0 || r.maxBytes > 0) this.#bytes -= log.enforce({ ...r, maxAgeMs: 0 }, Date.now())
@@ -377,7 +381,11 @@ export class Broker {
 
   #open(meta: TopicMeta): void {
     const logs = Array.from({ length: meta.partitions }, (_, p) => new PartitionLog(meta.name, p, this.storage.openPartition(meta.name, p)))
-    for (const log of logs) this.#bytes += log.store.bytes
+    for (const log of logs) {
+      this.#bytes += log.store.bytes
+      const batches = log.store.restoredBatches?.()
+      if (batches?.length) this.#sequences.restore(`${meta.name}/${log.partition}`, batches)
+    }
     this.#topics.set(meta.name, { meta, logs })
   }
 

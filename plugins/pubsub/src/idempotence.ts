@@ -1,7 +1,10 @@
 // The idempotent producer: each producer id numbers its batches per partition. A batch whose
 // sequence was already appended is answered with its first offsets again (a retry after a lost
 // acknowledgement appends once); a sequence beyond the next expected one is a gap, refused.
+// With file storage the state comes back after a restart: ids continue above the stored next
+// id, and each partition's retained batches (kept in the segment frames) are replayed.
 import { PubsubError } from './errors.ts'
+import type { ProducerBatch } from './storage/storage.ts'
 
 /** Recent batches remembered per producer and partition (Kafka keeps five). */
 const REMEMBERED_BATCHES = 5
@@ -18,13 +21,35 @@ interface PartitionSequence {
 }
 
 export class ProducerSequences {
-  #nextId = 1
+  #nextId: number
   readonly #producers = new Map<number, Map<string, PartitionSequence>>()
+
+  constructor(nextId = 1) {
+    this.#nextId = nextId
+  }
+
+  /** The id the next allocate() hands out. */
+  get nextId(): number {
+    return this.#nextId
+  }
 
   allocate(): number {
     const id = this.#nextId++
     this.#producers.set(id, new Map())
     return id
+  }
+
+  /**
+   * Replays batches found in a partition's log at start (oldest first). A producer issued
+   * before the restart is known again; one whose batches retention dropped everywhere must
+   * call initProducer again (UNKNOWN_PRODUCER), as a Kafka producer does.
+   */
+  restore(key: string, batches: ReadonlyArray<ProducerBatch & { baseOffset: number }>): void {
+    for (const b of batches) {
+      if (b.producerId >= this.#nextId) this.#nextId = b.producerId + 1
+      if (!this.#producers.has(b.producerId)) this.#producers.set(b.producerId, new Map())
+      this.appended(b.producerId, key, b.baseSequence, b.count, b.baseOffset)
+    }
   }
 
   /**

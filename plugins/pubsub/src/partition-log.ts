@@ -1,7 +1,7 @@
 // One partition: its store, the fetches waiting for new records, and its retention.
 import { PubsubError } from './errors.ts'
 import type { StoredRecord } from './record.ts'
-import type { PartitionStore, Retention } from './storage/storage.ts'
+import type { PartitionStore, ProducerBatch, Retention } from './storage/storage.ts'
 
 export class PartitionLog {
   readonly #waiters = new Set<() => void>()
@@ -19,8 +19,8 @@ export class PartitionLog {
     return this.store.endOffset
   }
 
-  append(records: readonly StoredRecord[]): void {
-    const written = this.store.append(records)
+  append(records: readonly StoredRecord[], batch?: ProducerBatch): void {
+    const written = this.store.append(records, batch)
     // Fetches and push dispatchers wake once the records can be read.
     const wake = () => {
       for (const waiter of [...this.#waiters]) waiter()

@@ -1,6 +1,6 @@
 // File storage across a restart: records, committed offsets and group generations come back;
 // a torn tail (a half-written frame) is cut off and the log continues after the last whole record.
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
@@ -98,6 +98,58 @@ test('with everysec, an acknowledged produce is in the segment file (one write f
     )
   } finally {
     await reopened.close()
+  }
+})
+
+test('idempotent producer state survives a restart: a batch sent again is answered with its offsets, not appended; ids are not handed out again', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'armature-pubsub-idem-'))
+  const batch = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ value: Buffer.from(`r${from + i}`), partition: 0 }))
+  const first = open(dir)
+  first.createTopic('t', { partitions: 1 })
+  const { producerId } = first.initProducer()
+  await first.produce('t', batch(0, 3), { producerId, baseSequence: 0 })
+  const second = await first.produce('t', batch(3, 2), { producerId, baseSequence: 3 })
+  await first.close()
+
+  const after = open(dir)
+  try {
+    const again = await after.produce('t', batch(3, 2), { producerId, baseSequence: 3 })
+    assert.equal(again, second, 'the retried batch is answered with the offsets it got before the restart')
+    assert.is(after.log('t', 0).endOffset, 5, 'and not appended again')
+    const gap = await after.produce('t', batch(9, 1), { producerId, baseSequence: 9 }).catch((error: Error) => error)
+    assert.match(String(gap), /OUT_OF_ORDER_SEQUENCE/, 'a gap is still refused')
+    const next = await after.produce('t', batch(5, 1), { producerId, baseSequence: 5 })
+    assert.equal(next, [{ partition: 0, offset: 5 }], 'the next batch continues the sequence')
+    assert.ok(after.initProducer().producerId > producerId, 'a new producer gets an id never handed out before')
+  } finally {
+    await after.close()
+  }
+
+  // A batch cut short by a torn tail was never acknowledged: sent again, it is appended.
+  const segmentDir = join(dir, 'topics', 't', '0')
+  const torn = open(dir)
+  await torn.produce('t', batch(6, 2), { producerId, baseSequence: 6 })
+  await torn.close()
+  const segment = join(
+    segmentDir,
+    readdirSync(segmentDir)
+      .filter((n) => n.endsWith('.log'))
+      .sort()
+      .at(-1)!,
+  )
+  const { size } = statSync(segment)
+  truncateSync(segment, size - 3)
+  const last = open(dir)
+  try {
+    assert.is(last.log('t', 0).endOffset, 7, 'the torn record is gone')
+    const resent = await last.produce('t', batch(6, 2), { producerId, baseSequence: 6 })
+    assert.equal(
+      resent.map((r) => r.offset),
+      [7, 8],
+      'the unacknowledged batch is appended after the last whole record',
+    )
+  } finally {
+    await last.close()
   }
 })
 

@@ -1,6 +1,7 @@
 // File storage: per partition a folder of segment files (`<base offset>.log`, framed records,
 // see frame.ts), rolled at segmentBytes; a `start` file with the first retained offset; topic
-// metadata in `meta.json`; committed offsets and group generations in `groups.json (written once a second and at close)`.
+// metadata in `meta.json`; committed offsets and group generations in `groups.json (written once a second and at close)`;
+// the next idempotent producer id in `producers.json` (the producers' sequences live in the segment frames).
 // Retained records are also held in memory (the broker's byte budget bounds them), so reads
 // never touch the disk; at start each segment is read back, and a torn tail is cut off.
 import {
@@ -23,7 +24,7 @@ import { join } from 'node:path'
 import type { StoredRecord } from '../record.ts'
 import { encodeFrame, decodeFrames } from './frame.ts'
 import { MemoryPartition } from './memory.ts'
-import type { BrokerStorage, GroupRecord, PartitionStore, TopicMeta } from './storage.ts'
+import type { BrokerStorage, GroupRecord, PartitionStore, ProducerBatch, TopicMeta } from './storage.ts'
 
 export const FSYNC_POLICIES = ['always', 'everysec', 'no'] as const
 export type FsyncPolicy = (typeof FSYNC_POLICIES)[number]
@@ -51,6 +52,8 @@ class FilePartition implements PartitionStore {
   readonly #onUnwritten: () => Promise<void>
   dirty = false
   #startDirty = false
+  /** Idempotent batches read back at start (their first record's offset with the batch). */
+  readonly #batches: Array<ProducerBatch & { baseOffset: number }> = []
 
   constructor(dir: string, segmentBytes: number, onUnwritten: () => Promise<void>) {
     this.#dir = dir
@@ -73,7 +76,7 @@ class FilePartition implements PartitionStore {
       const path = join(dir, name)
       const base = Number(name.slice(0, -4))
       const data = readFileSync(path)
-      const { records, validBytes } = decodeFrames(data)
+      const { records, batches, validBytes } = decodeFrames(data)
       // Offsets must continue densely; anything after a gap or a bad frame is a torn write.
       let keep = 0
       let bytes = 0
@@ -81,7 +84,9 @@ class FilePartition implements PartitionStore {
         if (expected !== undefined && r.offset !== expected) break
         expected = r.offset + 1
         keep++
-        bytes += encodeFrame(r).length
+        const batch = batches.get(r.offset)
+        if (batch) this.#batches.push({ ...batch, baseOffset: r.offset })
+        bytes += encodeFrame(r, batch).length
       }
       if (bytes < data.length) {
         const fd = openSync(path, 'r+')
@@ -117,10 +122,10 @@ class FilePartition implements PartitionStore {
     return this.#memory.bytes
   }
 
-  append(records: readonly StoredRecord[]): Promise<void> {
+  append(records: readonly StoredRecord[], batch?: ProducerBatch): Promise<void> {
     if (this.#fd === undefined || this.#written >= this.#segmentBytes) this.#roll(records[0]!.offset)
-    for (const record of records) {
-      const frame = encodeFrame(record)
+    for (const [i, record] of records.entries()) {
+      const frame = encodeFrame(record, i === 0 ? batch : undefined)
       this.#unwritten.push(frame)
       this.#written += frame.length
     }
@@ -141,6 +146,11 @@ class FilePartition implements PartitionStore {
 
   read(offset: number, maxMessages: number, maxBytes: number): StoredRecord[] {
     return this.#memory.read(offset, Math.min(maxMessages, this.#writtenEnd - offset), maxBytes)
+  }
+
+  restoredBatches(): Array<ProducerBatch & { baseOffset: number }> {
+    // Only batches whose every record came back: a batch cut by a torn tail was never acknowledged.
+    return this.#batches.filter((b) => b.baseOffset >= this.startOffset && b.baseOffset + b.count <= this.endOffset)
   }
   offsetForTimestamp(timestamp: number): number {
     return this.#memory.offsetForTimestamp(timestamp)
@@ -247,6 +257,21 @@ export class FileStorage implements BrokerStorage {
     const store = new FilePartition(join(this.#dir, 'topics', topic, String(partition)), this.#segmentBytes, () => this.#scheduleWrite())
     this.#partitions.set(`${topic}/${partition}`, store)
     return store
+  }
+
+  loadNextProducerId(): number {
+    const path = join(this.#dir, 'producers.json')
+    return existsSync(path) ? Number((JSON.parse(readFileSync(path, 'utf8')) as { nextProducerId: number }).nextProducerId) || 1 : 1
+  }
+
+  saveNextProducerId(next: number): void {
+    // Ids are handed out seldom (once per producer), so each is written through at once.
+    const path = join(this.#dir, 'producers.json')
+    writeFileSync(`${path}.tmp`, JSON.stringify({ nextProducerId: next }))
+    const fd = openSync(`${path}.tmp`, 'r+')
+    fsyncSync(fd)
+    closeSync(fd)
+    renameSync(`${path}.tmp`, path)
   }
 
   loadGroups(): GroupRecord[] {

@@ -18,6 +18,13 @@ export interface TopicMeta {
   createdAt: number
 }
 
+/** An idempotent producer's batch: its id, the first record's sequence and how many records. */
+export interface ProducerBatch {
+  producerId: number
+  baseSequence: number
+  count: number
+}
+
 /** One partition's append-only log with dense offsets. */
 export interface PartitionStore {
   /** The first offset still retained. */
@@ -29,9 +36,12 @@ export interface PartitionStore {
   /**
    * Appends records whose offsets are endOffset, endOffset + 1, ... A store that writes later
    * (file: once per turn, for every append of it) returns when they are written; until then read
-   * does not return them, so no consumer sees a record a crash could still take back.
+   * does not return them, so no consumer sees a record a crash could still take back. `batch`
+   * names the idempotent producer batch they are (file storage keeps it with the records).
    */
-  append(records: readonly StoredRecord[]): void | Promise<void>
+  append(records: readonly StoredRecord[], batch?: ProducerBatch): void | Promise<void>
+  /** Idempotent batches found in the retained records at start, oldest first (file storage), so producer sequences survive a restart. */
+  restoredBatches?(): Array<ProducerBatch & { baseOffset: number }>
   /** Up to `maxMessages` written records from `offset` (startOffset <= offset <= endOffset); the first is returned even when larger than maxBytes. */
   read(offset: number, maxMessages: number, maxBytes: number): StoredRecord[]
   /** The first offset whose timestamp is at or after `timestamp` (endOffset when none is). */
@@ -59,6 +69,9 @@ export interface BrokerStorage {
   loadGroups(): GroupRecord[]
   saveOffset(group: string, topic: string, partition: number, offset: number): void
   saveGeneration(group: string, generation: number): void
+  /** The next producer id to hand out: stored, so a restarted broker never hands out an id again. */
+  loadNextProducerId?(): number
+  saveNextProducerId?(next: number): void
   /** Resolves once appends so far are as durable as the fsync policy promises (fsync always: synced). */
   durable?(): Promise<void> | undefined
   /** Writes out and syncs what is buffered (the Flush phase). */

@@ -118,6 +118,11 @@ test('cooperative-sticky: while a moved partition is still held by its old owner
     await waitFor(() => reads(a.lines).filter((l) => l.value!.startsWith('next-') && stay.includes(l.partition!)).length === 10, {
       what: 'a to read the staying partitions’ new records',
     })
+    // a learns of the rebalance at its next heartbeat; the moved partitions' handlers are still held by their gates.
+    await Promise.all(moved.map((p) => a.until((l) => l.e === 'revoking' && l.partition === p, `a to be asked for ${p}`)))
+    // Still flowing once a knows: its staying partitions do not wait for the moved ones.
+    for (let i = 0; i < 2; i++) for (const p of stay) await send(p, `late-${p}-${i}`)
+    await waitFor(() => reads(a.lines).filter((l) => l.value!.startsWith('late-')).length === 4, { what: 'a to read the staying partitions during its revocation' })
     const during = broker.group(group).describe(Date.now())
     assert.is(during.state, 'rebalancing', 'the rebalance is still in progress')
     assert.equal(
@@ -137,7 +142,7 @@ test('cooperative-sticky: while a moved partition is still held by its old owner
     for (const p of moved) open(p)
     const revoked = await Promise.all(moved.map((p) => a.until((l) => l.e === 'revoked' && l.partition === p, `a to give back ${p}`)))
     const handedOver = Math.min(...revoked.map((r) => r.t))
-    const flowing = reads(a.lines).filter((l) => l.value!.startsWith('next-') && stay.includes(l.partition!))
+    const flowing = reads(a.lines).filter((l) => (l.value!.startsWith('next-') && stay.includes(l.partition!)) || l.value!.startsWith('late-'))
     assert.ok(
       flowing.every((l) => l.t > joinedAt && l.t < handedOver),
       'the staying partitions were read after b joined and before the moved ones were handed over',

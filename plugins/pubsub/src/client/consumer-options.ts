@@ -79,6 +79,8 @@ export interface ConsumerEvents {
   join: [{ memberId: string; generation: number }]
   /** A partition is now this member's; pull reads from `offset`. */
   assigned: [PartitionPosition]
+  /** Pull: the broker asked for a partition back; it stops after the record in hand, commits and releases it. */
+  revoking: [TopicPartition]
   /** A partition was handed back after a rebalance (pull: after committing `offset`). */
   revoked: [PartitionPosition]
   /** A partition was lost without a commit (the session ended or the broker gave it to another member). */

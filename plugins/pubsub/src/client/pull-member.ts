@@ -238,6 +238,7 @@ export class PullMember implements PartitionHost {
 
   async #revoke(runner: PartitionRunner): Promise<void> {
     runner.revoking = true
+    this.emit('revoking', { ...runner.tp })
     await runner.stop()
     if (this.options.autoCommit) await this.#commit([runner]).catch((error: Error) => this.warn(error))
     if (this.#runners.get(tpKey(runner.tp)) === runner) this.#runners.delete(tpKey(runner.tp))

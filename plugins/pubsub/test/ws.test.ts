@@ -122,6 +122,33 @@ test('a closed socket leaves: its unacknowledged records go to the next member',
   second.close()
 })
 
+test('a socket that stops reading holds the sends back: nothing piles up past the kernel cap, all arrives once it reads', async () => {
+  // 200 records of 100 kB: 20 MB, past WS_MAX_BUFFERED_BYTES (8 MiB) if sent without waiting.
+  const value = 'x'.repeat(100_000)
+  for (let i = 0; i < 10; i++)
+    await produce(
+      'ws-slow',
+      Array.from({ length: 20 }, () => value),
+    )
+  const c = new Client()
+  await c.open()
+  const tcp = (c.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket
+  tcp.pause()
+  let closedWith: number | undefined
+  c.socket.on('close', (code) => (closedWith = code))
+  c.send({ type: 'subscribe', group: 'ws-slow-g', topics: ['ws-slow'], maxAckPending: 200, ackWaitMs: 0 })
+  await waitFor(() => broker.group('ws-slow-g').describe(Date.now()).members[0]?.ackPending === 200, { what: 'the window to be delivered to the session' })
+  // By now a server that sent without waiting would have passed the cap (the session flushes at once).
+  tcp.resume()
+  await waitFor(() => c.records().length === 200, { what: 'every record once the client reads', timeoutMs: 20_000 })
+  assert.is(closedWith, undefined, 'the socket was not closed for not reading')
+  assert.ok(
+    c.frames.filter((f) => f.type === 'records').every((f) => f.records!.length <= 11),
+    'frames of about 1 MiB',
+  )
+  c.close()
+})
+
 test('bad frames are answered with named errors and the socket goes on', async () => {
   const c = new Client()
   await c.open()

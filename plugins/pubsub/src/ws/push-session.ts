@@ -26,6 +26,9 @@ export interface PushSessionOptions {
 
 type Acked = { topic: string; partition: number; offset: number }
 
+const FRAME_BYTES = 1_048_576
+const sizeOf = (r: JsonRecord): number => 64 + (r.value ?? r.valueBase64 ?? '').length + (r.key ?? r.keyBase64 ?? '').length
+
 export class PushSession {
   readonly #options: PushSessionOptions
   #member: { group: ConsumerGroup; id: string } | undefined
@@ -139,8 +142,10 @@ export class PushSession {
     this.#sending = true
     try {
       while (this.#outbox.length && !this.#ended && this.#options.gate.open) {
-        const records = this.#outbox
-        this.#outbox = []
+        // Frames of about FRAME_BYTES (at least one record), so no single frame is the whole window.
+        let n = 0
+        for (let bytes = 0; n < this.#outbox.length && (n === 0 || bytes < FRAME_BYTES); n++) bytes += sizeOf(this.#outbox[n]!)
+        const records = this.#outbox.splice(0, n)
         await this.#options.send(JSON.stringify({ type: 'records', records }))
       }
     } catch {

@@ -275,6 +275,10 @@ const goals = [
   `- Armature file (fsync everysec) ahead of JetStream file: ${(file / jsFile).toFixed(2)}x (per round ${vsJsFile.all}; median ${vsJsFile.median.toFixed(2)}x), ${verdict(vsJsFile.median > 1)}.`,
 ]
 
+const cpuOf = (c: Contender) => summary(throughput, c)
+const clientsCpu = (c: Contender) => cpuOf(c).producerCpuUs + cpuOf(c).consumerCpuUs
+const m = cpuOf(armatureMemory)
+const bound = `What bounds the one-record-per-request shape on this machine is CPU: Armature's path is three Node processes, which spend ${(m.brokerCpuUs! + m.producerCpuUs + m.consumerCpuUs).toFixed(1)} CPU us per message together (broker ${m.brokerCpuUs!.toFixed(1)}, producer ${m.producerCpuUs.toFixed(1)}, consumer ${m.consumerCpuUs.toFixed(1)}), where RabbitMQ's two amqplib clients spend ${clientsCpu(rabbitTransient).toFixed(1)} (its Erlang server not counted) and JetStream's two \`nats\` clients ${clientsCpu(jetstreamMemory).toFixed(1)}. CPU profiles of the kernel and the producer (BENCH_KERNEL_FLAGS / BENCH_CLIENT_FLAGS=--cpu-prof) show no hot spot in the broker's own code (produce, push delivery and acks together about a tenth of the kernel's time): grpc-js, HTTP/2 and protobuf take most of it, one gRPC message each way per produce. Batching 100 records per call divides that cost, as the next table shows.`
 const report = `### Pubsub broker against RabbitMQ and NATS JetStream (bench/pubsub)
 
 ${new Date().toISOString().slice(0, 10)}, ${machine()}. Load average (1, 5, 15 min) when the run began: ${loadAtStart.map((l) => l.toFixed(1)).join(', ')}; when it ended: ${loadavg()
@@ -298,6 +302,8 @@ ${throughputRows.join('\n')}
 Goals (same client shape as the competitors); the first ratio is of the medians above, then the ratio within each round and its median, which decides:
 
 ${goals.join('\n')}
+
+${bound}
 
 #### Batched produce: ${BATCH} records per call, ${batched.shape.inFlight} calls in flight
 

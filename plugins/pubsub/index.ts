@@ -119,6 +119,7 @@ export default definePlugin({
 
     const saturated = ctx.metrics.gauge('push_saturated_members', 'Push members at their maxAckPending now')
     const bytes = ctx.metrics.gauge('bytes', 'Bytes held by all partitions')
+    const httpConsumers = ctx.metrics.gauge('http_consumers', 'HTTP consumer instances that exist now')
     const timer = setInterval(() => {
       let n = 0
       for (const id of broker.groups()) {
@@ -130,6 +131,7 @@ export default definePlugin({
       }
       saturated.set(n)
       bytes.set(broker.bytes)
+      httpConsumers.set(consumers.size)
     }, 1000)
     timer.unref()
     ctx.onStop('metrics', () => clearInterval(timer), { phase: Phase.Ingress })

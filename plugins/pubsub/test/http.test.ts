@@ -182,6 +182,29 @@ test('an instance silent past its session timeout is gone: UNKNOWN_MEMBER', asyn
   assert.is(gone.json.error_code, 'UNKNOWN_MEMBER')
 })
 
+test('instances are counted in a metric and bounded by httpMaxConsumers (BROKER_FULL, retriable)', async () => {
+  const { instance_id } = await ok('POST', '/consumers/counted', {})
+  const metric = async () => Number(/^armature_pubsub_http_consumers (\d+)$/m.exec(await (await fetch(`${k.url}/metrics`)).text())?.[1] ?? -1)
+  const counted = await waitFor(async () => Math.max(0, await metric()), { what: 'the gauge to count the instance' })
+  await ok('DELETE', `/consumers/counted/instances/${instance_id}`)
+  await waitFor(async () => (await metric()) === counted - 1, { what: 'the gauge to drop the deleted instance' })
+
+  const local = new Broker()
+  const consumers = new ConsumerInstances(local, 2)
+  const app = pubsubHttp(local, { readJson, base: '/pubsub', gate: new IngressGate(), consumers, maxBodyBytes: 1_048_576, consumerTimeoutMs: 10_000 })
+  try {
+    const create = () => app.request('/consumers/full', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })
+    assert.is((await create()).status, 200)
+    assert.is((await create()).status, 200)
+    const third = await create()
+    assert.is(third.status, 503)
+    assert.equal(((await third.json()) as { error_code: string; retriable: boolean }).error_code, 'BROKER_FULL')
+  } finally {
+    consumers.close()
+    await local.close()
+  }
+})
+
 test('a plugin reload keeps consumer instances, their positions and the records', async () => {
   await ok('POST', '/topics', { name: 'reload-http', partitions: 1 })
   await ok('POST', '/topics/reload-http', { records: [{ value: 'one' }, { value: 'two' }] })

@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   BROKER_FULL: { grpc: 8, http: 503, retriable: true },
   INVALID_ARGUMENT: { grpc: 3, http: 422, retriable: false },
   OUT_OF_ORDER_SEQUENCE: { grpc: 9, http: 409, retriable: false },
+  DUPLICATE_SEQUENCE: { grpc: 6, http: 409, retriable: false },
   UNKNOWN_PRODUCER: { grpc: 9, http: 409, retriable: false },
   UNKNOWN_GROUP: { grpc: 5, http: 404, retriable: false },
   UNKNOWN_MEMBER: { grpc: 5, http: 404, retriable: false },

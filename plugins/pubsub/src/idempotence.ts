@@ -6,8 +6,12 @@
 import { PubsubError } from './errors.ts'
 import type { ProducerBatch } from './storage/storage.ts'
 
-/** Recent batches remembered per producer and partition (Kafka keeps five). */
-const REMEMBERED_BATCHES = 5
+/**
+ * Recent batches remembered per producer and partition. Kafka keeps five and caps a producer at
+ * five in flight; this broker's client pipelines many more (one batch per send in flight), and
+ * all of them may be sent again after a lost connection or a broker restart, so it keeps more.
+ */
+export const REMEMBERED_BATCHES = 1024
 
 interface Batch {
   baseSequence: number
@@ -66,7 +70,10 @@ export class ProducerSequences {
     if (baseSequence > state.next) {
       throw new PubsubError('OUT_OF_ORDER_SEQUENCE', `producer ${producerId} on ${key}: expected sequence ${state.next}, got ${baseSequence} (a batch is missing)`)
     }
-    throw new PubsubError('OUT_OF_ORDER_SEQUENCE', `producer ${producerId} on ${key}: sequence ${baseSequence} is older than the batches remembered`)
+    throw new PubsubError(
+      'DUPLICATE_SEQUENCE',
+      `producer ${producerId} on ${key}: sequence ${baseSequence} was appended before and is older than the last ${REMEMBERED_BATCHES} batches remembered; its offsets are not known any more`,
+    )
   }
 
   appended(producerId: number, key: string, baseSequence: number, count: number, baseOffset: number): void {

@@ -1,0 +1,93 @@
+// The broker in a child kernel with file storage (fsync always), killed with SIGKILL while an
+// idempotent producer has batches in flight, then started again on the same port and data
+// folder: the producer's resent batches are appended once (its sequences came back from the
+// log), and every acknowledged record is there, at the offset it was acknowledged with.
+import { cpSync, mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { spawnKernel, waitFor, type ChildKernel } from '@armature/testing'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { Producer, PubsubConnection } from '../src/index.ts'
+
+const PLUGIN = join(import.meta.dirname, '..')
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+test('kill -9 of a file-storage broker under an idempotent producer: after the restart each record is stored once, none lost', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'armature-pubsub-restart-'))
+  // A plugins folder holding a copy of this plugin only.
+  const pluginsDir = join(root, 'plugins')
+  cpSync(PLUGIN, join(pluginsDir, 'pubsub'), { recursive: true, filter: (src) => !/[\\/](node_modules|test)([\\/]|$)/.test(src.slice(PLUGIN.length)) })
+  const port = await freePort()
+  const env = { GRPC_PORT: String(port), PUBSUB_STORAGE: 'file', PUBSUB_FSYNC: 'always', DATA_DIR: join(root, 'data') }
+  const start = async () => {
+    const child = await spawnKernel({ args: ['--plugins', pluginsDir], env })
+    await waitFor(() => child.messages().some((m) => m.startsWith('grpc listening on ')), { what: 'the grpc port', timeoutMs: 20_000 })
+    return child
+  }
+  let kernel: ChildKernel | undefined = await start()
+  const connection = new PubsubConnection(`grpc://127.0.0.1:${port}`)
+  const producer = new Producer(connection, { createPartitions: 2, retries: 60 })
+  const topic = 'restart'
+  const TOTAL = 2000
+  const acked: Array<{ value: string; partition: number; offset: number }> = []
+  try {
+    const sends: Array<Promise<void>> = []
+    let killedAt = -1
+    for (let i = 0; i < TOTAL; i++) {
+      sends.push(
+        producer.send({ topic, messages: [{ key: `k${i % 13}`, value: `v${i}` }] }).then(([r]) => void acked.push({ value: `v${i}`, partition: r!.partition, offset: r!.offset })),
+      )
+      // Up to 64 in flight; kill the broker once a few hundred are acknowledged, while batches are in flight.
+      while (sends.length - acked.length > 64 && killedAt >= 0) await new Promise((resolve) => setTimeout(resolve, 5))
+      while (sends.length - acked.length > 64 && killedAt < 0) {
+        await new Promise((resolve) => setTimeout(resolve, 1))
+        if (acked.length >= 300 && killedAt < 0) {
+          killedAt = acked.length
+          kernel.child.kill('SIGKILL')
+          await kernel.exited
+          kernel = await start()
+        }
+      }
+    }
+    await Promise.all(sends)
+    assert.ok(killedAt > 0 && killedAt < TOTAL, `the kill came with batches in flight (${killedAt} of ${TOTAL} acknowledged)`)
+    const stored = new Map<string, Array<{ partition: number; offset: number }>>()
+    for (let partition = 0; partition < 2; partition++) {
+      for (let offset = 0; ;) {
+        const reply = await connection.call<{ records: Array<{ value: Buffer; offset: string }>; high_watermark: string }>('Fetch', {
+          topic,
+          partition,
+          offset,
+          max_messages: 1000,
+        })
+        for (const r of reply.records) {
+          const value = Buffer.from(r.value).toString()
+          stored.set(value, [...(stored.get(value) ?? []), { partition, offset: Number(r.offset) }])
+        }
+        offset += reply.records.length
+        if (offset >= Number(reply.high_watermark)) break
+      }
+    }
+    const twice = [...stored].filter(([, at]) => at.length > 1)
+    assert.equal(twice, [], 'no record stored twice')
+    assert.is(acked.length, TOTAL)
+    for (const a of acked) assert.equal(stored.get(a.value), [{ partition: a.partition, offset: a.offset }], `${a.value} where it was acknowledged`)
+  } finally {
+    await producer.close().catch(() => {})
+    connection.close()
+    kernel?.child.kill('SIGKILL')
+    await kernel?.exited
+    rmSync(root, { recursive: true, force: true })
+  }
+})
+
+test.run()

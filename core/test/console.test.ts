@@ -3,29 +3,15 @@
 // own rules (every value as text, a strict CSP, no token outside the tab).
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
+import { launchChromium, type TestBrowser } from '@armature/testing/chromium'
 import { startTestKernel, waitFor, type TestKernel } from '@armature/testing'
 import { pluginsFolder, textPlugin, writePlugin } from './support.ts'
 
 const TOKEN = 'console-test-token'
 const SCREENSHOTS = join(import.meta.dirname, '.screenshots')
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
-
-// Looked up before anything starts, so a missing browser fails the file with this message.
-const CHROMIUM = chromiumPath()
 
 const dir = pluginsFolder()
 const alphaWiring = `
@@ -40,24 +26,15 @@ writePlugin(dir, 'beta', textPlugin('beta', 'b', "ctx.onStop('close pool', () =>
 writePlugin(dir, 'gamma', textPlugin('gamma', 'g', `throw new Error('<img src=x id=injected onerror="document.title=1"> is not wiring')`))
 
 let k: TestKernel
-let userDataDir: string
+let chrome: TestBrowser
 let browser: BrowserContext
 let page: Page
 const pageErrors: string[] = []
 
-/** The path `which chromium` prints; the test fails (never skips) without it. */
-function chromiumPath(): string {
-  try {
-    return execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim()
-  } catch {
-    throw new Error('chromium is not installed (apt-get install -y chromium); the console test needs it')
-  }
-}
-
 test.before(async () => {
   k = await startTestKernel({ pluginsDir: dir, env: { ADMIN_TOKEN: TOKEN }, overrides: { shutdown: { order: { 'plugin:beta': 45 } } } })
-  userDataDir = mkdtempSync(join(tmpdir(), 'armature-chromium-'))
-  browser = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 800 } })
+  chrome = await launchChromium({ viewport: { width: 1280, height: 800 } })
+  browser = chrome.context
   page = browser.pages()[0] ?? (await browser.newPage())
   page.on('console', (message) => {
     // 4xx/5xx answers the page expects (readiness 503, a refused token) log a line of their own.
@@ -67,8 +44,7 @@ test.before(async () => {
 })
 
 test.after(async () => {
-  await browser?.close()
-  rmSync(userDataDir, { recursive: true, force: true })
+  await chrome?.close()
   await k?.stop()
   rmSync(dir, { recursive: true, force: true })
 })

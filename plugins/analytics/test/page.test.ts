@@ -1,46 +1,25 @@
 // The page at /analytics/ in headless Chromium: it loads under its CSP, and after events are
 // ingested and processed the chart draws their points and the backlog shows the counts.
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
+import { launchChromium, type TestBrowser } from '@armature/testing/chromium'
 import { waitFor } from '@armature/testing'
 import { CANONICAL_BODY, post, startAnalytics, type AnalyticsKernel } from './support.ts'
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 const SCREENSHOT = join(import.meta.dirname, '.screenshots', 'analytics-page.png')
 
-function chromiumPath(): string {
-  try {
-    return execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim()
-  } catch {
-    throw new Error('chromium is not installed (apt-get install -y chromium); the page test needs it')
-  }
-}
-const CHROMIUM = chromiumPath()
-
 let a: AnalyticsKernel
-let userDataDir: string
+let chrome: TestBrowser
 let browser: BrowserContext
 let page: Page
 const pageErrors: string[] = []
 
 test.before(async () => {
   a = await startAnalytics('pglite', { env: { ANALYTICS_POLL_INTERVAL_MS: '100' } })
-  userDataDir = mkdtempSync(join(tmpdir(), 'analytics-chromium-'))
-  browser = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1000, height: 760 } })
+  chrome = await launchChromium({ viewport: { width: 1000, height: 760 } })
+  browser = chrome.context
   page = browser.pages()[0] ?? (await browser.newPage())
   // A failed load is checked by its response below (the browser's own /favicon.ico is no page file).
   page.on('console', (message) => {
@@ -53,8 +32,7 @@ test.before(async () => {
 })
 
 test.after(async () => {
-  await browser?.close()
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true })
+  await chrome?.close()
   await a?.stop()
 })
 

@@ -1,42 +1,22 @@
 // The page at /orders/ in headless Chromium: search the canonical order and read its sections,
 // an order whose fields are markup shows as text and runs nothing, and a newly stored order
 // appears in the list without a reload.
-import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
+import { launchChromium, type TestBrowser } from '@armature/testing/chromium'
 import { startTestKernel, waitFor, type TestKernel } from '@armature/testing'
 import { AMQP_URL, createTestDatabase, MODEL, MODEL_TEXT, orderLike, PLUGINS, Publisher, unique, type TestDatabase } from './support.ts'
 
 const SCREENSHOTS = join(import.meta.dirname, '.screenshots')
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 const XSS = '<img src=x onerror=alert(1)>'
-
-function chromiumPath(): string {
-  try {
-    return execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim()
-  } catch {
-    throw new Error('chromium is not installed (apt-get install -y chromium); the page test needs it')
-  }
-}
-const CHROMIUM = chromiumPath()
 
 let database: TestDatabase
 let publisher: Publisher
 let k: TestKernel
-let userDataDir: string
+let chrome: TestBrowser
 let browser: BrowserContext
 let page: Page
 const queue = unique('orders-page')
@@ -57,8 +37,8 @@ test.before(async () => {
     what: 'both orders stored',
   })
   mkdirSync(SCREENSHOTS, { recursive: true })
-  userDataDir = mkdtempSync(join(tmpdir(), 'orders-chromium-'))
-  browser = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 } })
+  chrome = await launchChromium({ viewport: { width: 1280, height: 900 } })
+  browser = chrome.context
   page = browser.pages()[0] ?? (await browser.newPage())
   page.on('dialog', (dialog) => {
     dialogs.push(dialog.message())
@@ -68,8 +48,7 @@ test.before(async () => {
 })
 
 test.after(async () => {
-  await browser?.close()
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true })
+  await chrome?.close()
   await k?.stop()
   await publisher?.deleteQueues(queue, `${queue}.dead`)
   await publisher?.close()

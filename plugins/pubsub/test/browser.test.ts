@@ -1,51 +1,27 @@
 // What a browser does with the broker, in headless Chromium: produce over the HTTP JSON API with
 // fetch, then consume over the WebSocket at /pubsub/ws as a group member, acknowledging each
 // record; the group's committed offset follows the acks.
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startTestKernel, waitFor, type TestKernel } from '@armature/testing'
-import { chromium, type BrowserContext } from 'playwright-core'
+import type { BrowserContext } from 'playwright-core'
+import { launchChromium, type TestBrowser } from '@armature/testing/chromium'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { Broker } from '../src/index.ts'
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
-
-/** The path `which chromium` prints; the test fails (never skips) without it. */
-function chromiumPath(): string {
-  try {
-    return execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim()
-  } catch {
-    throw new Error('chromium is not installed (apt-get install -y chromium); the browser test needs it')
-  }
-}
-const CHROMIUM = chromiumPath()
-
 const PLUGIN = join(import.meta.dirname, '..')
 let k: TestKernel
-let userDataDir: string
+let chrome: TestBrowser
 let browser: BrowserContext
 
 test.before(async () => {
   k = await startTestKernel({ plugins: [PLUGIN], env: { GRPC_PORT: '0' } })
-  userDataDir = mkdtempSync(join(tmpdir(), 'armature-chromium-'))
-  browser = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS })
+  chrome = await launchChromium()
+  browser = chrome.context
 })
 
 test.after(async () => {
-  await browser?.close()
-  rmSync(userDataDir, { recursive: true, force: true })
+  await chrome?.close()
   await k?.stop()
 })
 

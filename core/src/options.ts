@@ -27,11 +27,11 @@ function checkRange(n: number, { min, max }: Range): string | undefined {
   return undefined
 }
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 
-/** `250`, `250ms`, `30s`, `5m`, `1h` -> milliseconds. */
+/** `250`, `250ms`, `30s`, `5m`, `1h`, `7d` -> milliseconds. */
 function parseDuration(raw: string): number | undefined {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(raw)
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(raw)
   if (!match) return undefined
   const ms = Number(match[1]) * UNITS[match[2] ?? 'ms']!
   return Number.isSafeInteger(Math.round(ms)) ? Math.round(ms) : undefined
@@ -52,7 +52,7 @@ export const option = {
   duration(ms: number, range: Range = {}): OptionSpec<number> {
     return spec(
       ms,
-      rangeText('a duration in ms (or 500ms, 30s, 5m, 1h)', range),
+      rangeText('a duration in ms (or 500ms, 30s, 5m, 1h, 7d)', range),
       (n) => (Number.isInteger(n) && n >= 0 ? checkRange(n, range) : 'must be a whole number of ms >= 0'),
       parseDuration,
     )

@@ -110,6 +110,7 @@ test('declared options: limits checked on the winning value, naming the variable
   }
   const resolved = resolvePluginConfig('db', shape, { fsync: 'always' }, { DB_EVERY: '30s', DB_POOL_SIZE: '4' })
   assert.equal(resolved, { poolSize: 4, fsync: 'always', url: '', every: 30_000, plain: 5 })
+  assert.is(resolvePluginConfig('db', shape, {}, { DB_EVERY: '7d' }).every, 7 * 86_400_000)
   const error = (fromFile: Record<string, unknown>, env: Record<string, string>) => {
     try {
       resolvePluginConfig('db', shape, fromFile, env)
@@ -124,7 +125,7 @@ test('declared options: limits checked on the winning value, naming the variable
   assert.is(error({ fsync: 'bogus' }, {}), 'plugins.db.fsync=bogus: must be one of always, everysec, no')
   assert.is(error({}, { DB_FSYNC: 'bogus' }), 'DB_FSYNC=bogus: must be one of always, everysec, no')
   assert.is(error({}, { DB_URL: 'mysql://root:hunter2@db/x' }), 'DB_URL=mysql://root:***@db/x: must be a postgres: URL or empty (got mysql:)')
-  assert.is(error({}, { DB_EVERY: 'soon' }), 'DB_EVERY: soon is not a duration in ms (or 500ms, 30s, 5m, 1h) >= 1')
+  assert.is(error({}, { DB_EVERY: 'soon' }), 'DB_EVERY: soon is not a duration in ms (or 500ms, 30s, 5m, 1h, 7d) >= 1')
   assert.throws(() => option.int(0, { min: 1 }), /option default 0: must be >= 1/)
 })
 

@@ -15,6 +15,7 @@ import { ProcessorChain } from './src/processor.ts'
 import { backlog } from './src/queries.ts'
 import { WAKE_CHANNEL } from './src/raw-writer.ts'
 import { analyticsRoutes, PAGE_TYPES } from './src/routes.ts'
+import { RawRetention } from './src/retention.ts'
 import { MIGRATIONS } from './src/schema.ts'
 import { parentContextOf, spanContextOf } from './src/trace-context.ts'
 
@@ -89,6 +90,12 @@ export default definePlugin({
     retryMaxMs: option.duration(60_000, { min: 1, max: 86_400_000 }),
     /** How often the backlog gauges are read from the database. */
     backlogRefreshMs: option.duration(5000, { min: 100, max: 3_600_000 }),
+    /** Done raw rows older than this (by ingest time) are deleted; their analytics rows stay. 0 keeps them. */
+    rawRetentionMs: option.duration(7 * 86_400_000, { min: 0, max: 3650 * 86_400_000 }),
+    /** How often the retention looks for done rows past rawRetentionMs. */
+    retentionIntervalMs: option.duration(60_000, { min: 100, max: 86_400_000 }),
+    /** Rows per retention delete (each its own short transaction). */
+    retentionBatchRows: option.int(10_000, { min: 1, max: 1_000_000 }),
   },
   async setup(ctx) {
     const { config } = ctx
@@ -120,6 +127,7 @@ export default definePlugin({
       lag: ctx.metrics.histogram('processing_lag_seconds', 'From ingest (row time) to its analytics row', [], [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900]),
       backlog: ctx.metrics.gauge('backlog_rows', 'Raw rows by state (pending, leased, dead)', ['state']),
       oldest: ctx.metrics.gauge('oldest_pending_age_seconds', 'Age of the oldest pending raw row'),
+      retained: ctx.metrics.counter('retention_deleted_rows_total', 'Done raw rows deleted past ANALYTICS_RAW_RETENTION_MS'),
     }
 
     const ingest = new Ingest({
@@ -244,6 +252,18 @@ export default definePlugin({
     const backlogTimer = setInterval(() => void refreshBacklog(), config.backlogRefreshMs)
     backlogTimer.unref()
 
+    const retention = new RawRetention(database, {
+      retainMs: config.rawRetentionMs,
+      intervalMs: config.retentionIntervalMs,
+      batchRows: config.retentionBatchRows,
+      onRound: ({ deleted, ms, error }) => {
+        if (deleted > 0) m.retained.inc(deleted)
+        if (error !== undefined && !quiet(error)) ctx.log.warn({ err: error, deleted }, 'deleting done raw rows past retention failed')
+        else if (deleted > 0) ctx.log.info({ deleted, ms, retentionMs: config.rawRetentionMs }, 'done raw rows past retention deleted')
+      },
+    })
+    retention.start()
+
     let unlisten: (() => Promise<void>) | undefined
     if (config.workers > 0) {
       try {
@@ -272,7 +292,7 @@ export default definePlugin({
       async () => {
         clearInterval(backlogTimer)
         await unlisten?.()
-        await dispatcher.stop()
+        await Promise.all([dispatcher.stop(), retention.stop()])
       },
       { phase: Phase.Work, timeoutMs: 10_000 },
     )

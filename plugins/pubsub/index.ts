@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { definePlugin, option, Phase } from '@armature/core'
 import { PubsubQueueBackend } from './queue-backend.ts'
 import { Broker, KEYLESS_STRATEGIES, MemoryStorage } from './src/index.ts'
-import { FileStorage, FSYNC_POLICIES } from './src/storage/file.ts'
+import { DEFAULT_CACHE_BYTES, FileStorage, FSYNC_POLICIES } from './src/storage/file.ts'
 import { LocalPushBroker } from './src/subscription.ts'
 import { RemotePushBroker } from './src/client/index.ts'
 import { registerGrpc } from './grpc-service.ts'
@@ -23,6 +23,10 @@ export default definePlugin({
     storage: option.enum(['memory', 'file'], 'memory'),
     /** File storage: always (acknowledged after fdatasync), everysec (synced once a second), no (the OS decides). */
     fsync: option.enum(FSYNC_POLICIES, 'everysec'),
+    /** File storage: a partition's segment file is rolled past this many bytes. */
+    segmentBytes: option.int(64 * 1024 * 1024, { min: 4096, max: 2 ** 31 - 1 }),
+    /** File storage: bytes of each partition's newest records kept in memory beside the files (older ones are read from them). */
+    fileCacheBytes: option.int(DEFAULT_CACHE_BYTES, { min: 0 }),
     defaultPartitions: option.int(1, { min: 1, max: 1024 }),
     autoCreateTopics: true,
     maxRecordBytes: option.int(1_048_576, { min: 64 }),
@@ -79,7 +83,10 @@ export default definePlugin({
           maxBatchBytes: config.maxBatchBytes,
           maxTotalBytes: config.maxTotalBytes,
           keyless: config.keyless,
-          storage: config.storage === 'file' ? new FileStorage({ dir: ctx.kernel.dataDir, fsync: config.fsync }) : new MemoryStorage(),
+          storage:
+            config.storage === 'file'
+              ? new FileStorage({ dir: ctx.kernel.dataDir, fsync: config.fsync, segmentBytes: config.segmentBytes, cacheBytes: config.fileCacheBytes })
+              : new MemoryStorage(),
         }),
       (b) => b.close(),
       { phase: Phase.Egress + 5 },

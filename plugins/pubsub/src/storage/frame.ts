@@ -36,27 +36,34 @@ export function encodeFrame(record: StoredRecord, batch?: ProducerBatch): Buffer
   return frame
 }
 
-/** Decodes the frames of `data`; stops at the first one that is incomplete or fails its CRC, and says where. */
-export function decodeFrames(data: Buffer): { records: StoredRecord[]; batches: Map<number, ProducerBatch>; validBytes: number } {
-  const records: StoredRecord[] = []
-  const batches = new Map<number, ProducerBatch>()
+/**
+ * Calls `visit` for each frame of `data` in order, with where it starts and its length; stops at
+ * the first one that is incomplete or fails its CRC, and answers the bytes of whole frames.
+ */
+export function scanFrames(data: Buffer, visit: (record: StoredRecord, batch: ProducerBatch | undefined, position: number, length: number) => void): number {
   let at = 0
-  while (at + FRAME_HEADER <= data.length) {
-    const length = data.readUInt32LE(at)
-    const end = at + FRAME_HEADER + length
-    if (length < 28 || end > data.length) break
-    const body = data.subarray(at + FRAME_HEADER, end)
-    if (crc32(body) !== data.readUInt32LE(at + 4)) break
-    try {
-      const { record, batch } = decodeBody(body)
-      records.push(record)
-      if (batch) batches.set(record.offset, batch)
-    } catch {
-      break
-    }
-    at = end
+  for (;;) {
+    const frame = decodeFrameAt(data, at)
+    if (!frame) return at
+    const length = FRAME_HEADER + data.readUInt32LE(at)
+    visit(frame.record, frame.batch, at, length)
+    at += length
   }
-  return { records, batches, validBytes: at }
+}
+
+/** The frame starting at `at` in `data`, or undefined when it is incomplete or fails its CRC. */
+export function decodeFrameAt(data: Buffer, at: number): { record: StoredRecord; batch: ProducerBatch | undefined } | undefined {
+  if (at + FRAME_HEADER > data.length) return undefined
+  const length = data.readUInt32LE(at)
+  const end = at + FRAME_HEADER + length
+  if (length < 28 || end > data.length) return undefined
+  const body = data.subarray(at + FRAME_HEADER, end)
+  if (crc32(body) !== data.readUInt32LE(at + 4)) return undefined
+  try {
+    return decodeBody(body)
+  } catch {
+    return undefined
+  }
 }
 
 function decodeBody(body: Buffer): { record: StoredRecord; batch: ProducerBatch | undefined } {

@@ -1,7 +1,8 @@
 // Orders in PostgreSQL: written in one statement (so one transaction) that is idempotent by
 // order_uid, and read back as the JSON they arrived as, key for key.
-import { createHash } from 'node:crypto'
+import { hash as digest } from 'node:crypto'
 import type { QueryResult } from '@armature/plugin-db'
+import { IntArray, TextArray } from './pg-array.ts'
 import type { Order } from './schema.ts'
 
 /** What the store needs of the db plugin: one statement at a time. */
@@ -52,36 +53,79 @@ WITH o AS (
 )
 SELECT order_uid FROM o`
 
-/** The statement's parameters: one array per column, in SAVE's order. */
-function saveParams(orders: readonly PreparedOrder[]): unknown[][] {
-  const columns: unknown[][] = Array.from({ length: 43 }, () => [])
-  for (const { order: o, hash, createdMs } of orders) {
-    const d = o.delivery
-    const p = o.payment
-    const row = [
-      o.order_uid,
-      o.track_number,
-      o.entry,
-      o.locale,
-      o.internal_signature,
-      o.customer_id,
-      o.delivery_service,
-      o.shardkey,
-      o.sm_id,
-      o.date_created,
-      createdMs,
-      o.oof_shard,
-      hash,
-    ]
-    row.push(d.name, d.phone, d.zip, d.city, d.address, d.region, d.email)
-    row.push(p.transaction, p.request_id, p.currency, p.provider, p.amount, p.payment_dt, p.bank, p.delivery_cost, p.goods_total, p.custom_fee)
-    for (let c = 0; c < row.length; c++) columns[c]!.push(row[c])
-    o.items.forEach((it, position) => {
-      const item = [o.order_uid, position, it.chrt_id, it.track_number, it.price, it.rid, it.name, it.sale, it.size, it.total_price, it.nm_id, it.brand, it.status]
-      for (let c = 0; c < item.length; c++) columns[30 + c]!.push(item[c])
-    })
+/** The statement's parameters: one array literal per column, in SAVE's order (pg-array.ts). */
+function saveParams(orders: readonly PreparedOrder[]): string[] {
+  const t = () => new TextArray()
+  const n = () => new IntArray()
+  const order = {
+    uid: t(),
+    track: t(),
+    entry: t(),
+    locale: t(),
+    signature: t(),
+    customer: t(),
+    service: t(),
+    shardkey: t(),
+    smId: n(),
+    date: t(),
+    createdMs: n(),
+    oofShard: t(),
+    hash: t(),
   }
-  return columns
+  const delivery = { name: t(), phone: t(), zip: t(), city: t(), address: t(), region: t(), email: t() }
+  const payment = { transaction: t(), requestId: t(), currency: t(), provider: t(), amount: n(), paymentDt: n(), bank: t(), deliveryCost: n(), goodsTotal: n(), customFee: n() }
+  const item = { uid: t(), position: n(), chrtId: n(), track: t(), price: n(), rid: t(), name: t(), sale: n(), size: t(), totalPrice: n(), nmId: n(), brand: t(), status: n() }
+  for (const { order: o, hash, createdMs } of orders) {
+    order.uid.push(o.order_uid)
+    order.track.push(o.track_number)
+    order.entry.push(o.entry)
+    order.locale.push(o.locale)
+    order.signature.push(o.internal_signature)
+    order.customer.push(o.customer_id)
+    order.service.push(o.delivery_service)
+    order.shardkey.push(o.shardkey)
+    order.smId.push(o.sm_id)
+    order.date.push(o.date_created)
+    order.createdMs.push(createdMs)
+    order.oofShard.push(o.oof_shard)
+    order.hash.push(hash)
+    const d = o.delivery
+    delivery.name.push(d.name)
+    delivery.phone.push(d.phone)
+    delivery.zip.push(d.zip)
+    delivery.city.push(d.city)
+    delivery.address.push(d.address)
+    delivery.region.push(d.region)
+    delivery.email.push(d.email)
+    const p = o.payment
+    payment.transaction.push(p.transaction)
+    payment.requestId.push(p.request_id)
+    payment.currency.push(p.currency)
+    payment.provider.push(p.provider)
+    payment.amount.push(p.amount)
+    payment.paymentDt.push(p.payment_dt)
+    payment.bank.push(p.bank)
+    payment.deliveryCost.push(p.delivery_cost)
+    payment.goodsTotal.push(p.goods_total)
+    payment.customFee.push(p.custom_fee)
+    for (let position = 0; position < o.items.length; position++) {
+      const it = o.items[position]!
+      item.uid.push(o.order_uid)
+      item.position.push(position)
+      item.chrtId.push(it.chrt_id)
+      item.track.push(it.track_number)
+      item.price.push(it.price)
+      item.rid.push(it.rid)
+      item.name.push(it.name)
+      item.sale.push(it.sale)
+      item.size.push(it.size)
+      item.totalPrice.push(it.total_price)
+      item.nmId.push(it.nm_id)
+      item.brand.push(it.brand)
+      item.status.push(it.status)
+    }
+  }
+  return [...Object.values(order), ...Object.values(delivery), ...Object.values(payment), ...Object.values(item)].map(String)
 }
 
 const EXISTING = 'SELECT order_uid, payload_hash FROM orders WHERE order_uid = ANY($1::text[])'
@@ -190,7 +234,8 @@ export function payloadHash(order: Order): string {
 }
 
 function hashJson(json: string): string {
-  return createHash('sha256').update(json).digest('base64url')
+  // The one-shot form: no Hash object per order.
+  return digest('sha256', json, 'base64url')
 }
 
 /**

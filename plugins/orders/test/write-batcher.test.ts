@@ -42,6 +42,30 @@ test.after(async () => {
   await database?.drop()
 })
 
+test('strings an array literal must quote or escape are stored and read back as they came', async () => {
+  const awkward = ['', 'NULL', 'a"quote', 'back\\slash', '{braces}', 'comma, space', ' lead and trail ', 'new\nline', 'ünïcødé 😀', '\\"']
+  const orders = awkward.map((text, i) => {
+    const base = orderLike(`awkward-${i}`) as Order
+    return prepareOrder({
+      ...base,
+      internal_signature: text,
+      delivery: { ...base.delivery, region: text },
+      items: base.items.map((item) => ({ ...item, brand: text, size: text.slice(0, 32) })),
+    })
+  })
+  const store = new OrderStore(opened.database)
+  assert.equal(
+    await store.saveMany(orders),
+    orders.map(() => 'stored'),
+  )
+  for (const order of orders) assert.is((await store.get(order.order.order_uid))?.json, order.json, JSON.stringify(order.order.internal_signature))
+  // The same again: duplicates, found by the stored payload.
+  assert.equal(
+    await store.saveMany(orders),
+    orders.map(() => 'duplicate'),
+  )
+})
+
 test('a uid several times in one batch is one row: stored, then duplicates, and a changed payload a conflict', async () => {
   const batcher = new WriteBatcher(new OrderStore(opened.database), { maxBatch: 100, maxConcurrentWrites: 1, isUnavailable })
   const order = prepared('twice-in-a-batch')

@@ -3,7 +3,7 @@
 // Run by bench/orders/run.ts: node --import tsx baseline.ts <amqp url> <database url> <queue> <prefetch> <pool size>
 import amqp from 'amqplib'
 import pg from 'pg'
-import { createdMs, payloadHash, type Order } from '../../plugins/orders/src/index.ts'
+import { createdMs, type Order } from '../../plugins/orders/src/index.ts'
 
 const [amqpUrl, databaseUrl, queue, prefetch, poolSize] = process.argv.slice(2) as [string, string, string, string, string]
 const pool = new pg.Pool({ connectionString: databaseUrl, max: Number(poolSize) })
@@ -35,22 +35,8 @@ async function store(o: Order): Promise<void> {
   const d = o.delivery
   const p = o.payment
   await pool.query(
-    'INSERT INTO orders (order_uid, track_number, entry, locale, internal_signature, customer_id, delivery_service, shardkey, sm_id, date_created, created_ms, oof_shard, payload_hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)',
-    [
-      o.order_uid,
-      o.track_number,
-      o.entry,
-      o.locale,
-      o.internal_signature,
-      o.customer_id,
-      o.delivery_service,
-      o.shardkey,
-      o.sm_id,
-      o.date_created,
-      createdMs(o),
-      o.oof_shard,
-      payloadHash(o),
-    ],
+    'INSERT INTO orders (order_uid, track_number, entry, locale, internal_signature, customer_id, delivery_service, shardkey, sm_id, date_created, created_ms, oof_shard) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)',
+    [o.order_uid, o.track_number, o.entry, o.locale, o.internal_signature, o.customer_id, o.delivery_service, o.shardkey, o.sm_id, o.date_created, createdMs(o), o.oof_shard],
   )
   await pool.query('INSERT INTO deliveries (order_uid, name, phone, zip, city, address, region, email) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)', [
     o.order_uid,

@@ -1,6 +1,5 @@
 // Orders in PostgreSQL: written in one statement (so one transaction) that is idempotent by
 // order_uid, and read back as the JSON they arrived as, key for key.
-import { hash as digest } from 'node:crypto'
 import type { QueryResult } from '@armature/plugin-db'
 import { IntArray, TextArray } from './pg-array.ts'
 import type { Order } from './schema.ts'
@@ -32,22 +31,22 @@ export interface OrderPage {
 // one array per column (unnest): cheaper for PostgreSQL to read than a JSON document of orders.
 const SAVE = `
 WITH o AS (
-  INSERT INTO orders (order_uid, track_number, entry, locale, internal_signature, customer_id, delivery_service, shardkey, sm_id, date_created, created_ms, oof_shard, payload_hash)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11::bigint[], $12::text[], $13::text[])
+  INSERT INTO orders (order_uid, track_number, entry, locale, internal_signature, customer_id, delivery_service, shardkey, sm_id, date_created, created_ms, oof_shard)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11::bigint[], $12::text[])
   ON CONFLICT (order_uid) DO NOTHING
   RETURNING order_uid
 ), d AS (
   INSERT INTO deliveries (order_uid, name, phone, zip, city, address, region, email)
-  SELECT x.* FROM unnest($1::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[]) AS x(order_uid, name, phone, zip, city, address, region, email)
+  SELECT x.* FROM unnest($1::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[]) AS x(order_uid, name, phone, zip, city, address, region, email)
   JOIN o USING (order_uid)
 ), p AS (
   INSERT INTO payments (order_uid, transaction, request_id, currency, provider, amount, payment_dt, bank, delivery_cost, goods_total, custom_fee)
-  SELECT x.* FROM unnest($1::text[], $21::text[], $22::text[], $23::text[], $24::text[], $25::bigint[], $26::bigint[], $27::text[], $28::bigint[], $29::bigint[], $30::bigint[])
+  SELECT x.* FROM unnest($1::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::bigint[], $25::bigint[], $26::text[], $27::bigint[], $28::bigint[], $29::bigint[])
     AS x(order_uid, transaction, request_id, currency, provider, amount, payment_dt, bank, delivery_cost, goods_total, custom_fee)
   JOIN o USING (order_uid)
 ), it AS (
   INSERT INTO items (order_uid, position, chrt_id, track_number, price, rid, name, sale, size, total_price, nm_id, brand, status)
-  SELECT x.* FROM unnest($31::text[], $32::int[], $33::bigint[], $34::text[], $35::bigint[], $36::text[], $37::text[], $38::int[], $39::text[], $40::bigint[], $41::bigint[], $42::text[], $43::int[])
+  SELECT x.* FROM unnest($30::text[], $31::int[], $32::bigint[], $33::text[], $34::bigint[], $35::text[], $36::text[], $37::int[], $38::text[], $39::bigint[], $40::bigint[], $41::text[], $42::int[])
     AS x(order_uid, position, chrt_id, track_number, price, rid, name, sale, size, total_price, nm_id, brand, status)
   JOIN o USING (order_uid)
 )
@@ -70,12 +69,11 @@ function saveParams(orders: readonly PreparedOrder[]): string[] {
     date: t(),
     createdMs: n(),
     oofShard: t(),
-    hash: t(),
   }
   const delivery = { name: t(), phone: t(), zip: t(), city: t(), address: t(), region: t(), email: t() }
   const payment = { transaction: t(), requestId: t(), currency: t(), provider: t(), amount: n(), paymentDt: n(), bank: t(), deliveryCost: n(), goodsTotal: n(), customFee: n() }
   const item = { uid: t(), position: n(), chrtId: n(), track: t(), price: n(), rid: t(), name: t(), sale: n(), size: t(), totalPrice: n(), nmId: n(), brand: t(), status: n() }
-  for (const { order: o, hash, createdMs } of orders) {
+  for (const { order: o, createdMs } of orders) {
     order.uid.push(o.order_uid)
     order.track.push(o.track_number)
     order.entry.push(o.entry)
@@ -88,7 +86,6 @@ function saveParams(orders: readonly PreparedOrder[]): string[] {
     order.date.push(o.date_created)
     order.createdMs.push(createdMs)
     order.oofShard.push(o.oof_shard)
-    order.hash.push(hash)
     const d = o.delivery
     delivery.name.push(d.name)
     delivery.phone.push(d.phone)
@@ -128,7 +125,6 @@ function saveParams(orders: readonly PreparedOrder[]): string[] {
   return [...Object.values(order), ...Object.values(delivery), ...Object.values(payment), ...Object.values(item)].map(String)
 }
 
-const EXISTING = 'SELECT order_uid, payload_hash FROM orders WHERE order_uid = ANY($1::text[])'
 // json_build_object keeps the keys in the order written here: the canonical model's order.
 const ORDER_JSON = `json_build_object(
   'order_uid', o.order_uid, 'track_number', o.track_number, 'entry', o.entry,
@@ -176,17 +172,15 @@ export class OrderStore {
     const { rows: inserted } = await this.#db.query<{ order_uid: string }>(SAVE, saveParams(unique))
     const created = new Set(inserted.map((r) => r.order_uid))
     const others = orders.map((o) => o.order.order_uid).filter((uid) => !created.has(uid))
-    // Read after the statement, so a row committed by another consumer meanwhile is seen.
+    // Only a uid already stored is compared, with the order as stored (the JSON a read answers):
+    // read after the statement, so a row committed by another consumer meanwhile is seen.
     const existing = new Map<string, string>()
-    if (others.length > 0) {
-      const { rows: found } = await this.#db.query<{ order_uid: string; payload_hash: string }>(EXISTING, [[...new Set(others)]])
-      for (const row of found) existing.set(row.order_uid, row.payload_hash)
-    }
-    return orders.map(({ order, hash }, i) => {
+    if (others.length > 0) for (const order of await this.getMany([...new Set(others)])) existing.set(order.uid, order.json)
+    return orders.map(({ order, json }, i) => {
       const uid = order.order_uid
       if (created.has(uid) && first.get(uid) === i) return 'stored'
-      const stored = created.has(uid) ? orders[first.get(uid)!]!.hash : existing.get(uid)
-      return stored === hash ? 'duplicate' : 'conflict'
+      const stored = created.has(uid) ? orders[first.get(uid)!]!.json : existing.get(uid)
+      return stored === json ? 'duplicate' : 'conflict'
     })
   }
 
@@ -228,30 +222,19 @@ export class OrderStore {
   }
 }
 
-/** sha256 of the validated order: its fields in the schema's order, so key order in the message does not matter. */
-export function payloadHash(order: Order): string {
-  return hashJson(JSON.stringify(order))
-}
-
-function hashJson(json: string): string {
-  // The one-shot form: no Hash object per order.
-  return digest('sha256', json, 'base64url')
-}
-
 /**
  * A validated order with what is derived from it once: its JSON text (fields in the schema's
- * order; what is cached and answered), the sha256 of that text and its creation time.
+ * order, so key order in the message does not matter; what is cached, answered, and compared
+ * with the stored order when its uid is already stored) and its creation time.
  */
 export interface PreparedOrder {
   readonly order: Order
   readonly json: string
-  readonly hash: string
   readonly createdMs: number
 }
 
 export function prepareOrder(order: Order): PreparedOrder {
-  const json = JSON.stringify(order)
-  return { order, json, hash: hashJson(json), createdMs: createdMs(order) }
+  return { order, json: JSON.stringify(order), createdMs: createdMs(order) }
 }
 
 /** When the order was created, in ms; an unparsable date_created (strictness `types`) sorts as the epoch. */

@@ -30,10 +30,12 @@ export function apiRoutes(options: ApiOptions): Hono {
     })
   }
   // A hit answers without a promise: the cached path is as short as the kernel's own routes.
-  const serve = (uid: string): Response | Promise<Response> => {
-    const cached = reader.cached(uid)
-    if (cached) return answer(cached, uid, true)
-    return reader.read(uid).then(({ order, hit }) => answer(order, uid, hit))
+  // Only stored uids are cached, so a hit needs no check of the uid; a miss is checked first.
+  const serve = (field: string, uid: unknown): Response | Promise<Response> => {
+    const cached = typeof uid === 'string' ? reader.cached(uid) : undefined
+    if (cached) return answer(cached, cached.uid, true)
+    const checked = checkUid(field, uid)
+    return reader.read(checked).then(({ order, hit }) => answer(order, checked, hit))
   }
 
   return new Hono()
@@ -44,9 +46,9 @@ export function apiRoutes(options: ApiOptions): Hono {
         const body = await options.readJson(c)
         if (body && typeof body === 'object' && !Array.isArray(body)) uid = (body as Record<string, unknown>).OrderUID
       }
-      return serve(checkUid('OrderUID', uid))
+      return serve('OrderUID', uid)
     })
-    .get('/orders/:uid', (c) => serve(checkUid('uid', c.req.param('uid'))))
+    .get('/orders/:uid', (c) => serve('uid', c.req.param('uid')))
     .get('/orders', async (c) => {
       const limitText = c.req.query('limit')
       const limit = limitText === undefined ? options.defaultPageSize : Number(limitText)

@@ -95,7 +95,9 @@ export class Broker {
       tickMs: options.tickMs ?? 50,
     }
     this.#partitioner = new Partitioner(this.options.keyless)
-    this.#sequences = new ProducerSequences(this.storage.loadNextProducerId?.() ?? 1)
+    // Without stored state (memory) ids start at the clock's milliseconds: a producer of before a restart is
+    // UNKNOWN_PRODUCER to the new broker instead of passing for a producer the new one issued.
+    this.#sequences = new ProducerSequences(this.storage.loadNextProducerId?.() ?? Date.now())
     for (const meta of this.storage.loadTopics()) this.#open(meta)
     for (const group of this.storage.loadGroups()) this.#restoredGroups.set(group.id, group)
     this.delayed = new DelayedAppends(this)

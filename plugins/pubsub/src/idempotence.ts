@@ -7,9 +7,11 @@ import { PubsubError } from './errors.ts'
 import type { ProducerBatch } from './storage/storage.ts'
 
 /**
- * Recent batches remembered per producer and partition. Kafka keeps five and caps a producer at
- * five in flight; this broker's client pipelines many more (one batch per send in flight), and
- * all of them may be sent again after a lost connection or a broker restart, so it keeps more.
+ * Recent batches remembered per producer and partition. Kafka keeps five, as many as its
+ * producer has in flight; this broker's client also bounds them (maxInFlight, default 5), but a
+ * producer may be configured with more, and after a cut connection or a broker restart every
+ * unacknowledged batch is sent again, possibly interleaved with the retries of a second client
+ * under the same id: the number stays generous so such resends are answered with their offsets.
  */
 export const REMEMBERED_BATCHES = 1024
 

@@ -2,39 +2,17 @@
 // idempotent producer has batches in flight, then started again on the same port and data
 // folder: the producer's resent batches are appended once (its sequences came back from the
 // log), and every acknowledged record is there, at the offset it was acknowledged with.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { spawnKernel, waitFor, type ChildKernel } from '@armature/testing'
+import { type ChildKernel } from '@armature/testing'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Producer, PubsubConnection } from '../src/index.ts'
-
-const PLUGIN = join(import.meta.dirname, '..')
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
+import { childBroker } from './support/child-broker.ts'
 
 test('kill -9 of a file-storage broker under an idempotent producer: after the restart each record is stored once, none lost', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'armature-pubsub-restart-'))
-  // A plugins folder holding a copy of this plugin only.
-  const pluginsDir = join(root, 'plugins')
-  cpSync(PLUGIN, join(pluginsDir, 'pubsub'), { recursive: true, filter: (src) => !/[\\/](node_modules|test)([\\/]|$)/.test(src.slice(PLUGIN.length)) })
-  const port = await freePort()
-  const env = { GRPC_PORT: String(port), PUBSUB_STORAGE: 'file', PUBSUB_FSYNC: 'always', DATA_DIR: join(root, 'data') }
-  const start = async () => {
-    const child = await spawnKernel({ args: ['--plugins', pluginsDir], env })
-    await waitFor(() => child.messages().some((m) => m.startsWith('grpc listening on ')), { what: 'the grpc port', timeoutMs: 20_000 })
-    return child
-  }
+  const broker = await childBroker({ PUBSUB_STORAGE: 'file', PUBSUB_FSYNC: 'always' })
+  const start = broker.start
   let kernel: ChildKernel | undefined = await start()
-  const connection = new PubsubConnection(`grpc://127.0.0.1:${port}`)
+  const connection = new PubsubConnection(broker.url)
   const producer = new Producer(connection, { createPartitions: 2, retries: 60 })
   const topic = 'restart'
   const TOTAL = 2000
@@ -86,7 +64,7 @@ test('kill -9 of a file-storage broker under an idempotent producer: after the r
     connection.close()
     kernel?.child.kill('SIGKILL')
     await kernel?.exited
-    rmSync(root, { recursive: true, force: true })
+    broker.cleanup()
   }
 })
 

@@ -3,7 +3,7 @@
 // amqplib (publisher confirms, prefetch 1000) and NATS JetStream through `nats`.
 import amqp from 'amqplib'
 import { AckPolicy, connect as natsConnect, StorageType, type NatsConnection } from 'nats'
-import { PubsubConnection, Producer, subscribe } from '../../plugins/pubsub/src/index.ts'
+import { PubsubConnection, Producer, subscribe, type ProducerOptions } from '../../plugins/pubsub/src/index.ts'
 
 export type System = 'armature' | 'rabbitmq' | 'jetstream'
 
@@ -20,6 +20,8 @@ export interface Scenario {
   url: string
   /** Records per produce call (1: each message acknowledged on its own). */
   batch: number
+  /** Armature: Producer options over its defaults (none: what a user gets). */
+  producer?: ProducerOptions
   /** Produce calls awaiting their acknowledgement at once. */
   inFlight: number
   /** Messages per second, or 0 for as fast as acknowledgements allow. */
@@ -48,8 +50,8 @@ const groupName = (s: Scenario, g: number) => `${s.name}-g${g}`
 export async function openProducer(s: Scenario): Promise<ProducerClient> {
   if (s.system === 'armature') {
     const connection = new PubsubConnection(s.url)
-    // maxBatchRecords = the call's size: every send goes out as one request at once, never merged with another.
-    const producer = new Producer(connection, { maxBatchRecords: s.batch, createPartitions: 1 })
+    // The Producer's defaults, as a user gets them: the sends of a turn share batches of at most 16 KiB, 5 in flight.
+    const producer = new Producer(connection, { createPartitions: 1, ...s.producer })
     return {
       send: async (values) => void (await producer.send({ topic: s.name, messages: values.map((value) => ({ value })) })),
       close: async () => {

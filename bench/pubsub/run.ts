@@ -34,6 +34,8 @@ interface Contender {
   label: string
   system: System
   storage: string
+  /** Armature: Producer options over its defaults. */
+  producer?: Scenario['producer']
 }
 
 const armatureMemory: Contender = { label: 'Armature pubsub, memory', system: 'armature', storage: 'memory' }
@@ -42,6 +44,13 @@ const rabbitTransient: Contender = { label: 'RabbitMQ, transient queue', system:
 const rabbitDurable: Contender = { label: 'RabbitMQ, durable queue, persistent messages', system: 'rabbitmq', storage: 'durable' }
 const jetstreamMemory: Contender = { label: 'NATS JetStream, memory stream', system: 'jetstream', storage: 'memory' }
 const jetstreamFile: Contender = { label: 'NATS JetStream, file stream', system: 'jetstream', storage: 'file' }
+// The shape before the producer batched: each send its own ProduceStream frame, all 256 pipelined.
+const armatureMemoryFrames: Contender = {
+  label: 'Armature pubsub, memory, each message its own frame on the wire (maxBatchRecords 1, maxInFlight 256)',
+  system: 'armature',
+  storage: 'memory',
+  producer: { maxBatchRecords: 1, maxInFlight: IN_FLIGHT },
+}
 const everyone = [armatureMemory, armatureFile, rabbitTransient, rabbitDurable, jetstreamMemory, jetstreamFile]
 
 interface Section {
@@ -51,7 +60,7 @@ interface Section {
 }
 
 const allSections: Section[] = [
-  { key: 'throughput', contenders: everyone, shape: { batch: 1, inFlight: IN_FLIGHT, rate: 0, groups: 1 } },
+  { key: 'throughput', contenders: [...everyone, armatureMemoryFrames], shape: { batch: 1, inFlight: IN_FLIGHT, rate: 0, groups: 1 } },
   { key: 'batched', contenders: [armatureMemory, armatureFile], shape: { batch: BATCH, inFlight: Math.ceil(IN_FLIGHT / BATCH), rate: 0, groups: 1 } },
   { key: 'latency', contenders: everyone, shape: { batch: 1, inFlight: IN_FLIGHT, rate: fixedRate, groups: 1 } },
   { key: 'fanout', contenders: [armatureMemory, rabbitTransient, jetstreamMemory], shape: { batch: 1, inFlight: IN_FLIGHT, rate: 0, groups: 3 } },
@@ -138,6 +147,7 @@ async function runOnce(contender: Contender, shape: Section['shape']): Promise<R
     durationSec: duration,
     warmupSec: warmup,
     ...shape,
+    ...(contender.producer ? { producer: contender.producer } : {}),
   }
   const consumer = spawnSide('consumer.ts', scenario)
   let producer: ChildProcess | undefined

@@ -401,13 +401,9 @@ export class Broker {
 }
 
 function toStored(record: ProduceRecord, offset: number, now: number): StoredRecord {
-  return {
-    offset,
-    timestamp: record.timestamp ?? now,
-    ...(record.key !== undefined ? { key: record.key } : {}),
-    value: record.value,
-    headers: record.headers ?? {},
-  }
+  const stored: { -readonly [K in keyof StoredRecord]: StoredRecord[K] } = { offset, timestamp: record.timestamp ?? now, value: record.value, headers: record.headers ?? {} }
+  if (record.key !== undefined) stored.key = record.key
+  return stored
 }
 
 function checkPush(options: { maxAckPending: number; ackWaitMs: number; maxDeliveries: number }): void {

@@ -19,42 +19,54 @@ export interface WireRecord {
   offset?: string | number
 }
 
+// The conversions run once per record on the hot paths (produce, push delivery): plain
+// assignments, no spreads, and no arrays or objects built for empty headers.
+
 export function toWire(record: StoredRecord): WireRecord {
-  return {
-    ...(record.key ? { key: record.key, has_key: true } : {}),
-    value: record.value,
-    headers: Object.entries(record.headers).map(([key, value]) => ({ key, value })),
-    timestamp: record.timestamp,
-    offset: record.offset,
+  const wire: WireRecord = { value: record.value, headers: wireHeaders(record.headers), timestamp: record.timestamp, offset: record.offset }
+  if (record.key) {
+    wire.key = record.key
+    wire.has_key = true
   }
+  return wire
 }
 
 export function produceToWire(record: ProduceRecord): WireRecord {
-  return {
-    ...(record.key ? { key: record.key, has_key: true } : {}),
-    value: record.value,
-    headers: Object.entries(record.headers ?? {}).map(([key, value]) => ({ key, value })),
-    ...(record.partition !== undefined ? { partition: record.partition, has_partition: true } : {}),
-    ...(record.timestamp !== undefined ? { timestamp: record.timestamp } : {}),
+  const wire: WireRecord = { value: record.value, headers: wireHeaders(record.headers) }
+  if (record.key) {
+    wire.key = record.key
+    wire.has_key = true
   }
+  if (record.partition !== undefined) {
+    wire.partition = record.partition
+    wire.has_partition = true
+  }
+  if (record.timestamp !== undefined) wire.timestamp = record.timestamp
+  return wire
+}
+
+const NO_HEADERS: WireHeader[] = []
+function wireHeaders(headers: Readonly<Record<string, string>> | undefined): WireHeader[] {
+  let list: WireHeader[] | undefined
+  for (const key in headers) (list ??= []).push({ key, value: headers[key]! })
+  return list ?? NO_HEADERS
 }
 
 function headersOf(wire: WireRecord): Record<string, string> {
   const headers: Record<string, string> = {}
-  for (const h of wire.headers ?? []) headers[h.key] = h.value
+  const list = wire.headers
+  if (list) for (let i = 0; i < list.length; i++) headers[list[i]!.key] = list[i]!.value
   return headers
 }
 
 export function fromWireProduce(wire: WireRecord, index: number): ProduceRecord {
   if (!wire || typeof wire !== 'object') throw new PubsubError('MALFORMED', `records[${index}]: expected a record`)
+  const record: ProduceRecord = { value: Buffer.from(wire.value ?? []), headers: headersOf(wire) }
+  if (wire.has_key) record.key = Buffer.from(wire.key ?? [])
+  if (wire.has_partition) record.partition = wire.partition ?? 0
   const timestamp = Number(wire.timestamp ?? 0)
-  return {
-    ...(wire.has_key ? { key: Buffer.from(wire.key ?? []) } : {}),
-    value: Buffer.from(wire.value ?? []),
-    headers: headersOf(wire),
-    ...(wire.has_partition ? { partition: wire.partition ?? 0 } : {}),
-    ...(timestamp > 0 ? { timestamp } : {}),
-  }
+  if (timestamp > 0) record.timestamp = timestamp
+  return record
 }
 
 export function fromWireStored(wire: WireRecord): StoredRecord {

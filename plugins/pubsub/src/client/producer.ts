@@ -38,6 +38,13 @@ export const PRODUCER_DEFAULTS: Required<ProducerOptions> = {
 
 type Offsets = Array<{ partition: number; offset: number }>
 
+export interface Message {
+  key?: string | Buffer
+  value: string | Buffer
+  headers?: Record<string, string>
+  partition?: number
+}
+
 interface Waiter {
   from: number
   count: number
@@ -121,18 +128,25 @@ export class Producer {
   }
 
   /** Resolves with each record's partition and offset once the broker acknowledged its batch. */
-  async send(input: { topic: string; messages: Array<{ key?: string | Buffer; value: string | Buffer; headers?: Record<string, string>; partition?: number }> }): Promise<Offsets> {
-    const { topic } = input
-    const idempotent = this.#options.idempotent
-    // A known partition count is read without an await: one message costs few microtasks.
-    const partitions = idempotent ? (this.#partitions.get(topic) ?? (await this.#partitionCount(topic))) : 0
-    if (input.messages.length === 1) {
-      const record = this.#record(topic, partitions, input.messages[0]!, true)
-      return this.#enqueue(topic, record.partition, [record])
+  send(input: { topic: string; messages: Message[] }): Promise<Offsets> {
+    // A known partition count is read without an await, and one message costs one promise.
+    const partitions = this.#options.idempotent ? this.#partitions.get(input.topic) : 0
+    if (partitions === undefined) return this.#partitionCount(input.topic).then(() => this.send(input))
+    try {
+      if (input.messages.length === 1) {
+        const record = this.#record(input.topic, partitions, input.messages[0]!, true)
+        return this.#enqueue(input.topic, record.partition, [record])
+      }
+      return this.#sendGroups(input.topic, input.messages, partitions)
+    } catch (error) {
+      return Promise.reject(error as Error)
     }
+  }
+
+  async #sendGroups(topic: string, messages: Message[], partitions: number): Promise<Offsets> {
     const groups = new Map<number | undefined, { records: ProduceRecord[]; indexes: number[] }>()
-    for (let index = 0; index < input.messages.length; index++) {
-      const record = this.#record(topic, partitions, input.messages[index]!, index === 0)
+    for (let index = 0; index < messages.length; index++) {
+      const record = this.#record(topic, partitions, messages[index]!, index === 0)
       let group = groups.get(record.partition)
       if (!group) groups.set(record.partition, (group = { records: [], indexes: [] }))
       group.records.push(record)
@@ -143,7 +157,7 @@ export class Producer {
       const [[partition, group]] = groups
       return this.#enqueue(topic, partition, group!.records)
     }
-    const results: Offsets = new Array(input.messages.length)
+    const results: Offsets = new Array(messages.length)
     await Promise.all(
       [...groups].map(async ([partition, group]) => {
         const offsets = await this.#enqueue(topic, partition, group.records)
@@ -165,12 +179,7 @@ export class Producer {
     return this.#open.size > 0 || this.#queue.length > 0 || this.#unacked.size > 0
   }
 
-  #record(
-    topic: string,
-    partitions: number,
-    m: { key?: string | Buffer; value: string | Buffer; headers?: Record<string, string>; partition?: number },
-    first: boolean,
-  ): ProduceRecord {
+  #record(topic: string, partitions: number, m: Message, first: boolean): ProduceRecord {
     const record: ProduceRecord = { value: Buffer.from(m.value), headers: m.headers ?? {} }
     if (m.key !== undefined) record.key = Buffer.from(m.key)
     if (m.partition !== undefined) record.partition = m.partition
@@ -278,9 +287,15 @@ export class Producer {
         }
         try {
           const reply = await this.#roundTrip(request)
-          const offsets = reply.offsets.map((o) => ({ partition: o.partition, offset: Number(o.offset) }))
           this.#settle(batch)
-          for (const w of batch.waiters) w.resolve(w.from === 0 && w.count === offsets.length ? offsets : offsets.slice(w.from, w.from + w.count))
+          for (const w of batch.waiters) {
+            const offsets: Offsets = new Array(w.count)
+            for (let i = 0; i < w.count; i++) {
+              const o = reply.offsets[w.from + i]!
+              offsets[i] = { partition: o.partition, offset: Number(o.offset) }
+            }
+            w.resolve(offsets)
+          }
           return
         } catch (error) {
           lastError = error as Error

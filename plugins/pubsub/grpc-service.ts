@@ -1,6 +1,6 @@
 // The broker on the kernel's gRPC port (proto/pubsub.proto).
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto-loader makes untyped clients and packages */
-import { grpc, type PluginContext } from '@armature/core'
+import { checkBearer, grpc, type PluginContext } from '@armature/core'
 import { PubsubError, type Broker, type Delivery, type SeekTarget } from './src/index.ts'
 import type { IngressGate } from './src/ingress-gate.ts'
 import { fromWireProduce, grpcError, toWire, type WireRecord } from './src/wire.ts'
@@ -52,7 +52,36 @@ const memberState = (s: { memberId: string; generation: number; assignment: unkn
   revoking: s.revoking,
 })
 
-export function registerGrpc(ctx: PluginContext, broker: Broker, gate: IngressGate): void {
+/**
+ * Every method behind the bearer token (PUBSUB_TOKEN) in the call's `authorization` metadata:
+ * a unary call is answered UNAUTHENTICATED, a stream ended with it before a message is read.
+ */
+function guarded(token: string, implementation: Record<string, (...args: any[]) => unknown>): Record<string, (...args: any[]) => unknown> {
+  const refusal = (call: { metadata: grpc.Metadata }) => {
+    const check = checkBearer(token, call.metadata.get('authorization')[0]?.toString())
+    if (check === 'ok') return undefined
+    return grpcError(new PubsubError('UNAUTHENTICATED', check === 'missing' ? 'missing bearer token: send authorization: Bearer <PUBSUB_TOKEN> metadata' : 'wrong bearer token'))
+  }
+  return Object.fromEntries(
+    Object.entries(implementation).map(([name, handler]) => [
+      name,
+      handler.length >= 2
+        ? (call: Unary<unknown>, done: Done) => {
+            const error = refusal(call)
+            if (error) done(error)
+            else handler(call, done)
+          }
+        : (call: grpc.ServerDuplexStream<unknown, unknown>) => {
+            const error = refusal(call)
+            if (error) call.emit('error', error)
+            else handler(call)
+          },
+    ]),
+  )
+}
+
+/** `token`: PUBSUB_TOKEN, which every call must carry when it is set. */
+export function registerGrpc(ctx: PluginContext, broker: Broker, gate: IngressGate, token = ''): void {
   const proto = ctx.grpc.load('pubsub.proto') as any
   // A long-poll Fetch answers at Ingress rather than holding the stop.
   const fetchSignal = AbortSignal.any([ctx.signal, gate.signal])
@@ -75,7 +104,7 @@ export function registerGrpc(ctx: PluginContext, broker: Broker, gate: IngressGa
     return { id: request.id, offsets }
   }
 
-  ctx.grpc.service(proto.armature.pubsub.Pubsub.service, {
+  const methods: Record<string, (...args: any[]) => unknown> = {
     Produce: unary(produce),
     ProduceStream(call: grpc.ServerDuplexStream<ProduceRequest, unknown>) {
       call.on('data', (request: ProduceRequest) => {
@@ -239,7 +268,8 @@ export function registerGrpc(ctx: PluginContext, broker: Broker, gate: IngressGa
         throw new PubsubError('INVALID_ARGUMENT', `to: expected earliest, latest, offset or timestamp, got ${JSON.stringify(r.to)}`)
       return { offset: broker.seek(r.group, r.topic, r.partition, target) }
     }),
-  })
+  }
+  ctx.grpc.service(proto.armature.pubsub.Pubsub.service, token ? guarded(token, methods) : methods)
 }
 
 function topicInfo(broker: Broker, name: string) {

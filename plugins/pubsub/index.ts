@@ -1,7 +1,8 @@
 // The pubsub plugin: a broker (topics, partitions, consumer groups, offsets, pull and push)
 // kept across reloads, and the queue port's built-in backend on top of it.
 import { join } from 'node:path'
-import { definePlugin, option, Phase } from '@armature/core'
+import { checkBearer, definePlugin, option, Phase, requireBearer } from '@armature/core'
+import { Hono } from 'hono'
 import { PubsubQueueBackend } from './queue-backend.ts'
 import { Broker, KEYLESS_STRATEGIES, MemoryStorage } from './src/index.ts'
 import { DEFAULT_CACHE_BYTES, FileStorage, FSYNC_POLICIES } from './src/storage/file.ts'
@@ -48,6 +49,12 @@ export default definePlugin({
     httpConsumerTimeoutMs: option.duration(60_000, { min: 100, max: 3_600_000 }),
     /** grpc://host:port of a broker in another kernel: the queue backend uses it and this kernel runs no broker of its own. */
     url: '',
+    /**
+     * A bearer token every transport then requires (gRPC `authorization` metadata, HTTP
+     * `Authorization: Bearer`, WebSocket the same header or `?token=`); with `url`, the token sent
+     * to that broker. Empty: no token (the kernel listens on loopback unless HOST says otherwise).
+     */
+    token: '',
   },
   async setup(ctx) {
     const { config } = ctx
@@ -62,7 +69,7 @@ export default definePlugin({
       // Several kernels share one broker: this one only reaches it.
       const remote = await ctx.keep(
         'remote',
-        () => new RemotePushBroker(config.url, { protoPath: join(ctx.dir, 'proto', 'pubsub.proto') }),
+        () => new RemotePushBroker(config.url, { protoPath: join(ctx.dir, 'proto', 'pubsub.proto'), ...(config.token ? { token: config.token } : {}) }),
         (r) => r.close(),
         { phase: Phase.Egress + 5 },
       )
@@ -97,7 +104,7 @@ export default definePlugin({
     // This generation's transports: closed at Ingress (of a stop or of a reload), the kept broker stays.
     const gate = new IngressGate()
     ctx.onStop('ingress', () => gate.close(), { phase: Phase.Ingress })
-    registerGrpc(ctx, broker, gate)
+    registerGrpc(ctx, broker, gate, config.token)
 
     // HTTP consumer instances outlive a reload, as the group members they are.
     const consumers = await ctx.keep(
@@ -115,9 +122,21 @@ export default definePlugin({
       consumerTimeoutMs: config.httpConsumerTimeoutMs,
       signal: ctx.signal,
     })
-    ctx.http.route(http)
+    if (config.token) {
+      const guarded = new Hono()
+      guarded.use('*', requireBearer(config.token))
+      guarded.route('/', http)
+      ctx.http.route(guarded)
+    } else ctx.http.route(http)
 
     ctx.ws.route('/ws', (socket, request) => {
+      // A browser cannot set headers on a WebSocket: it may send the token as ?token= instead.
+      if (config.token) {
+        const query = new URL(request.url ?? '/', 'http://x').searchParams.get('token')
+        const authorization = request.headers.authorization ?? (query ? `Bearer ${query}` : undefined)
+        const check = checkBearer(config.token, authorization)
+        if (check !== 'ok') return socket.close(1008, check === 'missing' ? 'missing token: send Authorization: Bearer or ?token=' : 'wrong token')
+      }
       const session = new PushSession({ broker, gate, send: (text) => ctx.ws.send(socket, text), clientId: `ws:${request.socket.remoteAddress ?? ''}` })
       socket.on('message', (data, isBinary) => session.handle(data as Buffer, isBinary))
       socket.on('close', () => session.end())

@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   GROUP_MODE_MISMATCH: { grpc: 9, http: 409, retriable: false },
   MALFORMED: { grpc: 3, http: 400, retriable: false },
   STOPPING: { grpc: 14, http: 503, retriable: true },
+  UNAUTHENTICATED: { grpc: 16, http: 401, retriable: false },
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -22,6 +22,7 @@ commands:
 
 options:
   --url grpc://host:port       the broker (default $PUBSUB_URL, else grpc://127.0.0.1:$GRPC_PORT, else :50051)
+  --token TOKEN                the broker's PUBSUB_TOKEN (default $PUBSUB_TOKEN)
   --json                       JSON instead of tables
 `
 
@@ -63,6 +64,7 @@ export async function runCli(argv: string[], io: Output = stdio, input: NodeJS.R
       allowPositionals: true,
       options: {
         url: { type: 'string' },
+        token: { type: 'string' },
         json: { type: 'boolean', default: false },
         topic: { type: 'string', short: 't' },
         create: { type: 'string' },
@@ -91,7 +93,8 @@ export async function runCli(argv: string[], io: Output = stdio, input: NodeJS.R
   }
   let connection: PubsubConnection | undefined
   try {
-    connection = new PubsubConnection(values.url ?? defaultUrl())
+    const token = values.token ?? process.env.PUBSUB_TOKEN
+    connection = new PubsubConnection(values.url ?? defaultUrl(), token ? { token } : {})
     const flags = values as Flags
     switch (command) {
       case 'topics':

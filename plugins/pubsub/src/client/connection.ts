@@ -32,14 +32,34 @@ export function parseBrokerUrl(url: string): string {
   return match[1]!
 }
 
+export interface ConnectionOptions {
+  protoPath?: string
+  /** The broker's PUBSUB_TOKEN, sent as `authorization: Bearer <token>` metadata on every call. */
+  token?: string
+}
+
+/** Adds the bearer token to every call's metadata, unary and streaming alike. */
+function bearer(token: string): grpc.Interceptor {
+  return (options, nextCall) =>
+    new grpc.InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        metadata.set('authorization', `Bearer ${token}`)
+        next(metadata, listener)
+      },
+    })
+}
+
 export class PubsubConnection {
   readonly address: string
   readonly raw: any
 
-  constructor(url: string, options: { protoPath?: string } = {}) {
+  constructor(url: string, options: ConnectionOptions = {}) {
     this.address = parseBrokerUrl(url)
     const Service = service(options.protoPath ?? DEFAULT_PROTO)
-    this.raw = new Service(this.address, grpc.credentials.createInsecure(), { 'grpc.keepalive_time_ms': 10_000 })
+    this.raw = new Service(this.address, grpc.credentials.createInsecure(), {
+      'grpc.keepalive_time_ms': 10_000,
+      ...(options.token ? { interceptors: [bearer(options.token)] } : {}),
+    })
   }
 
   /** A unary call; `signal` cancels it (a long-poll Fetch given up on a revocation or a disconnect). */

@@ -4,7 +4,7 @@ import type { Delivery } from '../dispatcher.ts'
 import type { ProduceRecord } from '../record.ts'
 import type { PushBroker, SubscribeOptions, Subscription } from '../subscription.ts'
 import { fromWireStored, produceToWire, type WireRecord } from '../wire.ts'
-import { asError, PubsubConnection } from './connection.ts'
+import { asError, PubsubConnection, type ConnectionOptions } from './connection.ts'
 
 export function subscribe(
   connection: PubsubConnection,
@@ -78,7 +78,7 @@ export class RemotePushBroker implements PushBroker {
   readonly connection: PubsubConnection
   #lost = false
 
-  constructor(url: string, options: { protoPath?: string } = {}) {
+  constructor(url: string, options: ConnectionOptions = {}) {
     this.connection = new PubsubConnection(url, options)
   }
 

@@ -16,6 +16,7 @@ interface ProduceRequest {
   base_sequence: string
   delay_ms: number
   create_partitions: number
+  offset_range: boolean
 }
 
 interface JoinRequest {
@@ -100,8 +101,13 @@ export function registerGrpc(ctx: PluginContext, broker: Broker, gate: IngressGa
       return { id: request.id, offsets: [] }
     }
     const producerId = Number(request.producer_id)
-    const offsets = await broker.produce(request.topic, records, producerId > 0 ? { producerId, baseSequence: Number(request.base_sequence) } : {})
-    return { id: request.id, offsets }
+    if (producerId > 0) {
+      const offsets = await broker.produce(request.topic, records, { producerId, baseSequence: Number(request.base_sequence) })
+      // An idempotent batch went to one partition, at consecutive offsets: its first says all.
+      if (request.offset_range) return { id: request.id, offsets: [], partition: offsets[0]!.partition, base_offset: offsets[0]!.offset }
+      return { id: request.id, offsets }
+    }
+    return { id: request.id, offsets: await broker.produce(request.topic, records) }
   }
 
   const methods: Record<string, (...args: any[]) => unknown> = {

@@ -74,8 +74,15 @@ interface Batch {
   renewed: boolean
 }
 
+/** `offsets`, or (an idempotent batch, offset_range) none and the partition and first offset. */
+interface ProduceReply {
+  offsets: Array<{ partition: number; offset: string }>
+  partition: number
+  base_offset: string
+}
+
 interface InFlight {
-  resolve: (reply: { offsets: Array<{ partition: number; offset: string }> }) => void
+  resolve: (reply: ProduceReply) => void
   reject: (error: Error) => void
 }
 
@@ -284,15 +291,21 @@ export class Producer {
         if (batch.epoch) {
           request.producer_id = batch.epoch.id
           request.base_sequence = batch.sequence
+          request.offset_range = true
         }
         try {
           const reply = await this.#roundTrip(request)
           this.#settle(batch)
           for (const w of batch.waiters) {
             const offsets: Offsets = new Array(w.count)
-            for (let i = 0; i < w.count; i++) {
-              const o = reply.offsets[w.from + i]!
-              offsets[i] = { partition: o.partition, offset: Number(o.offset) }
+            if (reply.offsets.length === 0) {
+              const base = Number(reply.base_offset) + w.from
+              for (let i = 0; i < w.count; i++) offsets[i] = { partition: reply.partition, offset: base + i }
+            } else {
+              for (let i = 0; i < w.count; i++) {
+                const o = reply.offsets[w.from + i]!
+                offsets[i] = { partition: o.partition, offset: Number(o.offset) }
+              }
             }
             w.resolve(offsets)
           }
@@ -358,7 +371,7 @@ export class Producer {
     this.#pump()
   }
 
-  #roundTrip(request: Record<string, unknown>): Promise<{ offsets: Array<{ partition: number; offset: string }> }> {
+  #roundTrip(request: Record<string, unknown>): Promise<ProduceReply> {
     const stream = this.#openStream()
     const id = this.#nextId++
     return new Promise((resolve, reject) => {
@@ -372,7 +385,7 @@ export class Producer {
     if (this.#stream) return this.#stream
     const stream = this.#connection.raw.ProduceStream()
     this.#stream = stream
-    stream.on('data', (reply: { id: string; offsets: Array<{ partition: number; offset: string }>; error_code: string; error: string }) => {
+    stream.on('data', (reply: ProduceReply & { id: string; error_code: string; error: string }) => {
       const id = Number(reply.id)
       const flight = this.#replies.get(id)
       if (!flight) return

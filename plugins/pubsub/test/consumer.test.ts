@@ -235,6 +235,7 @@ test('typed errors: misuse is a ConsumerError, an unknown topic rejects run() wi
   }
   await consumer.disconnect()
   assert.throws(() => new Consumer(url, { groupId: 'g', heartbeatIntervalMs: 5000, sessionTimeoutMs: 1000 }), /heartbeatIntervalMs/)
+  assert.throws(() => new PubsubConnection(url, { receiveWindowBytes: 1000 }), /receiveWindowBytes: expected an integer from 65535/)
 })
 
 test.after(async () => {

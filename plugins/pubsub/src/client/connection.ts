@@ -36,7 +36,16 @@ export interface ConnectionOptions {
   protoPath?: string
   /** The broker's PUBSUB_TOKEN, sent as `authorization: Bearer <token>` metadata on every call. */
   token?: string
+  /**
+   * The HTTP/2 receive window (bytes) this connection opens: what the broker may send before
+   * the client acknowledges reading it. HTTP/2's 64 KiB default holds back push deliveries (a
+   * member's maxAckPending of 1000 small records is more) and the replies of pipelined batches.
+   */
+  receiveWindowBytes?: number
 }
+
+/** ConnectionOptions.receiveWindowBytes's default: 1 MiB. */
+export const DEFAULT_RECEIVE_WINDOW = 1024 * 1024
 
 /** Adds the bearer token to every call's metadata, unary and streaming alike. */
 function bearer(token: string): grpc.Interceptor {
@@ -55,9 +64,13 @@ export class PubsubConnection {
 
   constructor(url: string, options: ConnectionOptions = {}) {
     this.address = parseBrokerUrl(url)
+    const window = options.receiveWindowBytes ?? DEFAULT_RECEIVE_WINDOW
+    if (!Number.isInteger(window) || window < 65_535 || window > 2 ** 31 - 1)
+      throw new PubsubError('INVALID_ARGUMENT', `receiveWindowBytes: expected an integer from 65535 (HTTP/2's default) to 2147483647, got ${window}`)
     const Service = service(options.protoPath ?? DEFAULT_PROTO)
     this.raw = new Service(this.address, grpc.credentials.createInsecure(), {
       'grpc.keepalive_time_ms': 10_000,
+      'grpc-node.flow_control_window': window,
       ...(options.token ? { interceptors: [bearer(options.token)] } : {}),
     })
   }

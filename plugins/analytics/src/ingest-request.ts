@@ -93,5 +93,7 @@ function badText(text: string): string | undefined {
 
 /** The row for one request. `traceparent` is the ingest span's (or the caller's) W3C trace context. */
 export function rawRow(userId: string, headers: Record<string, string>, body: Record<string, unknown>, traceparent: string | null, now = new Date()): RawRow {
-  return { time: now, userId, data: JSON.stringify({ headers, body }), traceparent }
+  // Whole seconds, as timestamptz(0) keeps them: PostgreSQL would round 12:00:59.7 up to 12:01:00,
+  // a time after the request arrived, in a minute a stats query up to now does not yet cover.
+  return { time: new Date(now.getTime() - (now.getTime() % 1000)), userId, data: JSON.stringify({ headers, body }), traceparent }
 }

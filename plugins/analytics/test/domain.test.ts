@@ -5,6 +5,7 @@ import { GroupCommit, type GroupCommitOptions } from '../src/group-commit.ts'
 import { normaliseKey, normaliseName } from '../src/processor.ts'
 import { retryDelayMs } from '../src/backoff.ts'
 import { parseTantumUserAgent } from '../src/user-agent.ts'
+import { rawRow } from '../src/ingest-request.ts'
 
 test('X-Tantum-UserAgent is parsed into its fields, the build split from the version', () => {
   assert.equal(parseTantumUserAgent('DeviceID=G1752G75-7C56-4G49-BGFA5ACBGC963471;DeviceType=iOS;OsVersion=15.5;AppVersion=4.3 (725)'), {
@@ -17,6 +18,11 @@ test('X-Tantum-UserAgent is parsed into its fields, the build split from the ver
   assert.equal(parseTantumUserAgent('devicetype=Android; appversion=2.0'), { deviceId: null, deviceType: 'Android', osVersion: null, appVersion: '2.0', appBuild: null })
   assert.equal(parseTantumUserAgent(undefined).deviceType, null)
   assert.equal(parseTantumUserAgent('garbage;;=x').deviceType, null)
+})
+
+test('a row keeps its arrival time in whole seconds, never rounded up past the arrival', () => {
+  const row = rawRow('u', {}, {}, null, new Date('2026-12-01T12:00:59.700Z'))
+  assert.is(row.time.toISOString(), '2026-12-01T12:00:59.000Z')
 })
 
 test('module/type/event are lower-cased keys, names keep their case', () => {

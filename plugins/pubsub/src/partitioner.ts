@@ -15,6 +15,11 @@ export class Partitioner {
     this.#strategy = strategy
   }
 
+  /** The sticky partition keyless records of `topic` go to now (undefined before the first). */
+  sticky(topic: string): number | undefined {
+    return this.#strategy === 'sticky' ? this.#next.get(topic) : undefined
+  }
+
   /** The partition of one record of a batch; `batchStart` marks the first record of a new batch (sticky moves on). */
   pick(topic: string, partitions: number, record: { partition?: number | undefined; key?: Uint8Array | undefined }, batchStart: boolean): number {
     if (record.partition !== undefined) {

@@ -61,6 +61,28 @@ test('lingerMs 0: the sends of one turn go as one frame, written before the next
   }
 })
 
+test('keyless sends stay on one partition while its batch is open and move to another once it is sent (KIP-480)', async () => {
+  const { connection, frames } = watched()
+  const producer = new Producer(connection, { createPartitions: 4 })
+  const topic = topicName()
+  try {
+    const partitionsOf = async (n: number) => {
+      const sends = Array.from({ length: n }, (_, i) => producer.send({ topic, messages: [{ value: `v${i}` }] }))
+      return new Set((await Promise.all(sends)).map(([r]) => r!.partition))
+    }
+    frames.length = 0
+    const first = await partitionsOf(40)
+    assert.is(first.size, 1, 'the 40 one-message sends of a turn joined one batch on one partition')
+    assert.equal(frames, [40])
+    const second = await partitionsOf(40)
+    assert.is(second.size, 1)
+    assert.is.not([...second][0], [...first][0], 'the next batch took another partition')
+  } finally {
+    await producer.close()
+    connection.close()
+  }
+})
+
 test('maxBatchBytes and maxBatchRecords close a batch; a record larger than maxBatchBytes goes alone', async () => {
   const { connection, frames } = watched()
   const producer = new Producer(connection, { createPartitions: 1, maxBatchBytes: 4096, maxBatchRecords: 3 })

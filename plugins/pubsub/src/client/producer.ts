@@ -190,7 +190,12 @@ export class Producer {
     const record: ProduceRecord = { value: Buffer.from(m.value), headers: m.headers ?? {} }
     if (m.key !== undefined) record.key = Buffer.from(m.key)
     if (m.partition !== undefined) record.partition = m.partition
-    if (this.#options.idempotent) record.partition = this.#partitioner.pick(topic, partitions, record, first)
+    if (this.#options.idempotent) {
+      // KIP-480: keyless records stay on the sticky partition while its batch is open, and move on once it closed.
+      const sticky = this.#partitioner.sticky(topic)
+      const batchStart = first && (sticky === undefined || !this.#open.has(`${topic}/${sticky}`))
+      record.partition = this.#partitioner.pick(topic, partitions, record, batchStart)
+    }
     return record
   }
 

@@ -125,18 +125,7 @@ async function armatureRound(round: number): Promise<number> {
   const url = await freshDatabase(`bench_orders_armature_${round}`)
   await fill(queue)
   const pgBefore = postgresCpuSeconds()
-  const server = await startServer([process.execPath, ...kernelFlags, join(root, 'core/bin/armature.mjs'), 'start', '--plugins', pluginsDir], `http://127.0.0.1:${port}/hello`, {
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    LOG_FILE: join(work, 'armature.log'),
-    DATA_DIR: join(work, 'data'),
-    GRPC_PORT: '0',
-    AMQP_URL,
-    DATABASE_URL: url,
-    DB_POOL_SIZE: String(poolSize),
-    ORDERS_QUEUE: queue,
-  })
+  const server = await startArmature(url, queue, { DB_POOL_SIZE: String(poolSize) })
   // The kernel's start (migrations, warm-up) is not consumption: its CPU is counted from here, with the orders stored by now.
   const kernelReady = cpuSeconds(server.child.pid!)
   const [{ n: storedAtReady }] = await sql<{ n: number }>(url, 'SELECT count(*)::int AS n FROM orders')
@@ -234,17 +223,7 @@ if (onlySections && !onlySections.includes('get')) process.exit(0)
 const getUrl = await freshDatabase('bench_orders_get')
 const getQueue = 'bench-orders-get'
 await fill(getQueue)
-const server = await startServer([process.execPath, ...kernelFlags, join(root, 'core/bin/armature.mjs'), 'start', '--plugins', pluginsDir], `http://127.0.0.1:${port}/hello`, {
-  PORT: String(port),
-  HOST: '127.0.0.1',
-  LOG_LEVEL: 'warn',
-  LOG_FILE: join(work, 'armature.log'),
-  DATA_DIR: join(work, 'data'),
-  GRPC_PORT: '0',
-  AMQP_URL,
-  DATABASE_URL: getUrl,
-  ORDERS_QUEUE: getQueue,
-})
+const server = await startArmature(getUrl, getQueue)
 const http = new Map<string, { rps: number[]; p99: number[]; cpu: number[]; failures: number }>()
 let tool = ''
 try {
@@ -320,3 +299,19 @@ Goal: cached GET at least 0.9x \`GET /hello\`. Result: ${getRatio.toFixed(2)}x b
 console.log(report)
 mkdirSync(join(root, 'bench/results'), { recursive: true })
 writeFileSync(join(root, 'bench/results/orders.md'), report)
+
+/** A kernel of this checkout with the bench's plugins, on `databaseUrl`, consuming `queue`. */
+function startArmature(databaseUrl: string, queue: string, env: Record<string, string> = {}) {
+  return startServer([process.execPath, ...kernelFlags, join(root, 'core/bin/armature.mjs'), 'start', '--plugins', pluginsDir], `http://127.0.0.1:${port}/hello`, {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    LOG_FILE: join(work, 'armature.log'),
+    DATA_DIR: join(work, 'data'),
+    GRPC_PORT: '0',
+    AMQP_URL,
+    DATABASE_URL: databaseUrl,
+    ORDERS_QUEUE: queue,
+    ...env,
+  })
+}

@@ -29,6 +29,11 @@ export class PartitionLog {
     else wake()
   }
 
+  /** Fetches and push dispatchers waiting for the next append. */
+  get waiting(): number {
+    return this.#waiters.size
+  }
+
   /** Throws OFFSET_OUT_OF_RANGE for an offset outside [startOffset, endOffset]. */
   check(offset: number): void {
     if (!Number.isInteger(offset) || offset < this.startOffset || offset > this.endOffset) {

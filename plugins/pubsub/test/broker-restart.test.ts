@@ -19,15 +19,19 @@ test('kill -9 of a file-storage broker under an idempotent producer: after the r
   const acked: Array<{ value: string; partition: number; offset: number }> = []
   try {
     const sends: Array<Promise<void>> = []
+    const inFlight = new Set<Promise<void>>()
     let killedAt = -1
     for (let i = 0; i < TOTAL; i++) {
-      sends.push(
-        producer.send({ topic, messages: [{ key: `k${i % 13}`, value: `v${i}` }] }).then(([r]) => void acked.push({ value: `v${i}`, partition: r!.partition, offset: r!.offset })),
-      )
+      const sent = producer
+        .send({ topic, messages: [{ key: `k${i % 13}`, value: `v${i}` }] })
+        .then(([r]) => void acked.push({ value: `v${i}`, partition: r!.partition, offset: r!.offset }))
+      sends.push(sent)
+      inFlight.add(sent)
+      const settled = () => void inFlight.delete(sent)
+      sent.then(settled, settled)
       // Up to 64 in flight; kill the broker once a few hundred are acknowledged, while batches are in flight.
-      while (sends.length - acked.length > 64 && killedAt >= 0) await new Promise((resolve) => setTimeout(resolve, 5))
-      while (sends.length - acked.length > 64 && killedAt < 0) {
-        await new Promise((resolve) => setTimeout(resolve, 1))
+      while (inFlight.size > 64) {
+        await Promise.race(inFlight)
         if (acked.length >= 300 && killedAt < 0) {
           killedAt = acked.length
           kernel.child.kill('SIGKILL')

@@ -77,7 +77,7 @@ test('a consumer instance subscribes, long-polls, commits; the group shows its l
 
   // A long poll answers as soon as a record arrives.
   const polling = ok('GET', `${path}/records?timeout=10000`)
-  await new Promise((resolve) => setTimeout(resolve, 100))
+  await waitFor(() => broker.log('feed-http', 0).waiting > 0, { what: 'the long poll to wait on the partition' })
   await ok('POST', '/topics/feed-http/partitions/0', { records: [{ value: 'c' }] })
   const second = await polling
   assert.equal(

@@ -397,7 +397,14 @@ export function fsyncData(fd: number): void {
   }
 }
 
-export function writeAtomic(path: string, text: string): void {
-  writeFileSync(`${path}.tmp`, text)
-  renameSync(`${path}.tmp`, path)
+/** Replaces `path` with `text` whole (write aside, then rename); `sync` makes the new file durable before the rename. */
+export function writeAtomic(path: string, text: string, sync = false): void {
+  const aside = `${path}.tmp`
+  writeFileSync(aside, text)
+  if (sync) {
+    const fd = openSync(aside, 'r+')
+    fsyncSync(fd)
+    closeSync(fd)
+  }
+  renameSync(aside, path)
 }

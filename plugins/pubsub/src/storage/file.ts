@@ -3,7 +3,7 @@
 // metadata in `meta.json`; committed offsets and group generations in `groups.json` (written
 // once a second and at close); the next idempotent producer id in `producers.json` (the
 // producers' sequences live in the segment frames).
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { FilePartition, writeAtomic } from './file-partition.ts'
 import type { BrokerStorage, GroupRecord, PartitionStore, TopicMeta } from './storage.ts'
@@ -73,11 +73,7 @@ export class FileStorage implements BrokerStorage {
   saveNextProducerId(next: number): void {
     // Ids are handed out seldom (once per producer), so each is written through at once.
     const path = join(this.#dir, 'producers.json')
-    writeFileSync(`${path}.tmp`, JSON.stringify({ nextProducerId: next }))
-    const fd = openSync(`${path}.tmp`, 'r+')
-    fsyncSync(fd)
-    closeSync(fd)
-    renameSync(`${path}.tmp`, path)
+    writeAtomic(path, JSON.stringify({ nextProducerId: next }), true)
   }
 
   loadGroups(): GroupRecord[] {
@@ -158,11 +154,7 @@ export class FileStorage implements BrokerStorage {
 
   #writeGroups(): void {
     const path = join(this.#dir, 'groups.json')
-    writeFileSync(`${path}.tmp`, JSON.stringify([...this.#groups.values()]))
-    const fd = openSync(`${path}.tmp`, 'r+')
-    fsyncSync(fd)
-    closeSync(fd)
-    renameSync(`${path}.tmp`, path)
+    writeAtomic(path, JSON.stringify([...this.#groups.values()]), true)
     this.#dirtyGroups.clear()
   }
 }

@@ -39,6 +39,7 @@ export default definePlugin({
     const { database, watch } = watchAvailability(db, { onChange: (status) => ctx.health.report('database', status) })
     ctx.signal.addEventListener('abort', () => watch.stop())
     const store = new LinkStore(database)
+    await store.pruneWriters()
     const counter = new VisitCounter(store)
     const shortener = new Shortener({ store, counter, cache, slugLength, cacheTtlMs: config.cacheTtlMs })
 

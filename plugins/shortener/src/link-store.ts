@@ -1,4 +1,5 @@
 // Links in PostgreSQL (or PGlite): the same SQL on both.
+import { randomUUID } from 'node:crypto'
 import { SlugTakenError } from './errors.ts'
 import type { Link, LinkInput, LinkMode, RedirectStatus } from './link.ts'
 
@@ -22,7 +23,20 @@ export const MIGRATIONS = [
       last_visit_at timestamptz
     )`,
   },
+  {
+    // The last visit batch each counter applied, so a batch written again after a lost answer counts once.
+    id: '002-visit-writers',
+    sql: `CREATE TABLE shortener_visit_writers (
+      writer uuid PRIMARY KEY,
+      batch bigint NOT NULL,
+      chunk integer NOT NULL,
+      updated_at timestamptz NOT NULL DEFAULT now()
+    )`,
+  },
 ]
+
+/** Writers not heard from for this long are forgotten: a process retries a batch within seconds, not weeks. */
+const WRITER_RETENTION = '7 days'
 
 const UNIQUE_VIOLATION = '23505'
 // Two parameters per row; PostgreSQL allows 65535 parameters per statement.
@@ -58,6 +72,8 @@ function toLink(row: Row): Link {
 
 export class LinkStore {
   readonly #sql: SqlClient
+  /** This store's name among the writers of visit batches: one per process start. */
+  readonly #writer = randomUUID()
 
   constructor(sql: SqlClient) {
     this.#sql = sql
@@ -88,17 +104,32 @@ export class LinkStore {
     return rowCount > 0
   }
 
-  /** Adds counted visits: one multi-row UPDATE per call (split only past thousands of distinct slugs). */
-  async addVisits(counts: ReadonlyMap<string, number>): Promise<void> {
+  /**
+   * Adds counted visits as batch `batch` of this store's writer: one multi-row UPDATE per chunk
+   * of thousands of slugs, in the same statement as the writer's high-water mark, so a chunk
+   * already applied (its answer lost with the connection) changes nothing when written again.
+   */
+  async addVisits(counts: ReadonlyMap<string, number>, batch: number): Promise<void> {
     const entries = [...counts]
-    for (let start = 0; start < entries.length; start += MAX_ROWS_PER_UPDATE) {
-      const chunk = entries.slice(start, start + MAX_ROWS_PER_UPDATE)
-      const values = chunk.map((_, i) => `($${2 * i + 1}::text, $${2 * i + 2}::bigint)`).join(', ')
+    for (let start = 0, chunk = 0; start < entries.length; start += MAX_ROWS_PER_UPDATE, chunk++) {
+      const rows = entries.slice(start, start + MAX_ROWS_PER_UPDATE)
+      const values = rows.map((_, i) => `($${2 * i + 4}::text, $${2 * i + 5}::bigint)`).join(', ')
       await this.#sql.query(
-        `UPDATE shortener_links AS l SET visits = l.visits + v.n, last_visit_at = now()
-         FROM (VALUES ${values}) AS v(slug, n) WHERE l.slug = v.slug`,
-        chunk.flatMap(([slug, n]) => [slug, n]),
+        `WITH mark AS (
+           INSERT INTO shortener_visit_writers AS w (writer, batch, chunk) VALUES ($1, $2, $3)
+           ON CONFLICT (writer) DO UPDATE SET batch = EXCLUDED.batch, chunk = EXCLUDED.chunk, updated_at = now()
+           WHERE (w.batch, w.chunk) < (EXCLUDED.batch, EXCLUDED.chunk)
+           RETURNING 1
+         )
+         UPDATE shortener_links AS l SET visits = l.visits + v.n, last_visit_at = now()
+         FROM (VALUES ${values}) AS v(slug, n) WHERE l.slug = v.slug AND EXISTS (SELECT 1 FROM mark)`,
+        [this.#writer, batch, chunk, ...rows.flatMap(([slug, n]) => [slug, n])],
       )
     }
+  }
+
+  /** Forgets writers gone quiet (processes long stopped); run at start. */
+  async pruneWriters(): Promise<void> {
+    await this.#sql.query(`DELETE FROM shortener_visit_writers WHERE updated_at < now() - interval '${WRITER_RETENTION}'`)
   }
 }

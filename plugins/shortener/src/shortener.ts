@@ -143,6 +143,8 @@ export class Shortener {
    * count read plus the counter's pending visits is exactly every visit, none counted twice.
    */
   async #readConsistent(slug: string): Promise<Link | undefined> {
+    // A failed batch may or may not be in the stored count until it is written again.
+    if (this.#counter.unsettled) await this.#counter.flush()
     for (let attempt = 0; ; attempt++) {
       await this.#counter.idle()
       const epoch = this.#counter.epoch

@@ -57,16 +57,16 @@ test('expiresAt takes ISO 8601 with a timezone, to the millisecond, up to the ye
   assert.is(expiry('9999-12-31T23:59:59.999Z'), '9999-12-31T23:59:59.999Z')
 })
 
-test('visits are written in one batch per flush, and kept when a flush fails', async () => {
-  const batches: Array<Map<string, number>> = []
+test('visits are written in one numbered batch per flush; a failed batch is written again first, under its number', async () => {
+  const batches: Array<[number, Map<string, number>]> = []
   let failNext = true
   const counter = new VisitCounter({
-    async addVisits(counts) {
+    async addVisits(counts, batch) {
+      batches.push([batch, new Map(counts)])
       if (failNext) {
         failNext = false
         throw new Error('database down')
       }
-      batches.push(new Map(counts))
     },
   })
   for (let i = 0; i < 100; i++) counter.record(i % 2 ? 'a' : 'b')
@@ -76,16 +76,53 @@ test('visits are written in one batch per flush, and kept when a flush fails', a
   } catch (error) {
     assert.is((error as Error).message, 'database down')
   }
-  assert.is(counter.pending('a'), 50)
+  assert.ok(counter.unsettled)
+  assert.is(counter.pending('a'), 50, 'the failed batch is still counted in memory')
   counter.record('a')
+  assert.is(counter.pending('a'), 51)
   await Promise.all([counter.flush(), counter.flush()])
   assert.equal(batches, [
-    new Map([
-      ['a', 51],
-      ['b', 50],
-    ]),
+    [
+      1,
+      new Map([
+        ['b', 50],
+        ['a', 50],
+      ]),
+    ],
+    [
+      1,
+      new Map([
+        ['b', 50],
+        ['a', 50],
+      ]),
+    ],
+    [2, new Map([['a', 1]])],
   ])
+  assert.not.ok(counter.unsettled)
   assert.is(counter.pending('a'), 0)
+})
+
+test('a batch applied but answered with an error is counted once when the sink skips numbers it has seen', async () => {
+  const stored = new Map<string, number>()
+  let applied = 0
+  let loseAnswer = true
+  const counter = new VisitCounter({
+    async addVisits(counts, batch) {
+      if (batch > applied) {
+        for (const [slug, n] of counts) stored.set(slug, (stored.get(slug) ?? 0) + n)
+        applied = batch
+      }
+      if (loseAnswer) {
+        loseAnswer = false
+        throw new Error('connection lost')
+      }
+    },
+  })
+  counter.record('a')
+  await counter.flush().catch(() => {})
+  counter.record('a')
+  await counter.flush()
+  assert.is(stored.get('a'), 2)
 })
 
 test.run()

@@ -1,5 +1,6 @@
 // The pubsub plugin: a broker (topics, partitions, consumer groups, offsets, pull and push)
 // kept across reloads, and the queue port's built-in backend on top of it.
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { checkBearer, definePlugin, option, Phase, requireBearer } from '@armature/core'
 import { Hono } from 'hono'
@@ -13,6 +14,15 @@ import { pubsubHttp } from './src/http/app.ts'
 import { ConsumerInstances } from './src/http/consumer-instances.ts'
 import { IngressGate } from './src/ingress-gate.ts'
 import { PushSession } from './src/ws/push-session.ts'
+
+/** A PEM file named by an option, or an error naming the option and the file. */
+function readPem(path: string, option: string): Buffer {
+  try {
+    return readFileSync(path)
+  } catch (error) {
+    throw new Error(`${option}: cannot read ${path}: ${(error as Error).message}`, { cause: error })
+  }
+}
 
 export default definePlugin({
   name: 'pubsub',
@@ -47,8 +57,10 @@ export default definePlugin({
     httpMaxConsumers: option.int(1000, { min: 1 }),
     /** An HTTP consumer instance's session timeout unless its creation gives session.timeout.ms. */
     httpConsumerTimeoutMs: option.duration(60_000, { min: 100, max: 3_600_000 }),
-    /** grpc://host:port of a broker in another kernel: the queue backend uses it and this kernel runs no broker of its own. */
+    /** grpc://host:port (or grpcs:// for its GRPCS_PORT) of a broker in another kernel: the queue backend uses it and this kernel runs no broker of its own. */
     url: '',
+    /** With a grpcs:// url: a PEM file with the CA that signed that kernel's certificate (empty: the system's roots). */
+    ca: '',
     /**
      * A bearer token every transport then requires (gRPC `authorization` metadata, HTTP
      * `Authorization: Bearer`, WebSocket the same header or `?token=`); with `url`, the token sent
@@ -69,7 +81,12 @@ export default definePlugin({
       // Several kernels share one broker: this one only reaches it.
       const remote = await ctx.keep(
         'remote',
-        () => new RemotePushBroker(config.url, { protoPath: join(ctx.dir, 'proto', 'pubsub.proto'), ...(config.token ? { token: config.token } : {}) }),
+        () =>
+          new RemotePushBroker(config.url, {
+            protoPath: join(ctx.dir, 'proto', 'pubsub.proto'),
+            ...(config.token ? { token: config.token } : {}),
+            ...(config.ca ? { tls: { ca: readPem(config.ca, 'PUBSUB_CA') } } : {}),
+          }),
         (r) => r.close(),
         { phase: Phase.Egress + 5 },
       )

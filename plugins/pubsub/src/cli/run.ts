@@ -1,5 +1,6 @@
 // The `armature pubsub` command, like kafka-topics and kafka-console-producer/-consumer: it talks
-// to a running broker over gRPC (--url, else PUBSUB_URL, else the local kernel's GRPC_PORT).
+// to a running broker over gRPC or gRPCs (--url, else PUBSUB_URL, else the local kernel's GRPC_PORT).
+import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import { PubsubError } from '../errors.ts'
@@ -21,7 +22,10 @@ commands:
   lag [G]                      committed offset, end and lag per partition
 
 options:
-  --url grpc://host:port       the broker (default $PUBSUB_URL, else grpc://127.0.0.1:$GRPC_PORT, else :50051)
+  --url grpc://host:port       the broker (default $PUBSUB_URL, else grpc://127.0.0.1:$GRPC_PORT, else :50051);
+                               grpcs://host:port for the kernel's GRPCS_PORT (TLS)
+  --ca FILE                    with grpcs://: the PEM CA that signed the kernel's certificate (default $PUBSUB_CA,
+                               else the system's roots)
   --token TOKEN                the broker's PUBSUB_TOKEN (default $PUBSUB_TOKEN)
   --json                       JSON instead of tables
 `
@@ -38,6 +42,14 @@ export function defaultUrl(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 class Usage extends Error {}
+
+function readCa(path: string): Buffer {
+  try {
+    return readFileSync(path)
+  } catch (error) {
+    throw new Usage(`--ca: cannot read ${path}: ${(error as Error).message}`)
+  }
+}
 
 interface Flags {
   url?: string | undefined
@@ -65,6 +77,7 @@ export async function runCli(argv: string[], io: Output = stdio, input: NodeJS.R
       options: {
         url: { type: 'string' },
         token: { type: 'string' },
+        ca: { type: 'string' },
         json: { type: 'boolean', default: false },
         topic: { type: 'string', short: 't' },
         create: { type: 'string' },
@@ -94,7 +107,8 @@ export async function runCli(argv: string[], io: Output = stdio, input: NodeJS.R
   let connection: PubsubConnection | undefined
   try {
     const token = values.token ?? process.env.PUBSUB_TOKEN
-    connection = new PubsubConnection(values.url ?? defaultUrl(), token ? { token } : {})
+    const ca = values.ca ?? process.env.PUBSUB_CA
+    connection = new PubsubConnection(values.url ?? defaultUrl(), { ...(token ? { token } : {}), ...(ca ? { tls: { ca: readCa(ca) } } : {}) })
     const flags = values as Flags
     switch (command) {
       case 'topics':

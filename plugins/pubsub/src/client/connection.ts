@@ -1,4 +1,5 @@
-// A connection to a pubsub broker over gRPC (`grpc://host:port` or `host:port`): the loaded
+// A connection to a pubsub broker over gRPC (`grpc://host:port` or `host:port`) or gRPC over
+// TLS (`grpcs://host:port`, the kernel's GRPCS_PORT): the loaded
 /* eslint-disable @typescript-eslint/no-explicit-any -- proto-loader makes untyped clients and packages */
 // service, unary calls as promises, and broker refusals as PubsubError.
 import { join } from 'node:path'
@@ -26,10 +27,28 @@ export class ConnectionError extends Error {
   readonly retriable = true
 }
 
-export function parseBrokerUrl(url: string): string {
-  const match = /^(?:grpc:\/\/)?([^/\s]+:\d+)\/?$/.exec(url.trim())
-  if (!match) throw new PubsubError('INVALID_ARGUMENT', `broker url ${JSON.stringify(url)}: expected grpc://host:port`)
-  return match[1]!
+export interface BrokerAddress {
+  /** host:port */
+  address: string
+  /** grpcs://: TLS, the server's certificate checked against the CA given (else the system's roots). */
+  tls: boolean
+}
+
+export function parseBrokerUrl(url: string): BrokerAddress {
+  const match = /^(?:(grpcs?):\/\/)?([^/\s]+:\d+)\/?$/.exec(url.trim())
+  if (!match) throw new PubsubError('INVALID_ARGUMENT', `broker url ${JSON.stringify(url)}: expected grpc://host:port or grpcs://host:port`)
+  return { address: match[2]!, tls: match[1] === 'grpcs' }
+}
+
+/** PEM text or bytes, as read from a file. */
+export type Pem = string | Uint8Array
+
+export interface TlsOptions {
+  /** The CA that signed the broker's certificate (a self-signed or private CA); default: the system's roots. */
+  ca?: Pem
+  /** A client certificate and its key, for a broker behind a proxy that asks for one. */
+  cert?: Pem
+  key?: Pem
 }
 
 export interface ConnectionOptions {
@@ -42,6 +61,8 @@ export interface ConnectionOptions {
    * member's maxAckPending of 1000 small records is more) and the replies of pipelined batches.
    */
   receiveWindowBytes?: number
+  /** With a grpcs:// url: the CA (and a client certificate) to use; given with grpc:// it is an error. */
+  tls?: TlsOptions
 }
 
 /** ConnectionOptions.receiveWindowBytes's default: 1 MiB. */
@@ -58,21 +79,40 @@ function bearer(token: string): grpc.Interceptor {
     })
 }
 
+const asBuffer = (pem: Pem | undefined) => (pem === undefined ? undefined : Buffer.from(pem))
+
+function credentialsFor(broker: BrokerAddress, tls: TlsOptions | undefined): grpc.ChannelCredentials {
+  if (!broker.tls) {
+    if (tls) throw new PubsubError('INVALID_ARGUMENT', `tls options given for the plain grpc:// broker ${broker.address}: use grpcs://${broker.address}`)
+    return grpc.credentials.createInsecure()
+  }
+  if (Boolean(tls?.cert) !== Boolean(tls?.key)) throw new PubsubError('INVALID_ARGUMENT', 'tls: cert and key must be given together')
+  return grpc.credentials.createSsl(asBuffer(tls?.ca), asBuffer(tls?.key), asBuffer(tls?.cert))
+}
+
 export class PubsubConnection {
   readonly address: string
+  readonly tls: boolean
   readonly raw: any
 
   constructor(url: string, options: ConnectionOptions = {}) {
-    this.address = parseBrokerUrl(url)
+    const broker = parseBrokerUrl(url)
+    this.address = broker.address
+    this.tls = broker.tls
     const window = options.receiveWindowBytes ?? DEFAULT_RECEIVE_WINDOW
     if (!Number.isInteger(window) || window < 65_535 || window > 2 ** 31 - 1)
       throw new PubsubError('INVALID_ARGUMENT', `receiveWindowBytes: expected an integer from 65535 (HTTP/2's default) to 2147483647, got ${window}`)
     const Service = service(options.protoPath ?? DEFAULT_PROTO)
-    this.raw = new Service(this.address, grpc.credentials.createInsecure(), {
+    this.raw = new Service(this.address, credentialsFor(broker, options.tls), {
       'grpc.keepalive_time_ms': 10_000,
       'grpc-node.flow_control_window': window,
       ...(options.token ? { interceptors: [bearer(options.token)] } : {}),
     })
+  }
+
+  /** The url this connection was made from, normalised: grpc://host:port or grpcs://host:port. */
+  get url(): string {
+    return `${this.tls ? 'grpcs' : 'grpc'}://${this.address}`
   }
 
   /** A unary call; `signal` cancels it (a long-poll Fetch given up on a revocation or a disconnect). */

@@ -1,5 +1,5 @@
 // The pubsub client: usable from any Node program.
-export { PubsubConnection, ConnectionError, parseBrokerUrl, type ConnectionOptions } from './connection.ts'
+export { PubsubConnection, ConnectionError, parseBrokerUrl, type BrokerAddress, type ConnectionOptions, type Pem, type TlsOptions } from './connection.ts'
 export { Producer, type ProducerOptions } from './producer.ts'
 export { RemotePushBroker, subscribe } from './push-consumer.ts'
 export { Consumer } from './consumer.ts'

@@ -86,7 +86,7 @@ export class RemotePushBroker implements PushBroker {
     return !this.#lost
   }
   get where(): string {
-    return `grpc://${this.connection.address}`
+    return this.connection.url
   }
 
   async ensureTopic(topic: string, partitions: number): Promise<void> {

@@ -1,7 +1,8 @@
 // File storage reading back from its segment files: with small segments and a small cache, a
 // fetch at any offset, a timestamp lookup and retention by bytes go through the sparse index to
-// the files, and give the same answers as the records produced, before and after a restart.
-import { mkdtempSync, readdirSync } from 'node:fs'
+// the files, and give the same answers as the records produced, before and after a restart; a
+// restart takes sealed segments from their index files and gives the answers a full read gives.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
@@ -115,6 +116,7 @@ test('retention by bytes reads sizes from the files, deletes whole segments, and
   const dir = mkdtempSync(join(tmpdir(), 'armature-pubsub-segments-'))
   const broker = open(dir)
   const maxBytes = 40 * 1024
+  let retainedBytes: number | undefined
   try {
     broker.createTopic('t', { partitions: 1, retention: { maxBytes } })
     const value = (i: number) => `r${i}:${'y'.repeat(100 + (i % 50))}`
@@ -127,9 +129,12 @@ test('retention by bytes reads sizes from the files, deletes whole segments, and
     const store = storeOf(broker)
     assert.ok(store.bytes <= maxBytes, `retained ${store.bytes} bytes, at most ${maxBytes}`)
     assert.ok(store.startOffset > 1000, `the oldest records went (start ${store.startOffset})`)
-    const segmentFiles = readdirSync(join(dir, 'topics', 't', '0')).filter((n) => n.endsWith('.log'))
+    const files = readdirSync(join(dir, 'topics', 't', '0'))
+    const segmentFiles = files.filter((n) => n.endsWith('.log'))
     assert.ok(segmentFiles.length <= Math.ceil(maxBytes / (16 * 1024)) + 2, `old segment files deleted (${segmentFiles.length} left)`)
     assert.is(segmentFiles.length, store.segmentCount)
+    assert.is(files.filter((n) => n.endsWith('.index')).length, segmentFiles.length - 1, 'index files go with their segments; the open one has none')
+    retainedBytes = store.bytes
     const kept = await readAll(broker, store.startOffset, 100)
     assert.equal(
       kept,
@@ -145,7 +150,7 @@ test('retention by bytes reads sizes from the files, deletes whole segments, and
   try {
     const store = storeOf(reopened)
     const start = store.startOffset
-    assert.ok(store.bytes <= maxBytes)
+    assert.is(store.bytes, retainedBytes, 'the retained bytes, counted again from the start inside the first segment')
     assert.equal(
       await readAll(reopened, start, 300),
       Array.from({ length: 2000 - start }, (_, i) => `r${start + i}:${'y'.repeat(100 + ((start + i) % 50))}`),
@@ -153,6 +158,66 @@ test('retention by bytes reads sizes from the files, deletes whole segments, and
   } finally {
     await reopened.close()
   }
+})
+
+test('a start takes sealed segments from their index files; a missing or damaged one is read and written again', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'armature-pubsub-segments-'))
+  const options = { segmentBytes: 8192, cacheBytes: 1024 }
+  const value = (i: number) => Buffer.from(`i${i}:${'z'.repeat(i % 200)}`)
+  const first = new FilePartition(dir, options, async () => {})
+  for (let offset = 0, sequence = 0; offset < 1500; offset += 30, sequence += 30) {
+    const batch = { producerId: 7 + (offset % 2), baseSequence: sequence, count: 30 }
+    first.append(
+      Array.from({ length: 30 }, (_, j) => ({ offset: offset + j, timestamp: 1_000 + offset + j, value: value(offset + j), headers: {} })),
+      batch,
+    )
+    first.write()
+  }
+  first.truncateBefore(45)
+  const facts = (p: FilePartition) => ({
+    start: p.startOffset,
+    end: p.endOffset,
+    bytes: p.bytes,
+    segments: p.segmentCount,
+    batches: p.restoredBatches(),
+    values: p.read(45, 2000, Infinity).map((r) => r.value.toString()),
+    at: [p.offsetForTimestamp(1_000 + 700), p.oldestTimestamp()],
+  })
+  await first.close()
+
+  const indexFiles = () =>
+    readdirSync(dir)
+      .filter((n) => n.endsWith('.index'))
+      .sort()
+  const sealed = readdirSync(dir).filter((n) => n.endsWith('.log')).length - 1
+  assert.ok(sealed > 10, `many sealed segments (${sealed})`)
+  assert.is(indexFiles().length, sealed, 'each sealed segment has its index file')
+
+  // Read whole (no index files): what the scan finds is the truth the indexed start must match.
+  for (const name of indexFiles()) rmSync(join(dir, name))
+  const scanned = new FilePartition(dir, options, async () => {})
+  assert.equal(scanned.opened, { indexed: 0, scanned: sealed })
+  const truth = facts(scanned)
+  assert.is(truth.values.length, 1500 - 45)
+  assert.is(truth.batches.length, (1500 - 60) / 30, 'the batches from the retained start on')
+  await scanned.close()
+  assert.is(indexFiles().length, sealed, 'the start wrote the index files it read around')
+
+  const indexed = new FilePartition(dir, options, async () => {})
+  // The first segment holds the start (45, inside it): it is read, to count bytes from there.
+  assert.equal(indexed.opened, { indexed: sealed - 1, scanned: 1 })
+  assert.equal(facts(indexed), truth)
+  await indexed.close()
+
+  // A damaged index file and one for another size are not used; the segment is read instead.
+  const [, second, third] = indexFiles()
+  writeFileSync(join(dir, second!), '{"version":1,')
+  const other = JSON.parse(readFileSync(join(dir, third!), 'utf8')) as { written: number }
+  writeFileSync(join(dir, third!), JSON.stringify({ ...other, written: other.written + 1 }))
+  const repaired = new FilePartition(dir, options, async () => {})
+  assert.equal(repaired.opened, { indexed: sealed - 3, scanned: 3 })
+  assert.equal(facts(repaired), truth)
+  await repaired.close()
 })
 
 test.run()

@@ -6,8 +6,15 @@
 // INDEX_INTERVAL bytes of frames with the entry's offset, its position in the file and the
 // largest timestamp before it. A read below the cache finds its segment and the entry at or
 // before its offset, and reads frames from there; a timestamp lookup skips the entries whose
-// records are all older. The index is rebuilt at start by the one scan that checks every
-// frame's CRC, cuts a torn tail and gives back idempotent producers' batches.
+// records are all older.
+//
+// A segment is sealed when the next one is rolled: it is fsynced, then its index, its record
+// bytes, its largest timestamp and its idempotent batches go to `<base>.index` beside it (JSON,
+// written aside and renamed). At start a sealed segment whose index file names its exact size is
+// taken from the index without reading it; the open segment (and any sealed one without a usable
+// index) is scanned: every frame's CRC checked, a torn tail cut, the index rebuilt and its
+// batches given back to idempotent producers. So a start reads about one segment, not the log,
+// as Kafka's recovery point gives it; like Kafka, it trusts a sealed, fsynced segment's bytes.
 import {
   closeSync,
   existsSync,
@@ -19,6 +26,8 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
+  statSync,
   unlinkSync,
   writeFileSync,
   writeSync,
@@ -34,6 +43,26 @@ import type { PartitionStore, ProducerBatch } from './storage.ts'
 export const INDEX_INTERVAL = 4096
 
 const segmentName = (base: number) => `${String(base).padStart(20, '0')}.log`
+const indexPathOf = (segmentPath: string) => `${segmentPath.slice(0, -'.log'.length)}.index`
+const INDEX_VERSION = 1
+
+/** `<base>.index`: what a start needs of a sealed segment without reading it. */
+interface IndexFile {
+  version: number
+  base: number
+  end: number
+  /** The segment file's size: an index for a file of another size is not used. */
+  written: number
+  recordBytes: number
+  /** The largest timestamp in the segment (null: JSON has no -Infinity). */
+  maxTimestamp: number | null
+  /** [offset, position, maxTimestampBefore or null] per entry. */
+  entries: Array<[number, number, number | null]>
+  /** [producerId, baseSequence, count, baseOffset] per idempotent batch. */
+  batches: Array<[number, number, number, number]>
+}
+
+type RestoredBatch = ProducerBatch & { baseOffset: number }
 
 interface IndexEntry {
   offset: number
@@ -47,7 +76,12 @@ class Segment implements ReadableSegment {
   readonly path: string
   end: number
   written = 0
-  readonly index: IndexEntry[] = []
+  index: IndexEntry[] = []
+  /** recordSize of its records, and the largest of their timestamps. */
+  recordBytes = 0
+  maxTimestamp = -Infinity
+  /** Its idempotent batches, kept until its index file holds them. */
+  batches: RestoredBatch[] | undefined = []
   #sinceEntry = Infinity
   #fd: number | undefined
 
@@ -67,13 +101,61 @@ class Segment implements ReadableSegment {
   }
 
   /** Notes a frame at `position`, indexing it when INDEX_INTERVAL bytes passed since the last entry. */
-  note(offset: number, position: number, length: number, maxTimestampBefore: number): void {
+  note(record: StoredRecord, batch: ProducerBatch | undefined, position: number, length: number, maxTimestampBefore: number): void {
     if (this.#sinceEntry >= INDEX_INTERVAL) {
-      this.index.push({ offset, position, maxTimestampBefore })
+      this.index.push({ offset: record.offset, position, maxTimestampBefore })
       this.#sinceEntry = 0
     }
     this.#sinceEntry += length
-    this.end = offset + 1
+    this.end = record.offset + 1
+    this.recordBytes += recordSize(record)
+    this.maxTimestamp = Math.max(this.maxTimestamp, record.timestamp)
+    if (batch) this.batches?.push({ ...batch, baseOffset: record.offset })
+  }
+
+  /** Writes `<base>.index` (after the segment itself was made durable) and lets its batches go. */
+  writeIndex(): void {
+    const file: IndexFile = {
+      version: INDEX_VERSION,
+      base: this.base,
+      end: this.end,
+      written: this.written,
+      recordBytes: this.recordBytes,
+      maxTimestamp: finiteOrNull(this.maxTimestamp),
+      entries: this.index.map((e) => [e.offset, e.position, finiteOrNull(e.maxTimestampBefore)]),
+      batches: (this.batches ?? []).map((b) => [b.producerId, b.baseSequence, b.count, b.baseOffset]),
+    }
+    writeAtomic(indexPathOf(this.path), JSON.stringify(file), true)
+    this.batches = undefined
+  }
+
+  /**
+   * Takes the segment from its index file when there is one for a file of exactly its size that
+   * continues at `expected`; answers its batches, or undefined when it has to be scanned.
+   */
+  restore(expected: number | undefined, size: number): RestoredBatch[] | undefined {
+    let file: IndexFile
+    try {
+      file = JSON.parse(readFileSync(indexPathOf(this.path), 'utf8')) as IndexFile
+    } catch {
+      return undefined
+    }
+    if (file.version !== INDEX_VERSION || file.base !== this.base || file.written !== size || file.end <= file.base) return undefined
+    if (expected !== undefined && file.base !== expected) return undefined
+    this.index = file.entries.map(([offset, position, before]) => ({ offset, position, maxTimestampBefore: before ?? -Infinity }))
+    this.end = file.end
+    this.written = file.written
+    this.recordBytes = file.recordBytes
+    this.maxTimestamp = file.maxTimestamp ?? -Infinity
+    this.batches = undefined
+    return file.batches.map(([producerId, baseSequence, count, baseOffset]) => ({ producerId, baseSequence, count, baseOffset }))
+  }
+
+  /** Deletes the segment and its index file. */
+  remove(): void {
+    this.closeRead()
+    unlinkSync(this.path)
+    rmSync(indexPathOf(this.path), { force: true })
   }
 
   /** The last entry at or before `offset` (the segment's first frame at least). */
@@ -151,7 +233,9 @@ export class FilePartition implements PartitionStore {
   dirty = false
   #startDirty = false
   /** Idempotent batches read back at start (their first record's offset with the batch). */
-  readonly #batches: Array<ProducerBatch & { baseOffset: number }> = []
+  readonly #batches: RestoredBatch[] = []
+  /** How the start found the sealed segments: from their index files, or by reading them. */
+  readonly opened = { indexed: 0, scanned: 0 }
 
   constructor(dir: string, options: { segmentBytes: number; cacheBytes: number }, onUnwritten: () => Promise<void>) {
     this.#dir = dir
@@ -166,14 +250,28 @@ export class FilePartition implements PartitionStore {
       .sort()
     let expected: number | undefined
     let torn = false
-    for (const name of names) {
+    for (const [i, name] of names.entries()) {
       const path = join(dir, name)
       if (torn) {
         // After a torn segment nothing later can be trusted to continue the offsets.
+        rmSync(indexPathOf(path), { force: true })
         unlinkSync(path)
         continue
       }
       const segment = new Segment(Number(name.slice(0, -4)), path)
+      const sealed = i < names.length - 1
+      // A start inside a segment counts only the bytes from the start on: that one is read.
+      const restored = sealed ? segment.restore(expected, statSync(path).size) : undefined
+      if (restored && (start <= segment.base || start >= segment.end)) {
+        this.#batches.push(...restored)
+        this.#maxTimestamp = Math.max(this.#maxTimestamp, segment.maxTimestamp)
+        if (start <= segment.base) this.#bytes += segment.recordBytes
+        expected = segment.end
+        this.opened.indexed++
+        this.#segments.push(segment)
+        continue
+      }
+      const scanned = new Segment(segment.base, path)
       const data = readFileSync(path)
       let kept = 0
       let broken = false
@@ -184,12 +282,13 @@ export class FilePartition implements PartitionStore {
           return
         }
         expected = record.offset + 1
-        segment.note(record.offset, position, length, this.#maxTimestamp)
+        scanned.note(record, batch, position, length, this.#maxTimestamp)
         this.#maxTimestamp = Math.max(this.#maxTimestamp, record.timestamp)
         kept = position + length
         if (batch) this.#batches.push({ ...batch, baseOffset: record.offset })
         if (record.offset >= start) this.#bytes += recordSize(record)
       })
+      scanned.written = kept
       if (kept < data.length) {
         const fd = openSync(path, 'r+')
         ftruncateSync(fd, kept)
@@ -197,8 +296,17 @@ export class FilePartition implements PartitionStore {
         closeSync(fd)
         torn = true
       }
-      segment.written = kept
-      this.#segments.push(segment)
+      if (sealed) {
+        this.opened.scanned++
+        // A sealed segment read whole gets the index file it lacked (it is durable now: fsynced above or below).
+        if (!torn && kept > 0) {
+          const fd = openSync(path, 'r')
+          fsyncSync(fd)
+          closeSync(fd)
+          scanned.writeIndex()
+        }
+      }
+      this.#segments.push(scanned)
     }
     this.#end = Math.max(expected ?? 0, start)
     const first = this.#segments.find((s) => s.end > s.base)
@@ -230,7 +338,7 @@ export class FilePartition implements PartitionStore {
     if (this.#fd === undefined || !segment || segment.written + this.#unwrittenBytes >= this.#segmentBytes) segment = this.#roll(records[0]!.offset)
     for (const [i, record] of records.entries()) {
       const frame = encodeFrame(record, i === 0 ? batch : undefined)
-      segment.note(record.offset, segment.written + this.#unwrittenBytes, frame.length, this.#maxTimestamp)
+      segment.note(record, i === 0 ? batch : undefined, segment.written + this.#unwrittenBytes, frame.length, this.#maxTimestamp)
       this.#maxTimestamp = Math.max(this.#maxTimestamp, record.timestamp)
       this.#unwritten.push(frame)
       this.#unwrittenBytes += frame.length
@@ -279,7 +387,7 @@ export class FilePartition implements PartitionStore {
     return out
   }
 
-  restoredBatches(): Array<ProducerBatch & { baseOffset: number }> {
+  restoredBatches(): RestoredBatch[] {
     // Only batches whose every record came back: a batch cut by a torn tail was never acknowledged.
     return this.#batches.filter((b) => b.baseOffset >= this.#start && b.baseOffset + b.count <= this.#end)
   }
@@ -333,9 +441,7 @@ export class FilePartition implements PartitionStore {
     this.#startDirty = true
     // Whole segments below the start go; the open one stays.
     while (this.#segments.length > 1 && this.#segments[0]!.end <= this.#start) {
-      const segment = this.#segments.shift()!
-      segment.closeRead()
-      unlinkSync(segment.path)
+      this.#segments.shift()!.remove()
       this.#head = undefined
     }
     return freed
@@ -372,14 +478,24 @@ export class FilePartition implements PartitionStore {
   }
 
   #roll(base: number): Segment {
+    let last = this.#segments.at(-1)
+    const rolledFromOpen = this.#fd !== undefined
     if (this.#fd !== undefined) {
       this.write()
       fsyncData(this.#fd)
       closeSync(this.#fd)
+      this.#fd = undefined
     }
     // An empty last segment (nothing was appended to it) is written to instead of a new one.
-    let last = this.#segments.at(-1)
     if (!last || last.end !== last.base) {
+      if (last && !rolledFromOpen) {
+        // The segment a start left open, sealed now without having been appended to: make it durable first.
+        const fd = openSync(last.path, 'r')
+        fsyncSync(fd)
+        closeSync(fd)
+      }
+      // The segment is sealed and durable: its index file lets a start skip reading it.
+      if (last) last.writeIndex()
       last = new Segment(base, join(this.#dir, segmentName(base)))
       this.#segments.push(last)
     }
@@ -387,6 +503,8 @@ export class FilePartition implements PartitionStore {
     return last
   }
 }
+
+const finiteOrNull = (n: number) => (Number.isFinite(n) ? n : null)
 
 export function fsyncData(fd: number): void {
   // fdatasync where the platform has it; fsync otherwise.

@@ -4,6 +4,7 @@ import { checkBearer, grpc, type PluginContext } from '@armature/core'
 import { PubsubError, type Broker, type Delivery, type SeekTarget } from './src/index.ts'
 import type { IngressGate } from './src/ingress-gate.ts'
 import { fromWireProduce, grpcError, toWire, type WireRecord } from './src/wire.ts'
+import { packStored, unpackProduce } from './src/packed.ts'
 
 type Unary<Q> = grpc.ServerUnaryCall<Q, unknown>
 type Done = grpc.sendUnaryData<unknown>
@@ -17,6 +18,7 @@ interface ProduceRequest {
   delay_ms: number
   create_partitions: number
   offset_range: boolean
+  packed_records: Buffer
 }
 
 interface JoinRequest {
@@ -33,6 +35,24 @@ interface Wire {
   topic: string
   partition: number
   offset: string
+}
+
+interface AckRange {
+  topic: string
+  partition: number
+  first_offset: string
+  count: number
+}
+
+/** The most offsets one AckRange may name: bounds the work one request can ask for (a member holds its maxAckPending at most). */
+const MAX_ACK_RANGE = 1_000_000
+
+/** One partition's deliveries gathered for a packed reply. */
+interface PartitionOutbox {
+  topic: string
+  partition: number
+  records: Delivery['record'][]
+  deliveries: number[]
 }
 
 const unary =
@@ -88,7 +108,9 @@ export function registerGrpc(ctx: PluginContext, broker: Broker, gate: IngressGa
   const fetchSignal = AbortSignal.any([ctx.signal, gate.signal])
   const produce = async (request: ProduceRequest) => {
     gate.check('new records')
-    const records = (request.records ?? []).map(fromWireProduce)
+    const packed = request.packed_records?.length > 0
+    if (packed && request.records?.length) throw new PubsubError('MALFORMED', 'a ProduceRequest carries records or packed_records, not both')
+    const records = packed ? unpackProduce(request.packed_records) : (request.records ?? []).map(fromWireProduce)
     if (request.create_partitions > 0 && !broker.hasTopic(request.topic)) {
       try {
         broker.createTopic(request.topic, { partitions: request.create_partitions })
@@ -125,21 +147,23 @@ export function registerGrpc(ctx: PluginContext, broker: Broker, gate: IngressGa
       call.on('end', () => call.end())
       call.on('error', () => {})
     },
-    Fetch: unary(async (r: { topic: string; partition: number; offset: string; max_messages: number; max_bytes: number; max_wait_ms: number }) => {
+    Fetch: unary(async (r: { topic: string; partition: number; offset: string; max_messages: number; max_bytes: number; max_wait_ms: number; packed: boolean }) => {
       const result = await broker.fetch(r.topic, r.partition, Number(r.offset), {
         maxMessages: r.max_messages || 500,
         maxBytes: r.max_bytes || 1_048_576,
         maxWaitMs: r.max_wait_ms,
         signal: fetchSignal,
       })
-      return { records: result.records.map(toWire), high_watermark: result.highWatermark, log_start_offset: result.logStartOffset }
+      const bounds = { high_watermark: result.highWatermark, log_start_offset: result.logStartOffset }
+      return r.packed ? { packed_records: packStored(result.records), ...bounds } : { records: result.records.map(toWire), ...bounds }
     }),
     Subscribe(
       call: grpc.ServerDuplexStream<
         {
           join: JoinRequest | null
-          push: { max_ack_pending: number; ack_wait_ms: number; max_deliveries: number } | null
+          push: { max_ack_pending: number; ack_wait_ms: number; max_deliveries: number; packed: boolean } | null
           acks: Wire[]
+          ack_ranges: AckRange[]
           naks: Wire[]
           nak_delay_ms: number
           pause: boolean
@@ -149,17 +173,34 @@ export function registerGrpc(ctx: PluginContext, broker: Broker, gate: IngressGa
     ) {
       let member: { group: string; id: string } | undefined
       let beat: NodeJS.Timeout | undefined
-      // Deliveries go out in small batches, one write per turn of the event loop.
+      // Deliveries go out in small batches, one write per turn of the event loop: as Delivery
+      // messages, or (a member that asked for packed) one packed set per partition.
       let outbox: unknown[] = []
+      let packedOutbox = new Map<string, PartitionOutbox>()
       let offGate = () => {}
       const flush = () => {
         const deliveries = outbox
+        const packed = packedOutbox
         outbox = []
-        if (deliveries.length && !call.destroyed && gate.open) ctx.grpc.write(call, { deliveries }).catch(() => {})
+        packedOutbox = new Map()
+        if (call.destroyed || !gate.open) return
+        if (deliveries.length) ctx.grpc.write(call, { deliveries }).catch(() => {})
+        if (packed.size) {
+          const packed_deliveries = [...packed.values()].map((p) => ({ topic: p.topic, partition: p.partition, records: packStored(p.records, p.deliveries) }))
+          ctx.grpc.write(call, { packed_deliveries }).catch(() => {})
+        }
       }
       const sink = (d: Delivery) => {
         if (outbox.length === 0) setImmediate(flush)
         outbox.push({ topic: d.topic, partition: d.partition, record: toWire(d.record), deliveries: d.deliveries })
+      }
+      const packedSink = (d: Delivery) => {
+        if (packedOutbox.size === 0) setImmediate(flush)
+        const key = `${d.partition}/${d.topic}`
+        let partition = packedOutbox.get(key)
+        if (!partition) packedOutbox.set(key, (partition = { topic: d.topic, partition: d.partition, records: [], deliveries: [] }))
+        partition.records.push(d.record)
+        partition.deliveries.push(d.deliveries)
       }
       const end = () => {
         clearInterval(beat)
@@ -179,14 +220,17 @@ export function registerGrpc(ctx: PluginContext, broker: Broker, gate: IngressGa
             const join = request.join
             if (!join) throw new PubsubError('MALFORMED', 'the first Subscribe request must carry join')
             gate.check('new subscriptions')
-            const push = request.push ?? { max_ack_pending: 100, ack_wait_ms: 30_000, max_deliveries: 0 }
+            const push = request.push ?? { max_ack_pending: 100, ack_wait_ms: 30_000, max_deliveries: 0, packed: false }
             const state = broker.join(join.group, {
               topics: join.topics,
               sessionTimeoutMs: join.session_timeout_ms || 30_000,
               mode: (join.mode || 'exclusive') as 'exclusive',
               assignor: (join.assignor || 'cooperative-sticky') as 'range',
               clientId: join.client_id,
-              push: { options: { maxAckPending: push.max_ack_pending || 100, ackWaitMs: push.ack_wait_ms, maxDeliveries: push.max_deliveries }, sink },
+              push: {
+                options: { maxAckPending: push.max_ack_pending || 100, ackWaitMs: push.ack_wait_ms, maxDeliveries: push.max_deliveries },
+                sink: push.packed ? packedSink : sink,
+              },
             })
             member = { group: join.group, id: state.memberId }
             // The open stream is the member's heartbeat.
@@ -195,6 +239,7 @@ export function registerGrpc(ctx: PluginContext, broker: Broker, gate: IngressGa
             // Ingress: the stream stops sending; what it holds stays unacknowledged until it ends.
             offGate = gate.onClose(() => {
               outbox = []
+              packedOutbox = new Map()
               if (member) group.pause(member.id)
             })
             ctx.grpc.write(call, { joined: memberState(state) }).catch(() => {})
@@ -202,6 +247,11 @@ export function registerGrpc(ctx: PluginContext, broker: Broker, gate: IngressGa
           }
           const group = broker.group(member.group)
           for (const a of request.acks ?? []) group.ack(member.id, a.topic, a.partition, Number(a.offset))
+          for (const r of request.ack_ranges ?? []) {
+            if (r.count > MAX_ACK_RANGE) throw new PubsubError('MALFORMED', `ack_ranges: a range of ${r.count} offsets, at most ${MAX_ACK_RANGE}`)
+            const first = Number(r.first_offset)
+            for (let i = 0; i < r.count; i++) group.ack(member.id, r.topic, r.partition, first + i)
+          }
           for (const n of request.naks ?? []) group.nak(member.id, n.topic, n.partition, Number(n.offset), request.nak_delay_ms, Date.now())
           if (request.pause) group.pause(member.id)
         } catch (error) {

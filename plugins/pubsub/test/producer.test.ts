@@ -5,6 +5,7 @@
 import { join } from 'node:path'
 import { startTestKernel, type ChildKernel, type TestKernel } from '@armature/testing'
 import { test } from 'uvu'
+import { unpackProduce } from '../src/packed.ts'
 import * as assert from 'uvu/assert'
 import { Producer, PubsubConnection, PubsubError, type Broker } from '../src/index.ts'
 import { childBroker } from './support/child-broker.ts'
@@ -26,8 +27,8 @@ function watched(): { connection: PubsubConnection; frames: number[]; maxAwaitin
   connection.raw.ProduceStream = () => {
     const stream = open()
     const write = stream.write.bind(stream)
-    stream.write = (request: { records: unknown[] }) => {
-      frames.push(request.records.length)
+    stream.write = (request: { packed_records: Buffer }) => {
+      frames.push(unpackProduce(request.packed_records).length)
       most = Math.max(most, ++awaiting)
       return write(request)
     }

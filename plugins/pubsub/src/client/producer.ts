@@ -7,7 +7,7 @@
 import { Partitioner } from '../partitioner.ts'
 import type { ProduceRecord } from '../record.ts'
 import { PubsubError } from '../errors.ts'
-import { produceToWire, type WireRecord } from '../wire.ts'
+import { packProduce } from '../packed.ts'
 import { ConnectionError, type PubsubConnection } from './connection.ts'
 
 export interface ProducerOptions {
@@ -62,7 +62,9 @@ interface Batch {
   /** `topic/partition`, or `topic/*` when the broker picks (not idempotent). */
   key: string
   topic: string
-  records: WireRecord[]
+  records: ProduceRecord[]
+  /** The records packed for the wire, once, when the batch is first sent (a resend sends the same bytes). */
+  packed?: Buffer
   /** Records taken so far (as records, once joined). */
   count: number
   bytes: number
@@ -229,7 +231,7 @@ export class Producer {
 
   #join(batch: Batch, records: ProduceRecord[], from: number, to: number): Promise<Offsets> {
     const at = batch.records.length
-    for (let i = from; i < to; i++) batch.records.push(produceToWire(records[i]!))
+    for (let i = from; i < to; i++) batch.records.push(records[i]!)
     return new Promise<Offsets>((resolve, reject) => batch.waiters.push({ from: at, count: to - from, resolve, reject }))
   }
 
@@ -291,7 +293,8 @@ export class Producer {
     try {
       for (let attempt = 0; attempt <= this.#options.retries; attempt++) {
         if (this.#epochPending) await this.#epochPending
-        const request: Record<string, unknown> = { id: 0, topic: batch.topic, records: batch.records, create_partitions: this.#options.createPartitions }
+        batch.packed ??= packProduce(batch.records)
+        const request: Record<string, unknown> = { id: 0, topic: batch.topic, packed_records: batch.packed, create_partitions: this.#options.createPartitions }
         const sentUnder = batch.epoch
         if (batch.epoch) {
           request.producer_id = batch.epoch.id

@@ -6,7 +6,7 @@
 import type { TopicPartition } from '../assignors.ts'
 import { PubsubError } from '../errors.ts'
 import type { StoredRecord } from '../record.ts'
-import { fromWireStored, type WireRecord } from '../wire.ts'
+import { unpackStored } from '../packed.ts'
 import type { PubsubConnection } from './connection.ts'
 import { retryDelay, type ResolvedConsumerOptions, type RunOptions } from './consumer-options.ts'
 
@@ -74,7 +74,7 @@ export class PartitionRunner {
           this.host.assigned(this)
         }
         if (!(await this.host.alive(this))) break
-        const reply = await connection.call<{ records: WireRecord[]; high_watermark: string }>(
+        const reply = await connection.call<{ packed_records: Buffer; high_watermark: string }>(
           'Fetch',
           {
             topic: this.tp.topic,
@@ -83,12 +83,14 @@ export class PartitionRunner {
             max_messages: options.maxMessages,
             max_bytes: options.maxBytes,
             max_wait_ms: options.maxWaitMs,
+            packed: true,
           },
           options.maxWaitMs + 15_000,
           this.#abort.signal,
         )
         if (!this.#running) break
-        const records = reply.records.map(fromWireStored)
+        const records: StoredRecord[] = []
+        unpackStored(reply.packed_records, (record) => records.push(record))
         if (records.length === 0) continue
         await this.host.gate(() => this.#handle(records, Number(reply.high_watermark)))
         failures = 0

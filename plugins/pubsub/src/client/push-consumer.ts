@@ -3,8 +3,16 @@
 import type { Delivery } from '../dispatcher.ts'
 import type { ProduceRecord } from '../record.ts'
 import type { PushBroker, SubscribeOptions, Subscription } from '../subscription.ts'
-import { fromWireStored, produceToWire, type WireRecord } from '../wire.ts'
+import { fromWireStored, type WireRecord } from '../wire.ts'
+import { packProduce, unpackStored } from '../packed.ts'
 import { asError, PubsubConnection, type ConnectionOptions } from './connection.ts'
+
+interface AckRange {
+  topic: string
+  partition: number
+  first_offset: number
+  count: number
+}
 
 export function subscribe(
   connection: PubsubConnection,
@@ -14,25 +22,35 @@ export function subscribe(
   onJoined?: (state: { memberId: string; generation: number }) => void,
 ): Promise<Subscription> {
   const stream = connection.raw.Subscribe()
-  let acks: Array<{ topic: string; partition: number; offset: number }> = []
+  // This turn's acknowledgements as runs of consecutive offsets (deliveries are acknowledged
+  // mostly in order, so a turn's thousand acks are a few ranges).
+  let ranges: AckRange[] = []
+  let last: AckRange | undefined
   let closed = false
   const flush = () => {
-    const batch = acks
-    acks = []
-    if (batch.length && !closed) stream.write({ acks: batch })
+    const batch = ranges
+    ranges = []
+    last = undefined
+    if (batch.length && !closed) stream.write({ ack_ranges: batch })
   }
   return new Promise((resolve, reject) => {
     let joined = false
     stream.on(
       'data',
-      (reply: { joined: { member_id: string; generation: number } | null; deliveries: Array<{ topic: string; partition: number; record: WireRecord; deliveries: number }> }) => {
+      (reply: {
+        joined: { member_id: string; generation: number } | null
+        deliveries: Array<{ topic: string; partition: number; record: WireRecord; deliveries: number }>
+        packed_deliveries: Array<{ topic: string; partition: number; records: Buffer }>
+      }) => {
         if (reply.joined && !joined) {
           joined = true
           onJoined?.({ memberId: reply.joined.member_id, generation: reply.joined.generation })
           resolve({
             ack(d) {
-              if (acks.length === 0) setImmediate(flush)
-              acks.push({ topic: d.topic, partition: d.partition, offset: d.record.offset })
+              if (ranges.length === 0) setImmediate(flush)
+              const offset = d.record.offset
+              if (last && last.partition === d.partition && last.topic === d.topic && last.first_offset + last.count === offset) last.count++
+              else ranges.push((last = { topic: d.topic, partition: d.partition, first_offset: offset, count: 1 }))
             },
             nak(d, delayMs) {
               if (!closed) stream.write({ naks: [{ topic: d.topic, partition: d.partition, offset: d.record.offset }], nak_delay_ms: delayMs })
@@ -49,6 +67,9 @@ export function subscribe(
           })
         }
         for (const d of reply.deliveries ?? []) sink({ topic: d.topic, partition: d.partition, record: fromWireStored(d.record), deliveries: d.deliveries })
+        for (const p of reply.packed_deliveries ?? []) {
+          unpackStored(p.records, (record, deliveries) => sink({ topic: p.topic, partition: p.partition, record, deliveries }))
+        }
       },
     )
     const ended = (error?: Error) => {
@@ -68,7 +89,7 @@ export function subscribe(
         assignor: options.assignor ?? '',
         client_id: options.clientId ?? '',
       },
-      push: { max_ack_pending: options.push.maxAckPending, ack_wait_ms: options.push.ackWaitMs, max_deliveries: options.push.maxDeliveries },
+      push: { max_ack_pending: options.push.maxAckPending, ack_wait_ms: options.push.ackWaitMs, max_deliveries: options.push.maxDeliveries, packed: true },
     })
   })
 }
@@ -94,11 +115,11 @@ export class RemotePushBroker implements PushBroker {
   }
 
   async produce(topic: string, records: ProduceRecord[]): Promise<void> {
-    await this.connection.call('Produce', { topic, records: records.map(produceToWire) })
+    await this.connection.call('Produce', { topic, packed_records: packProduce(records) })
   }
 
   async produceDelayed(topic: string, records: ProduceRecord[], delayMs: number): Promise<void> {
-    await this.connection.call('Produce', { topic, records: records.map(produceToWire), delay_ms: delayMs })
+    await this.connection.call('Produce', { topic, packed_records: packProduce(records), delay_ms: delayMs })
   }
 
   async subscribe(options: SubscribeOptions, sink: (delivery: Delivery) => void): Promise<Subscription> {

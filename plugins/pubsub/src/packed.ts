@@ -96,8 +96,8 @@ interface Visit {
   (offset: number, timestamp: number, partition: number, deliveries: number, key: Buffer | undefined, value: Buffer, headers: Readonly<Record<string, string>>): void
 }
 
-/** Reads a packed set, checking every length against the bytes there are; `copy` detaches keys and values from `data`. */
-function unpack(data: Uint8Array, copy: boolean, visit: Visit): void {
+/** Reads a packed set, checking every length against the bytes there are; keys and values are copied out of `data`. */
+function unpack(data: Uint8Array, visit: Visit): void {
   const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
   const fail = (what: string): never => {
     throw new PubsubError('MALFORMED', `packed_records: ${what}`)
@@ -110,7 +110,11 @@ function unpack(data: Uint8Array, copy: boolean, visit: Visit): void {
   const take = (length: number, what: string): Buffer => {
     if (length < 0 || at + length > buf.length) fail(`record ${index}: its ${what} runs past the end`)
     const part = buf.subarray(at, (at += length))
-    return copy ? Buffer.from(part) : part
+    return Buffer.from(part)
+  }
+  const text = (length: number, what: string): string => {
+    if (at + length > buf.length) fail(`record ${index}: its ${what} runs past the end`)
+    return buf.toString('utf8', at, (at += length))
   }
   for (; index < count; index++) {
     if (at + RECORD_FIXED > buf.length) fail(`record ${index} of ${count} runs past the end`)
@@ -135,11 +139,11 @@ function unpack(data: Uint8Array, copy: boolean, visit: Visit): void {
         if (at + 2 > buf.length) fail(`record ${index}: its headers run past the end`)
         const nameLength = buf.readUInt16LE(at)
         at += 2
-        const name = take(nameLength, 'header name').toString()
+        const name = text(nameLength, 'header name')
         if (at + 4 > buf.length) fail(`record ${index}: its headers run past the end`)
         const textLength = buf.readUInt32LE(at)
         at += 4
-        read[name] = take(textLength, 'header value').toString()
+        read[name] = text(textLength, 'header value')
       }
       headers = read
     }
@@ -148,10 +152,10 @@ function unpack(data: Uint8Array, copy: boolean, visit: Visit): void {
   if (at !== buf.length) fail(`${buf.length - at} bytes after the ${count} records it counts`)
 }
 
-/** A producer's records, copied out of the request (the broker keeps them). */
+/** A producer's records (the broker keeps them: they are copies, not views of the request). */
 export function unpackProduce(data: Uint8Array): ProduceRecord[] {
   const records: ProduceRecord[] = []
-  unpack(data, true, (_offset, timestamp, partition, _deliveries, key, value, headers) => {
+  unpack(data, (_offset, timestamp, partition, _deliveries, key, value, headers) => {
     const record: ProduceRecord = { value, headers: headers === NO_HEADERS ? {} : (headers as Record<string, string>) }
     if (key) record.key = key
     if (partition >= 0) record.partition = partition
@@ -161,9 +165,12 @@ export function unpackProduce(data: Uint8Array): ProduceRecord[] {
   return records
 }
 
-/** Stored records (views into `data`, which they keep alive), each with its delivery count. */
+/**
+ * Stored records, each with its delivery count. Keys and values are copied: a view would keep
+ * the whole reply alive for as long as the application keeps one record's value.
+ */
 export function unpackStored(data: Uint8Array, each: (record: StoredRecord, deliveries: number) => void): void {
-  unpack(data, false, (offset, timestamp, _partition, deliveries, key, value, headers) => {
+  unpack(data, (offset, timestamp, _partition, deliveries, key, value, headers) => {
     each(key ? { offset, timestamp, key, value, headers } : { offset, timestamp, value, headers }, deliveries)
   })
 }

@@ -209,13 +209,15 @@ test('a start takes sealed segments from their index files; a missing or damaged
   assert.equal(facts(indexed), truth)
   await indexed.close()
 
-  // A damaged index file and one for another size are not used; the segment is read instead.
-  const [, second, third] = indexFiles()
+  // A cut index file, one of another shape and one for another size are not used; the segment is read instead.
+  const [, second, third, fourth] = indexFiles()
   writeFileSync(join(dir, second!), '{"version":1,')
   const other = JSON.parse(readFileSync(join(dir, third!), 'utf8')) as { written: number }
   writeFileSync(join(dir, third!), JSON.stringify({ ...other, written: other.written + 1 }))
+  const shaped = JSON.parse(readFileSync(join(dir, fourth!), 'utf8')) as object
+  writeFileSync(join(dir, fourth!), JSON.stringify({ ...shaped, entries: null }))
   const repaired = new FilePartition(dir, options, async () => {})
-  assert.equal(repaired.opened, { indexed: sealed - 3, scanned: 3 })
+  assert.equal(repaired.opened, { indexed: sealed - 4, scanned: 4 })
   assert.equal(facts(repaired), truth)
   await repaired.close()
 })

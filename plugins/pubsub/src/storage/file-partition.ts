@@ -135,20 +135,25 @@ class Segment implements ReadableSegment {
    */
   restore(expected: number | undefined, size: number): RestoredBatch[] | undefined {
     let file: IndexFile
+    let index: IndexEntry[]
+    let batches: RestoredBatch[]
     try {
       file = JSON.parse(readFileSync(indexPathOf(this.path), 'utf8')) as IndexFile
+      if (file.version !== INDEX_VERSION || file.base !== this.base || file.written !== size || !(file.end > file.base)) return undefined
+      if (expected !== undefined && file.base !== expected) return undefined
+      index = file.entries.map(([offset, position, before]) => ({ offset, position, maxTimestampBefore: before ?? -Infinity }))
+      batches = file.batches.map(([producerId, baseSequence, count, baseOffset]) => ({ producerId, baseSequence, count, baseOffset }))
     } catch {
+      // Missing, cut or of another shape: the segment is read instead.
       return undefined
     }
-    if (file.version !== INDEX_VERSION || file.base !== this.base || file.written !== size || file.end <= file.base) return undefined
-    if (expected !== undefined && file.base !== expected) return undefined
-    this.index = file.entries.map(([offset, position, before]) => ({ offset, position, maxTimestampBefore: before ?? -Infinity }))
+    this.index = index
     this.end = file.end
     this.written = file.written
     this.recordBytes = file.recordBytes
     this.maxTimestamp = file.maxTimestamp ?? -Infinity
     this.batches = undefined
-    return file.batches.map(([producerId, baseSequence, count, baseOffset]) => ({ producerId, baseSequence, count, baseOffset }))
+    return batches
   }
 
   /** Deletes the segment and its index file. */

@@ -249,8 +249,7 @@ export function registerGrpc(ctx: PluginContext, broker: Broker, gate: IngressGa
           for (const a of request.acks ?? []) group.ack(member.id, a.topic, a.partition, Number(a.offset))
           for (const r of request.ack_ranges ?? []) {
             if (r.count > MAX_ACK_RANGE) throw new PubsubError('MALFORMED', `ack_ranges: a range of ${r.count} offsets, at most ${MAX_ACK_RANGE}`)
-            const first = Number(r.first_offset)
-            for (let i = 0; i < r.count; i++) group.ack(member.id, r.topic, r.partition, first + i)
+            group.ackRange(member.id, r.topic, r.partition, Number(r.first_offset), r.count)
           }
           for (const n of request.naks ?? []) group.nak(member.id, n.topic, n.partition, Number(n.offset), request.nak_delay_ms, Date.now())
           if (request.pause) group.pause(member.id)

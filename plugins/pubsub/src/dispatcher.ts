@@ -159,8 +159,10 @@ export class PartitionDispatcher {
 
   #ack(offset: number): void {
     if (offset < this.#committed) return
-    this.#acked.add(offset)
-    while (this.#acked.delete(this.#committed)) this.#committed++
+    // In order (the usual case) the committed offset moves on without the set.
+    if (offset === this.#committed) this.#committed++
+    else this.#acked.add(offset)
+    while (this.#acked.size > 0 && this.#acked.delete(this.#committed)) this.#committed++
   }
 
   /** Retention dropped records never delivered: they count as handled. */

@@ -107,13 +107,23 @@ function unpack(data: Uint8Array, visit: Visit): void {
   const count = buf.readUInt32LE(1)
   let at = SET_HEADER
   let index = 0
-  const take = (length: number, what: string): Buffer => {
-    if (length < 0 || at + length > buf.length) fail(`record ${index}: its ${what} runs past the end`)
-    const part = buf.subarray(at, (at += length))
-    return Buffer.from(part)
+  const need = (length: number, what: string): void => {
+    if (length < 0 || at + length > buf.length) fail(`record ${index}: ${what} past the end`)
+  }
+  const u16 = (what: string): number => {
+    need(2, what)
+    return buf.readUInt16LE((at += 2) - 2)
+  }
+  const u32 = (what: string): number => {
+    need(4, what)
+    return buf.readUInt32LE((at += 4) - 4)
+  }
+  const bytes = (length: number, what: string): Buffer => {
+    need(length, what)
+    return Buffer.from(buf.subarray(at, (at += length)))
   }
   const text = (length: number, what: string): string => {
-    if (at + length > buf.length) fail(`record ${index}: its ${what} runs past the end`)
+    need(length, what)
     return buf.toString('utf8', at, (at += length))
   }
   for (; index < count; index++) {
@@ -124,26 +134,15 @@ function unpack(data: Uint8Array, visit: Visit): void {
     const deliveries = buf.readUInt32LE(at + 20)
     const keyLength = buf.readInt32LE(at + 24)
     at += 28
-    const key = keyLength === -1 ? undefined : take(keyLength, 'key')
-    if (at + 4 > buf.length) fail(`record ${index}: its value runs past the end`)
-    const valueLength = buf.readUInt32LE(at)
-    at += 4
-    const value = take(valueLength, 'value')
-    if (at + 2 > buf.length) fail(`record ${index}: its headers run past the end`)
-    const headerCount = buf.readUInt16LE(at)
-    at += 2
+    const key = keyLength === -1 ? undefined : bytes(keyLength, 'its key runs')
+    const value = bytes(u32('its value runs'), 'its value runs')
+    const headerCount = u16('its headers run')
     let headers = NO_HEADERS
     if (headerCount > 0) {
       const read: Record<string, string> = {}
       for (let h = 0; h < headerCount; h++) {
-        if (at + 2 > buf.length) fail(`record ${index}: its headers run past the end`)
-        const nameLength = buf.readUInt16LE(at)
-        at += 2
-        const name = text(nameLength, 'header name')
-        if (at + 4 > buf.length) fail(`record ${index}: its headers run past the end`)
-        const textLength = buf.readUInt32LE(at)
-        at += 4
-        read[name] = text(textLength, 'header value')
+        const name = text(u16('its headers run'), 'its header name runs')
+        read[name] = text(u32('its headers run'), 'its header value runs')
       }
       headers = read
     }

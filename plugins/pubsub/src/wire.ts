@@ -1,5 +1,6 @@
 // Records and errors as the gRPC messages of proto/pubsub.proto carry them (proto-loader with
-// keepCase, longs as strings), shared by the service and the client.
+// keepCase, longs as strings): the service's plain `Record` form, for stock tools (the client
+// sends and reads records packed, src/packed.ts), and the refusals both sides share.
 import { ERROR_CODES, PubsubError, isErrorCode } from './errors.ts'
 import type { ProduceRecord, StoredRecord } from './record.ts'
 
@@ -19,8 +20,8 @@ export interface WireRecord {
   offset?: string | number
 }
 
-// The conversions run once per record on the hot paths (produce, push delivery): plain
-// assignments, no spreads, and no arrays or objects built for empty headers.
+// The conversions run once per record: plain assignments, no spreads, and no arrays or objects
+// built for empty headers.
 
 export function toWire(record: StoredRecord): WireRecord {
   const wire: WireRecord = { value: record.value, headers: wireHeaders(record.headers), timestamp: record.timestamp, offset: record.offset }
@@ -28,20 +29,6 @@ export function toWire(record: StoredRecord): WireRecord {
     wire.key = record.key
     wire.has_key = true
   }
-  return wire
-}
-
-export function produceToWire(record: ProduceRecord): WireRecord {
-  const wire: WireRecord = { value: record.value, headers: wireHeaders(record.headers) }
-  if (record.key) {
-    wire.key = record.key
-    wire.has_key = true
-  }
-  if (record.partition !== undefined) {
-    wire.partition = record.partition
-    wire.has_partition = true
-  }
-  if (record.timestamp !== undefined) wire.timestamp = record.timestamp
   return wire
 }
 
@@ -67,16 +54,6 @@ export function fromWireProduce(wire: WireRecord, index: number): ProduceRecord 
   const timestamp = Number(wire.timestamp ?? 0)
   if (timestamp > 0) record.timestamp = timestamp
   return record
-}
-
-export function fromWireStored(wire: WireRecord): StoredRecord {
-  return {
-    offset: Number(wire.offset ?? 0),
-    timestamp: Number(wire.timestamp ?? 0),
-    ...(wire.has_key ? { key: Buffer.from(wire.key ?? []) } : {}),
-    value: Buffer.from(wire.value ?? []),
-    headers: headersOf(wire),
-  }
 }
 
 /** A gRPC status object for a refusal: the code word leads the details, so the client can rebuild the error. */

@@ -1,6 +1,6 @@
 // Visits counted in memory and written in batches, so a click never waits for (or costs) an UPDATE.
 //
-// A visit is `pending` until a flush takes it; while that flush's UPDATE runs it is `inFlight`.
+// A visit is `pending` until a flush takes it, and again if that flush fails.
 // Each batch has a number. A batch whose write failed may still have been applied (PostgreSQL
 // committed, the answer was lost with the connection), so it is kept apart, `unsettled`, and
 // written again under the same number before anything newer: the sink skips a number it has
@@ -23,7 +23,6 @@ interface Batch {
 export class VisitCounter {
   #pending = new Map<string, number>()
   #unsettled: Batch | undefined
-  #inFlight: Map<string, number> | undefined
   #flushing: Promise<void> | undefined
   #nextBatch = 1
   #epoch = 0
@@ -48,11 +47,6 @@ export class VisitCounter {
     return (this.#pending.get(slug) ?? 0) + (this.#unsettled?.counts.get(slug) ?? 0)
   }
 
-  /** Visits of `slug` in memory, waiting or being written. */
-  unstored(slug: string): number {
-    return this.pending(slug) + (this.#inFlight?.get(slug) ?? 0)
-  }
-
   /**
    * True while a failed batch waits to be written again: the stored count may or may not hold
    * it, so stored + pending is exact only after the next flush.
@@ -69,10 +63,6 @@ export class VisitCounter {
 
   get epoch(): number {
     return this.#epoch
-  }
-
-  get busy(): boolean {
-    return this.#flushing !== undefined
   }
 
   /** Resolves when no flush is running. */
@@ -98,7 +88,6 @@ export class VisitCounter {
 
   async #write(batch: Batch): Promise<void> {
     this.#unsettled = undefined
-    this.#inFlight = batch.counts
     this.#epoch++
     this.onBatch?.(batch.counts, 1)
     this.#flushing = this.#sink.addVisits(batch.counts, batch.number).then(
@@ -116,7 +105,6 @@ export class VisitCounter {
     try {
       await this.#flushing
     } finally {
-      this.#inFlight = undefined
       this.#flushing = undefined
     }
   }

@@ -3,7 +3,6 @@
 import type { Delivery } from '../dispatcher.ts'
 import type { ProduceRecord } from '../record.ts'
 import type { PushBroker, SubscribeOptions, Subscription } from '../subscription.ts'
-import { fromWireStored, type WireRecord } from '../wire.ts'
 import { packProduce, unpackStored } from '../packed.ts'
 import { asError, PubsubConnection, type ConnectionOptions } from './connection.ts'
 
@@ -35,43 +34,35 @@ export function subscribe(
   }
   return new Promise((resolve, reject) => {
     let joined = false
-    stream.on(
-      'data',
-      (reply: {
-        joined: { member_id: string; generation: number } | null
-        deliveries: Array<{ topic: string; partition: number; record: WireRecord; deliveries: number }>
-        packed_deliveries: Array<{ topic: string; partition: number; records: Buffer }>
-      }) => {
-        if (reply.joined && !joined) {
-          joined = true
-          onJoined?.({ memberId: reply.joined.member_id, generation: reply.joined.generation })
-          resolve({
-            ack(d) {
-              if (ranges.length === 0) setImmediate(flush)
-              const offset = d.record.offset
-              if (last && last.partition === d.partition && last.topic === d.topic && last.first_offset + last.count === offset) last.count++
-              else ranges.push((last = { topic: d.topic, partition: d.partition, first_offset: offset, count: 1 }))
-            },
-            nak(d, delayMs) {
-              if (!closed) stream.write({ naks: [{ topic: d.topic, partition: d.partition, offset: d.record.offset }], nak_delay_ms: delayMs })
-            },
-            pause() {
-              if (!closed) stream.write({ pause: true })
-            },
-            async close() {
-              if (closed) return
-              flush()
-              closed = true
-              stream.end()
-            },
-          })
-        }
-        for (const d of reply.deliveries ?? []) sink({ topic: d.topic, partition: d.partition, record: fromWireStored(d.record), deliveries: d.deliveries })
-        for (const p of reply.packed_deliveries ?? []) {
-          unpackStored(p.records, (record, deliveries) => sink({ topic: p.topic, partition: p.partition, record, deliveries }))
-        }
-      },
-    )
+    stream.on('data', (reply: { joined: { member_id: string; generation: number } | null; packed_deliveries: Array<{ topic: string; partition: number; records: Buffer }> }) => {
+      if (reply.joined && !joined) {
+        joined = true
+        onJoined?.({ memberId: reply.joined.member_id, generation: reply.joined.generation })
+        resolve({
+          ack(d) {
+            if (ranges.length === 0) setImmediate(flush)
+            const offset = d.record.offset
+            if (last && last.partition === d.partition && last.topic === d.topic && last.first_offset + last.count === offset) last.count++
+            else ranges.push((last = { topic: d.topic, partition: d.partition, first_offset: offset, count: 1 }))
+          },
+          nak(d, delayMs) {
+            if (!closed) stream.write({ naks: [{ topic: d.topic, partition: d.partition, offset: d.record.offset }], nak_delay_ms: delayMs })
+          },
+          pause() {
+            if (!closed) stream.write({ pause: true })
+          },
+          async close() {
+            if (closed) return
+            flush()
+            closed = true
+            stream.end()
+          },
+        })
+      }
+      for (const p of reply.packed_deliveries ?? []) {
+        unpackStored(p.records, (record, deliveries) => sink({ topic: p.topic, partition: p.partition, record, deliveries }))
+      }
+    })
     const ended = (error?: Error) => {
       const wasClosed = closed
       closed = true

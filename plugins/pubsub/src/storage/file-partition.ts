@@ -303,11 +303,9 @@ export class FilePartition implements PartitionStore {
       }
       if (sealed) {
         this.opened.scanned++
-        // A sealed segment read whole gets the index file it lacked (it is durable now: fsynced above or below).
+        // A sealed segment read whole gets the index file it lacked, once it is durable.
         if (!torn && kept > 0) {
-          const fd = openSync(path, 'r')
-          fsyncSync(fd)
-          closeSync(fd)
+          syncFile(path)
           scanned.writeIndex()
         }
       }
@@ -484,23 +482,20 @@ export class FilePartition implements PartitionStore {
 
   #roll(base: number): Segment {
     let last = this.#segments.at(-1)
-    const rolledFromOpen = this.#fd !== undefined
+    // An empty last segment (nothing was appended to it) is written to instead of a new one.
+    const sealing = last && last.end !== last.base ? last : undefined
     if (this.#fd !== undefined) {
       this.write()
       fsyncData(this.#fd)
       closeSync(this.#fd)
       this.#fd = undefined
+    } else if (sealing) {
+      // The segment a start left open, sealed without having been appended to: made durable first.
+      syncFile(sealing.path)
     }
-    // An empty last segment (nothing was appended to it) is written to instead of a new one.
-    if (!last || last.end !== last.base) {
-      if (last && !rolledFromOpen) {
-        // The segment a start left open, sealed now without having been appended to: make it durable first.
-        const fd = openSync(last.path, 'r')
-        fsyncSync(fd)
-        closeSync(fd)
-      }
+    if (!last || sealing) {
       // The segment is sealed and durable: its index file lets a start skip reading it.
-      if (last) last.writeIndex()
+      sealing?.writeIndex()
       last = new Segment(base, join(this.#dir, segmentName(base)))
       this.#segments.push(last)
     }
@@ -524,10 +519,16 @@ export function fsyncData(fd: number): void {
 export function writeAtomic(path: string, text: string, sync = false): void {
   const aside = `${path}.tmp`
   writeFileSync(aside, text)
-  if (sync) {
-    const fd = openSync(aside, 'r+')
+  if (sync) syncFile(aside)
+  renameSync(aside, path)
+}
+
+/** fsync of a file by its path. */
+function syncFile(path: string): void {
+  const fd = openSync(path, 'r')
+  try {
     fsyncSync(fd)
+  } finally {
     closeSync(fd)
   }
-  renameSync(aside, path)
 }

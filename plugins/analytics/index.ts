@@ -8,6 +8,7 @@ import { isUnavailable, watchAvailability } from '@armature/plugin-db'
 import { isSpanContextValid, SpanKind, SpanStatusCode, type Span, type SpanContext } from '@opentelemetry/api'
 import type { AnalyticsApi } from './src/api.ts'
 import { Dispatcher } from './src/dispatcher.ts'
+import { Handoff, type Reservation } from './src/handoff.ts'
 import { DEFAULT_HEADER_ALLOW_LIST } from './src/ingest-request.ts'
 import { Ingest } from './src/ingest.ts'
 import { LeaseStore, type ClaimedRow } from './src/leases.ts'
@@ -74,6 +75,12 @@ export default definePlugin({
     commitTimeoutMs: option.duration(2000, { min: 1, max: 60_000 }),
     /** Batches this instance processes at once; 0: this instance only ingests. */
     workers: option.int(2, { min: 0, max: 64 }),
+    /**
+     * Rows ingested here that this instance's workers take straight from ingest (inserted leased
+     * to them, attempt 1) instead of claiming them back from the table; past it, rows go pending.
+     * 0: every row goes through a claim.
+     */
+    handoffRows: option.int(2000, { min: 0, max: 1_000_000 }),
     /** Rows leased per claim. */
     claimBatch: option.int(500, { min: 1, max: 5000 }),
     /** How long a lease lasts without a heartbeat. */
@@ -124,11 +131,62 @@ export default definePlugin({
       expiries: ctx.metrics.counter('lease_expiries_total', 'Leases found expired by the rescuer'),
       rescues: ctx.metrics.counter('rescued_rows_total', 'Rows the rescuer returned to pending'),
       fencedOut: ctx.metrics.counter('fenced_out_rows_total', 'Completions refused because another attempt held the row'),
+      handedOff: ctx.metrics.counter('handed_off_rows_total', "Rows inserted leased to this instance's workers (no claim)"),
+      handoffExpired: ctx.metrics.counter('handoff_expired_rows_total', 'Handed-off rows whose lease ran short before a worker took them (left to the rescuer)'),
       lag: ctx.metrics.histogram('processing_lag_seconds', 'From ingest (row time) to its analytics row', [], [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900]),
       backlog: ctx.metrics.gauge('backlog_rows', 'Raw rows by state (pending, leased, dead)', ['state']),
       oldest: ctx.metrics.gauge('oldest_pending_age_seconds', 'Age of the oldest pending raw row'),
       retained: ctx.metrics.counter('retention_deleted_rows_total', 'Done raw rows deleted past ANALYTICS_RAW_RETENTION_MS'),
     }
+
+    const owner = `${hostname()}:${process.pid}:${ctx.generation}:${randomBytes(3).toString('hex')}`
+    const claimSpans = new WeakMap<ClaimedRow, SpanContext>()
+    const handoff =
+      config.workers > 0 && config.handoffRows > 0
+        ? new Handoff({
+            owner,
+            leaseMs: config.leaseMs,
+            capacity: config.handoffRows,
+            marginMs: config.heartbeatMs,
+            // The dispatcher is declared below; rows arrive only after setup.
+            onRows: () => dispatcher.handedOff(),
+            onExpired: (rows) => {
+              m.handoffExpired.inc(rows)
+              ctx.log.warn({ rows, leaseMs: config.leaseMs }, 'handed-off rows waited too long for a worker: their leases will be rescued')
+            },
+          })
+        : undefined
+    // The claim of a handed-off batch is its insert: its span is a child of the batch commit.
+    const handoffFor = (reservation: Reservation): Reservation =>
+      tracing
+        ? {
+            lease: reservation.lease,
+            cancel: () => reservation.cancel(),
+            fill: (rows) => {
+              const span = ctx.tracer.startSpan('analytics claim', {
+                kind: SpanKind.INTERNAL,
+                attributes: {
+                  'analytics.lease.owner': owner,
+                  'analytics.claim.rows': rows.length,
+                  'analytics.claim.handoff': true,
+                  ...(rows.length > 0 ? { 'analytics.claim.first_raw_id': rows[0]!.id } : {}),
+                },
+                links: linksTo(rows.map((row) => row.traceparent)),
+              })
+              for (const row of rows) claimSpans.set(row, span.spanContext())
+              span.end()
+              m.handedOff.inc(rows.length)
+              reservation.fill(rows)
+            },
+          }
+        : {
+            lease: reservation.lease,
+            cancel: () => reservation.cancel(),
+            fill: (rows) => {
+              m.handedOff.inc(rows.length)
+              reservation.fill(rows)
+            },
+          }
 
     const ingest = new Ingest({
       db: database,
@@ -141,6 +199,16 @@ export default definePlugin({
       isOutage: isUnavailable,
       outageRetryAfterSeconds: Math.ceil(probeIntervalMs / 1000),
       available: () => watch.available,
+      ...(handoff
+        ? {
+            handoff: {
+              reserve: (rows: number) => {
+                const reservation = handoff.reserve(rows)
+                return reservation && handoffFor(reservation)
+              },
+            },
+          }
+        : {}),
       // One span per batch, linked to the request span of every row in it.
       ...(tracing
         ? {
@@ -171,8 +239,6 @@ export default definePlugin({
 
     const leases = new LeaseStore(database, { maxAttempts: config.maxAttempts })
     const processors = new ProcessorChain()
-    const owner = `${hostname()}:${process.pid}:${ctx.generation}:${randomBytes(3).toString('hex')}`
-    const claimSpans = new WeakMap<ClaimedRow, SpanContext>()
     const quiet = (error: unknown) => isUnavailable(error)
     const dispatcher = new Dispatcher({
       leases,
@@ -185,6 +251,7 @@ export default definePlugin({
       pollIntervalMs: config.pollIntervalMs,
       rescueIntervalMs: config.rescueIntervalMs,
       backoff: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs },
+      ...(handoff ? { handoff } : {}),
       ...(tracing
         ? {
             aroundClaim: (claim) =>

@@ -2,7 +2,13 @@
 // due rows and hands each batch to a worker slot; a worker processes its rows, heartbeats the
 // leases while it works, and completes the batch in one fenced transaction. The rescuer, on its
 // own interval, returns leases that expired (a worker killed or cut off) to pending.
+//
+// Rows this instance ingested while its workers had room arrive through the hand-off already
+// leased (see handoff.ts): a worker takes those first, and claims from the table when it is
+// told due rows may be there (a NOTIFY, the poll, a rescue) or the hand-off is empty, so rows of
+// other instances, retries and rescues are never starved by a steady stream of fresh ones.
 import { retryDelayMs, type BackoffOptions } from './backoff.ts'
+import type { Handoff } from './handoff.ts'
 import type { ClaimedRow, Completion, Done, Failed, LeaseStore, RescueResult } from './leases.ts'
 import type { ProcessorChain, RawEvent } from './processor.ts'
 
@@ -19,6 +25,8 @@ export interface DispatcherOptions {
   pollIntervalMs: number
   rescueIntervalMs: number
   backoff: BackoffOptions
+  /** Rows ingested here and inserted leased to this owner. */
+  handoff?: Handoff
   /** Runs one batch's claim (so a span can wrap it). */
   aroundClaim?(claim: () => Promise<ClaimedRow[]>): Promise<ClaimedRow[]>
   /** Runs one row's processing (so a span can wrap it, as a child of the row's ingest trace). */
@@ -41,6 +49,12 @@ export class Dispatcher {
   readonly #batches = new Set<Promise<void>>()
   #claiming = false
   #again = false
+  /** Due rows may wait in the table (a NOTIFY, the poll or a rescue said so, or the last claim came back full). */
+  #tableDue = true
+  /** The last batch came from a claim: the next one comes from the hand-off if it holds rows, so neither source starves the other. */
+  #lastClaimed = false
+  /** No more claims; the hand-off is still drained. */
+  #stopping = false
   #stopped = false
   #poll: NodeJS.Timeout | undefined
   #rescue: NodeJS.Timeout | undefined
@@ -64,6 +78,16 @@ export class Dispatcher {
 
   /** Claims while there are free worker slots and due rows. Safe to call at any rate. */
   wake(): void {
+    this.#tableDue = true
+    this.#run()
+  }
+
+  /** Rows arrived in the hand-off: start them if a worker slot is free. */
+  handedOff(): void {
+    this.#run()
+  }
+
+  #run(): void {
     if (this.#stopped) return
     if (this.#claiming) {
       this.#again = true
@@ -90,12 +114,21 @@ export class Dispatcher {
     return this.#rescuing
   }
 
-  /** Stops claiming and waits for the batches in hand to complete. */
+  /** Stops claiming, processes what the hand-off holds (and what writes in flight add to it), and waits for the batches in hand to complete. */
   async stop(): Promise<void> {
-    this.#stopped = true
+    this.#stopping = true
     clearInterval(this.#poll)
     clearInterval(this.#rescue)
-    while (this.#batches.size > 0 || this.#claiming) await Promise.race([...this.#batches, new Promise((r) => setTimeout(r, 10))])
+    const handoff = this.#o.handoff
+    const closed = handoff?.close()
+    let drained = false
+    void closed?.then(() => (drained = true))
+    const busy = () => this.#batches.size > 0 || this.#claiming || (handoff !== undefined && (!drained || handoff.queued > 0))
+    while (busy()) {
+      this.#run()
+      await Promise.race([...this.#batches, new Promise((r) => setTimeout(r, 10))])
+    }
+    this.#stopped = true
     await this.#rescuing
   }
 
@@ -105,21 +138,40 @@ export class Dispatcher {
       do {
         this.#again = false
         while (!this.#stopped && this.#batches.size < this.#o.workers) {
-          const rows = await this.#claim()
+          const rows = await this.#next()
           if (rows.length === 0) break
-          this.#o.events?.claimed?.(rows.length)
           const batch = this.#work(rows).finally(() => {
             this.#batches.delete(batch)
-            this.wake()
+            this.#run()
           })
           this.#batches.add(batch)
-          // A short batch means nothing more is due now.
-          if (rows.length < this.#o.claimBatch) break
         }
       } while (this.#again && !this.#stopped && this.#batches.size < this.#o.workers)
     } finally {
       this.#claiming = false
     }
+  }
+
+  /** The next batch: the hand-off's rows first, unless the table is due; a claim when that finds none. */
+  async #next(): Promise<ClaimedRow[]> {
+    const { handoff, claimBatch } = this.#o
+    const fromTableFirst = this.#tableDue && !this.#stopping && !this.#lastClaimed
+    if (handoff && !fromTableFirst) {
+      const rows = handoff.take(claimBatch)
+      this.#lastClaimed = false
+      if (rows.length > 0) return rows
+    }
+    if (this.#stopping) return []
+    if (!this.#tableDue) return []
+    const rows = await this.#claim()
+    // A short claim means nothing more is due now.
+    this.#tableDue = rows.length === claimBatch
+    if (rows.length > 0) {
+      this.#lastClaimed = true
+      this.#o.events?.claimed?.(rows.length)
+      return rows
+    }
+    return handoff ? handoff.take(claimBatch) : []
   }
 
   async #claim(): Promise<ClaimedRow[]> {

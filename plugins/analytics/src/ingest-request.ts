@@ -13,6 +13,9 @@ export interface RawRow {
   /** `{"headers":{...},"body":{...}}`, already JSON text: jsonb parses it once, in PostgreSQL. */
   data: string
   traceparent: string | null
+  /** What `data` was made of, for a worker of this instance that takes the row straight from ingest. */
+  headers: Record<string, string>
+  body: Record<string, unknown>
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -95,5 +98,5 @@ function badText(text: string): string | undefined {
 export function rawRow(userId: string, headers: Record<string, string>, body: Record<string, unknown>, traceparent: string | null, now = new Date()): RawRow {
   // Whole seconds, as timestamptz(0) keeps them: PostgreSQL would round 12:00:59.7 up to 12:01:00,
   // a time after the request arrived, in a minute a stats query up to now does not yet cover.
-  return { time: new Date(now.getTime() - (now.getTime() % 1000)), userId, data: JSON.stringify({ headers, body }), traceparent }
+  return { time: new Date(now.getTime() - (now.getTime() % 1000)), userId, data: JSON.stringify({ headers, body }), traceparent, headers, body }
 }

@@ -2,7 +2,9 @@
 import { IngestUnavailableError } from './errors.ts'
 import { GroupCommit, type BatchReport, type GroupCommitFailure } from './group-commit.ts'
 import { checkBody, HeaderAllowList, rawRow, userIdOf, type HeaderLookup, type RawRow } from './ingest-request.ts'
-import { writeRawRows } from './raw-writer.ts'
+import type { Reservation } from './handoff.ts'
+import type { ClaimedRow } from './leases.ts'
+import { writeLeasedRows, writePendingRows } from './raw-writer.ts'
 import type { SqlDatabase } from './sql.ts'
 import { currentTraceparent } from './trace-context.ts'
 
@@ -19,6 +21,8 @@ export interface IngestOptions {
   outageRetryAfterSeconds: number
   /** False while the database is known to be down: requests are refused at once instead of queued. */
   available(): boolean
+  /** This instance's workers: a batch they have room for is inserted leased to them and handed over after commit. */
+  handoff?: { reserve(rows: number): Reservation | undefined }
   /** Wraps each batch write (a span, say). */
   around?(rows: readonly RawRow[], write: () => Promise<void>): Promise<void>
   onBatch?(report: BatchReport): void
@@ -32,7 +36,7 @@ export class Ingest {
   constructor(options: IngestOptions) {
     this.#options = options
     this.#allow = new HeaderAllowList(options.headerAllowList)
-    const write = (rows: RawRow[]) => writeRawRows(options.db, rows)
+    const write = (rows: RawRow[]) => writeBatch(options, rows)
     this.#commit = new GroupCommit<RawRow>({
       maxRows: options.batchMaxRows,
       maxDelayMs: options.batchMaxDelayMs,
@@ -83,4 +87,27 @@ export class Ingest {
         return Object.assign(new Error('the row could not be stored', options), { status: 500 })
     }
   }
+}
+
+/** One batch: leased to this instance's workers when they have room for it, else pending for any dispatcher. */
+async function writeBatch(options: IngestOptions, rows: RawRow[]): Promise<void> {
+  const reservation = options.handoff?.reserve(rows.length)
+  if (!reservation) return writePendingRows(options.db, rows)
+  let ids: string[]
+  try {
+    ids = await writeLeasedRows(options.db, rows, reservation.lease)
+  } catch (error) {
+    reservation.cancel()
+    throw error
+  }
+  reservation.fill(
+    rows.map((row, i): ClaimedRow => ({
+      id: ids[i]!,
+      attempts: 1,
+      time: row.time,
+      user_id: row.userId,
+      data: { headers: row.headers, body: row.body },
+      traceparent: row.traceparent,
+    })),
+  )
 }

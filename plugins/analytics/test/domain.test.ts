@@ -6,6 +6,9 @@ import { normaliseKey, normaliseName } from '../src/processor.ts'
 import { retryDelayMs } from '../src/backoff.ts'
 import { parseTantumUserAgent } from '../src/user-agent.ts'
 import { rawRow } from '../src/ingest-request.ts'
+import { Handoff } from '../src/handoff.ts'
+import { recordset } from '../src/raw-writer.ts'
+import type { ClaimedRow } from '../src/leases.ts'
 
 test('X-Tantum-UserAgent is parsed into its fields, the build split from the version', () => {
   assert.equal(parseTantumUserAgent('DeviceID=G1752G75-7C56-4G49-BGFA5ACBGC963471;DeviceType=iOS;OsVersion=15.5;AppVersion=4.3 (725)'), {
@@ -106,6 +109,72 @@ test('close writes what is queued and refuses later rows', async () => {
   assert.is(await pending, 'ok')
   assert.equal(batches, [[7]])
   assert.is(await outcome(gc.add(8)), 'closed')
+})
+
+const handed = (ids: string[]): ClaimedRow[] => ids.map((id) => ({ id, attempts: 1, time: new Date(0), user_id: 'u', data: { headers: {}, body: {} }, traceparent: null }))
+
+test('the hand-off holds at most its capacity, queued and reserved together; a cancelled write gives its room back', () => {
+  let woken = 0
+  const handoff = new Handoff({ owner: 'me', leaseMs: 10_000, capacity: 5, marginMs: 1000, onRows: () => woken++ })
+  const a = handoff.reserve(3)!
+  assert.equal(a.lease, { owner: 'me', leaseMs: 10_000 })
+  assert.is(handoff.reserve(3), undefined, 'no room for 3 more beside 3 reserved')
+  const b = handoff.reserve(2)!
+  b.cancel()
+  b.cancel()
+  assert.is(handoff.reserved, 3, 'a cancel counts once')
+  a.fill(handed(['1', '2', '3']))
+  assert.is(woken, 1)
+  assert.is(handoff.queued, 3)
+  assert.is(handoff.reserve(3), undefined, 'queued rows hold their room')
+  assert.equal(
+    handoff.take(2).map((row) => row.id),
+    ['1', '2'],
+  )
+  assert.equal(
+    handoff.take(5).map((row) => row.id),
+    ['3'],
+  )
+  assert.ok(handoff.reserve(5), 'taken rows give their room back')
+})
+
+test('a handed-off row whose lease has run too short is dropped, left to the rescuer', () => {
+  let expired = 0
+  const handoff = new Handoff({ owner: 'me', leaseMs: 1000, capacity: 10, marginMs: 1000, onRows: () => {}, onExpired: (n) => (expired += n) })
+  handoff.reserve(2)!.fill(handed(['1', '2']))
+  assert.equal(handoff.take(10), [], 'a lease no longer than the margin is never started')
+  assert.is(expired, 2)
+  assert.is(handoff.queued, 0)
+})
+
+test('closing the hand-off refuses new rows and waits for the writes in flight', async () => {
+  const handoff = new Handoff({ owner: 'me', leaseMs: 10_000, capacity: 10, marginMs: 100, onRows: () => {} })
+  const inFlight = handoff.reserve(1)!
+  let closed = false
+  const closing = handoff.close().then(() => (closed = true))
+  assert.is(handoff.reserve(1), undefined)
+  await new Promise((r) => setTimeout(r, 5))
+  assert.is(closed, false, 'a write in flight keeps close waiting')
+  inFlight.fill(handed(['7']))
+  await closing
+  assert.equal(
+    handoff.take(10).map((row) => row.id),
+    ['7'],
+    'what the last write brought is still there to process',
+  )
+})
+
+test("the insert batch is one JSON array with each row's data as its JSON", () => {
+  const row = rawRow(
+    '2daba111-1e48-4ba1-8753-2daba1119a09',
+    { 'User-Agent': 'a"b' },
+    { name: 'x\ny' },
+    '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    new Date('2026-12-01T12:00:00Z'),
+  )
+  const parsed = JSON.parse(recordset([row, { ...row, traceparent: null }])) as Array<{ t: string; u: string; d: unknown; p: string | null }>
+  assert.equal(parsed[0], { t: '2026-12-01T12:00:00.000Z', u: row.userId, d: { headers: { 'User-Agent': 'a"b' }, body: { name: 'x\ny' } }, p: row.traceparent })
+  assert.is(parsed[1]!.p, null)
 })
 
 test.run()

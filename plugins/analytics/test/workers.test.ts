@@ -100,6 +100,54 @@ test('kill -9 a worker process mid-batch, five times: every raw row is in analyt
   }
 })
 
+async function sendTo(url: string, n: number, prefix: string): Promise<void> {
+  for (let i = 0; i < n; i += 100) {
+    const answers = await Promise.all(Array.from({ length: Math.min(100, n - i) }, (_, j) => post(url, { body: { ...CANONICAL_BODY, name: `${prefix}${i + j}` } })))
+    assert.ok(
+      answers.every((r) => r.status === 202),
+      'ingest accepted every row',
+    )
+  }
+}
+
+test('kill -9 an instance holding rows handed from its own ingest: their leases are rescued and each row is processed once', async () => {
+  const total = await count('SELECT count(*) AS n FROM raw_analytics')
+  // One worker slot and slow rows: most of what this instance ingests waits in its hand-off, leased to it.
+  const child = await worker({ ANALYTICS_WORKERS: '1', ANALYTICS_HANDOFF_ROWS: '1000' })
+  let handedOff: number
+  try {
+    await sendTo(child.url, 400, 'h')
+    handedOff = await metric(child.url, 'armature_analytics_handed_off_rows_total')
+  } finally {
+    child.child.kill('SIGKILL')
+    await child.exited
+  }
+  assert.ok(handedOff > 0, 'rows went straight from ingest to the workers')
+  const leased = await count(`SELECT count(*) AS n FROM raw_analytics WHERE state = 'leased' AND lease_owner IS NOT NULL`)
+  assert.ok(leased > 0, 'the kill left handed-off rows leased to the dead instance')
+  const last = await worker()
+  try {
+    await waitFor(async () => (await count(`SELECT count(*) AS n FROM raw_analytics WHERE state <> 'done'`)) === 0, { timeoutMs: 30_000, what: 'every row done' })
+    await assertExactlyOnce(total + 400)
+    assert.ok((await metric(last.url, 'armature_analytics_rescued_rows_total')) > 0, "the rescuer returned the dead instance's leases")
+  } finally {
+    last.child.kill('SIGTERM')
+    await last.exited
+  }
+})
+
+test('a graceful stop processes the rows in its hand-off before the process exits: none is left leased', async () => {
+  const total = await count('SELECT count(*) AS n FROM raw_analytics')
+  const child = await worker({ ANALYTICS_WORKERS: '1', ANALYTICS_HANDOFF_ROWS: '1000', ANALYTICS_LEASE_MS: '60000', ANALYTICS_HEARTBEAT_MS: '1000' })
+  await sendTo(child.url, 300, 'g')
+  assert.ok((await count(`SELECT count(*) AS n FROM raw_analytics WHERE state = 'leased'`)) > 0, 'rows were in hand when the stop began')
+  child.child.kill('SIGTERM')
+  assert.is((await child.exited).code, 0)
+  // With a one-minute lease, a row left leased would still be leased now: no rescuer could have run.
+  assert.is(await count(`SELECT count(*) AS n FROM raw_analytics WHERE state <> 'done'`), 0)
+  await assertExactlyOnce(total + 300)
+})
+
 test('three instances process one database together, each row once', async () => {
   const kernels = await Promise.all(
     [0, 1, 2].map(() => startTestKernel({ plugins: [DB_DIR, PLUGIN_DIR], env: { DATABASE_URL: database.url, ANALYTICS_CLAIM_BATCH: '25', ...LEASE } })),

@@ -217,7 +217,7 @@ export class Dispatcher {
         try {
           const process = () => o.processors.run(event)
           const processed = await (o.aroundProcess ? o.aroundProcess(row, process) : process())
-          done.push({ id: row.id, attempt: row.attempts, processed })
+          done.push({ id: row.id, attempt: row.attempts, time: event.time, processed })
         } catch (error) {
           o.events?.failed?.({ id: row.id, attempt: row.attempts, error })
           failed.push({ id: row.id, attempt: row.attempts, error: error instanceof Error ? error.message : String(error), delayMs: retryDelayMs(row.attempts, o.backoff) })

@@ -16,6 +16,8 @@ export interface ClaimedRow {
 export interface Done {
   id: string
   attempt: number
+  /** The raw row's time (for the processing lag). */
+  time: Date
   processed: ProcessedEvent
 }
 
@@ -95,61 +97,36 @@ export class LeaseStore {
   }
 
   /**
-   * In one transaction: done rows become `done` with their analytics row (ON CONFLICT (raw_id)
-   * DO NOTHING) and their rollup counts, failed ones go back to pending after their delay, or to
-   * dead past maxAttempts. All of it fenced by the attempt.
+   * Done rows become `done` with their analytics row (ON CONFLICT (raw_id) DO NOTHING) and their
+   * rollup counts; failed ones go back to pending after their delay, or to dead past maxAttempts.
+   * All of it fenced by the attempt. Each statement is its own transaction and covers each of its
+   * rows whole (state, analytics row and count together), so nothing spans two statements.
    */
   async complete(done: readonly Done[], failed: readonly Failed[]): Promise<Completion> {
-    return this.#db.transaction(async (tx) => {
-      const result: Completion = { stored: 0, fencedOut: 0, retried: 0, dead: 0, storedTimes: [] }
-      const rollups = new Map<string, { minute: string; event: string; type: string; deviceType: string; count: number }>()
-      for (const part of chunks(done, DONE_CHUNK)) {
-        const stored = await storeDone(tx, part)
-        result.stored += stored.length
-        result.fencedOut += part.length - stored.length
-        const byId = new Map(part.map((row) => [row.id, row.processed]))
-        for (const row of stored) {
-          const time = new Date(row.time)
-          result.storedTimes.push(time)
-          const processed = byId.get(row.raw_id)!
-          const minute = new Date(Math.floor(time.getTime() / 60_000) * 60_000).toISOString()
-          const key = { minute, event: processed.event ?? '', type: processed.type ?? '', deviceType: processed.deviceType ?? '' }
-          const id = `${key.minute}\u0000${key.event}\u0000${key.type}\u0000${key.deviceType}`
-          const entry = rollups.get(id)
-          if (entry) entry.count++
-          else rollups.set(id, { ...key, count: 1 })
-        }
+    const result: Completion = { stored: 0, fencedOut: 0, retried: 0, dead: 0, storedTimes: [] }
+    for (const part of chunks(done, DONE_CHUNK)) {
+      const stored = await storeDone(this.#db, part)
+      result.stored += stored.length
+      result.fencedOut += part.length - stored.length
+      const timeOf = new Map(part.map((row) => [row.id, row.time]))
+      for (const id of stored) result.storedTimes.push(timeOf.get(id)!)
+    }
+    for (const part of chunks(failed, Math.floor((MAX_PARAMS - 1) / 4))) {
+      const { rows } = await this.#db.query<{ state: string }>(
+        `UPDATE raw_analytics r
+           SET state = CASE WHEN r.attempts - r.attempts_before_retry >= $1 THEN 'dead' ELSE 'pending' END,
+               available_at = now() + make_interval(secs => v.delay_ms / 1000), last_error = v.error, lease_owner = NULL, lease_expires_at = NULL
+          FROM (VALUES ${valuesList(part.length, ['::bigint', '::int', '::text', '::float8'], 1)}) AS v(id, attempt, error, delay_ms)
+         WHERE r.id = v.id AND r.attempts = v.attempt AND r.state = 'leased'
+        RETURNING r.state`,
+        [this.#maxAttempts, ...part.flatMap((row) => [row.id, row.attempt, row.error.slice(0, 2000), row.delayMs])],
+      )
+      for (const row of rows) {
+        if (row.state === 'dead') result.dead++
+        else result.retried++
       }
-      // Keys in one order in every transaction: two completions never wait on each other in a cycle.
-      const keys = [...rollups.keys()].sort()
-      for (const part of chunks(keys, Math.floor(MAX_PARAMS / 5))) {
-        await tx.query(
-          `INSERT INTO analytics_rollups (minute, event, type, device_type, count)
-           VALUES ${valuesList(part.length, ['::timestamptz', '::text', '::text', '::text', '::bigint'])}
-           ON CONFLICT (minute, event, type, device_type) DO UPDATE SET count = analytics_rollups.count + EXCLUDED.count`,
-          part.flatMap((id) => {
-            const r = rollups.get(id)!
-            return [r.minute, r.event, r.type, r.deviceType, r.count]
-          }),
-        )
-      }
-      for (const part of chunks(failed, Math.floor((MAX_PARAMS - 1) / 4))) {
-        const { rows } = await tx.query<{ state: string }>(
-          `UPDATE raw_analytics r
-             SET state = CASE WHEN r.attempts - r.attempts_before_retry >= $1 THEN 'dead' ELSE 'pending' END,
-                 available_at = now() + make_interval(secs => v.delay_ms / 1000), last_error = v.error, lease_owner = NULL, lease_expires_at = NULL
-            FROM (VALUES ${valuesList(part.length, ['::bigint', '::int', '::text', '::float8'], 1)}) AS v(id, attempt, error, delay_ms)
-           WHERE r.id = v.id AND r.attempts = v.attempt AND r.state = 'leased'
-          RETURNING r.state`,
-          [this.#maxAttempts, ...part.flatMap((row) => [row.id, row.attempt, row.error.slice(0, 2000), row.delayMs])],
-        )
-        for (const row of rows) {
-          if (row.state === 'dead') result.dead++
-          else result.retried++
-        }
-      }
-      return result
-    })
+    }
+    return result
   }
 
   /** Expired leases back to pending (or dead past maxAttempts: a row that keeps killing its worker stops being retried). */
@@ -194,7 +171,10 @@ export class LeaseStore {
 
 // The batch travels as one JSON document read by json_to_recordset: one parameter, however many
 // rows (thousands of VALUES parameters cost more to bind, on both sides, than one JSON parse).
-async function storeDone(tx: SqlQueryable, part: readonly Done[]): Promise<Array<{ raw_id: string; time: Date | string }>> {
+// One statement: the fenced state change, the analytics rows and the rollup counts of exactly
+// the rows stored. Rollup keys are upserted in one order in every statement, so two completions
+// never wait on each other in a cycle.
+async function storeDone(db: SqlDatabase, part: readonly Done[]): Promise<string[]> {
   const batch = JSON.stringify(
     part.map(({ id, attempt, processed: p }) => ({
       raw_id: id,
@@ -211,7 +191,7 @@ async function storeDone(tx: SqlQueryable, part: readonly Done[]): Promise<Array
       app_build: p.appBuild,
     })),
   )
-  const { rows } = await tx.query<{ raw_id: string; time: Date | string }>(
+  const { rows } = await db.query<{ raw_id: string }>(
     `WITH v AS (
        SELECT * FROM json_to_recordset($1::json) AS v(raw_id bigint, attempt int, data jsonb, module text, type text, event text, name text, device_id text, device_type text, os_version text, app_version text, app_build text)
      ),
@@ -219,15 +199,24 @@ async function storeDone(tx: SqlQueryable, part: readonly Done[]): Promise<Array
        UPDATE raw_analytics r SET state = 'done', lease_owner = NULL, lease_expires_at = NULL
          FROM v WHERE r.id = v.raw_id AND r.attempts = v.attempt AND r.state = 'leased'
        RETURNING r.id, r.time, r.user_id
+     ),
+     stored AS (
+       INSERT INTO analytics (raw_id, attempt, time, user_id, data, module, type, event, name, device_id, device_type, os_version, app_version, app_build)
+       SELECT v.raw_id, v.attempt, fenced.time, fenced.user_id, coalesce(v.data, 'null'::jsonb), v.module, v.type, v.event, v.name, v.device_id, v.device_type, v.os_version, v.app_version, v.app_build
+         FROM v JOIN fenced ON fenced.id = v.raw_id
+       ON CONFLICT (raw_id) DO NOTHING
+       RETURNING raw_id, time, event, type, device_type
+     ),
+     counted AS (
+       INSERT INTO analytics_rollups (minute, event, type, device_type, count)
+       SELECT date_trunc('minute', time), coalesce(event, ''), coalesce(type, ''), coalesce(device_type, ''), count(*)
+         FROM stored GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+       ON CONFLICT (minute, event, type, device_type) DO UPDATE SET count = analytics_rollups.count + EXCLUDED.count
      )
-     INSERT INTO analytics (raw_id, attempt, time, user_id, data, module, type, event, name, device_id, device_type, os_version, app_version, app_build)
-     SELECT v.raw_id, v.attempt, fenced.time, fenced.user_id, coalesce(v.data, 'null'::jsonb), v.module, v.type, v.event, v.name, v.device_id, v.device_type, v.os_version, v.app_version, v.app_build
-       FROM v JOIN fenced ON fenced.id = v.raw_id
-     ON CONFLICT (raw_id) DO NOTHING
-     RETURNING raw_id::text AS raw_id, time`,
+     SELECT raw_id::text AS raw_id FROM stored`,
     [batch],
   )
-  return rows
+  return rows.map((row) => row.raw_id)
 }
 
 function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {

@@ -2,7 +2,7 @@
 // (`attempts`, the fencing token) and `state = 'leased'`, so a worker whose lease expired and
 // whose row was claimed again changes nothing: the newer attempt owns the row.
 import type { ProcessedEvent } from './processor.ts'
-import { MAX_PARAMS, valuesList, type SqlDatabase, type SqlQueryable } from './sql.ts'
+import { MAX_PARAMS, valuesList, type SqlDatabase } from './sql.ts'
 
 export interface ClaimedRow {
   id: string

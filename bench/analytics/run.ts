@@ -12,6 +12,8 @@ import { cpuSeconds, startServer, type RunningServer } from '../lib/server.ts'
 
 const root = join(import.meta.dirname, '../..')
 const duration = Number(process.env.BENCH_DURATION ?? 30)
+// Each contender first serves this long under the same load, not counted: JIT, pools and the accept queue warm up.
+const warmup = Number(process.env.BENCH_WARMUP ?? 5)
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 1000)
 const threads = Number(process.env.BENCH_THREADS ?? 2)
 const rate = Number(process.env.BENCH_RATE ?? 10_000)
@@ -98,9 +100,9 @@ interface WrkResult {
   other: number
 }
 
-function wrk(url: string): Promise<WrkResult> {
+function wrk(url: string, seconds = duration): Promise<WrkResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('wrk', [`-t${threads}`, `-c${connections}`, `-d${duration}s`, '--latency', '-s', script, url], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn('wrk', [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url], { stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     child.stdout.on('data', (d) => (out += d))
     child.stderr.on('data', (d) => (out += d))
@@ -155,6 +157,10 @@ interface Row {
 const rows: Row[] = []
 
 async function measure(name: string, server: RunningServer, url: string, table: string): Promise<void> {
+  if (warmup > 0) {
+    await wrk(url, warmup)
+    await new Promise((r) => setTimeout(r, 3000))
+  }
   const before = await count(table)
   const cpuBefore = cpuSeconds(server.child.pid!)
   const result = await wrk(url)
@@ -266,7 +272,7 @@ const goal = (ok: boolean) => (ok ? 'met' : 'missed')
 const date = new Date().toISOString().slice(0, 10)
 const report = `# Analytics ingest (bench/analytics)
 
-${date}, ${machine()}; wrk -t${threads} -c${connections} -d${duration}s with a Lua script sending the canonical request (shared/data/analytics-request.http), wrk and every server on the same 2-core machine; PostgreSQL ${(await serverVersion()) ?? ''} on the same machine (local, default settings, synchronous_commit on). Both servers run with \`${nodeFlags.join(' ') || 'no Node flags'}\` (BENCH_NODE_FLAGS). Load average (1 min) before each part: ${load.join(', ')}. ${somaxconnNote}
+${date}, ${machine()}; wrk -t${threads} -c${connections} -d${duration}s with a Lua script sending the canonical request (shared/data/analytics-request.http), after ${warmup} s of the same load not counted (BENCH_WARMUP), wrk and every server on the same 2-core machine; PostgreSQL ${(await serverVersion()) ?? ''} on the same machine (local, default settings, synchronous_commit on). Both servers run with \`${nodeFlags.join(' ') || 'no Node flags'}\` (BENCH_NODE_FLAGS). Load average (1 min) before each part: ${load.join(', ')}. ${somaxconnNote}
 
 | server | req/s | p50 ms | p99 ms | socket errors | 202s | other answers | rows stored | rows - 202s | server CPU us/req | req/s x baseline |
 |---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|

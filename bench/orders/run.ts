@@ -17,7 +17,8 @@ import { median } from '../lib/stats.ts'
 const root = join(import.meta.dirname, '../..')
 const AMQP_URL = process.env.AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672'
 const ADMIN_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test'
-const orders = Number(process.env.BENCH_ORDERS ?? 5000)
+// Long enough to measure the steady state: a round of 5,000 lasts under a second and is mostly JIT warm-up.
+const orders = Number(process.env.BENCH_ORDERS ?? 30_000)
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
 const duration = Number(process.env.BENCH_DURATION ?? 5)
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50)
@@ -29,7 +30,9 @@ const port = Number(process.env.BENCH_PORT ?? 18141)
 // runs that much only (and writes no results file).
 const onlySections = process.env.BENCH_SECTIONS?.split(',')
 const onlySides = process.env.BENCH_SIDES?.split(',')
-const kernelFlags = process.env.BENCH_KERNEL_FLAGS?.split(' ').filter(Boolean) ?? []
+// Given to both consumers' node (as bench/analytics does): a larger young generation, fewer scavenges.
+const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=64').split(' ').filter(Boolean)
+const kernelFlags = [...nodeFlags, ...(process.env.BENCH_KERNEL_FLAGS?.split(' ').filter(Boolean) ?? [])]
 const partial = onlySections !== undefined || onlySides !== undefined
 
 const loadBefore = loadavg()[0]!.toFixed(1)
@@ -150,7 +153,7 @@ async function baselineRound(round: number): Promise<number> {
   const url = await freshDatabase(name)
   for (const m of MIGRATIONS) await sql(url, m.sql)
   await fill(queue)
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'baseline.ts'), AMQP_URL, url, queue, String(prefetch), String(poolSize)], {
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', join(import.meta.dirname, 'baseline.ts'), AMQP_URL, url, queue, String(prefetch), String(poolSize)], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
   })
@@ -276,7 +279,7 @@ const report = `### Orders: consume rate into PostgreSQL, cached GET (bench/orde
 
 ${new Date().toISOString().slice(0, 10)}, ${machine()}. load average ${loadBefore} at the start and ${loadavg()[0]!.toFixed(1)} at the end (other work shared the 2 cores); RabbitMQ and PostgreSQL on loopback (the machine's shared services).
 
-**Consume.** Each round fills a fresh queue with ${orders.toLocaleString('en-US')} fake orders (1-4 items each, confirmed) before the consumer starts, then measures orders/s from the first commit to the last (\`stored_at\` of the rows), in a fresh database. Both sides use a pool of ${poolSize} connections. The plugin runs with its defaults (prefetch 1024 held unacknowledged until their commit, batches of up to 250 orders per transaction, 2 transactions at once); the baseline with prefetch ${prefetch}, which bounds nothing as it acknowledges on receipt. *Armature*: the orders plugin in \`armature start\` (every rule of the zod schema checked with the arithmetic, zod itself naming the problems of an invalid order; the order and its parts in one statement reading one array per column, idempotent by order_uid, acknowledged after the commit, the acks of one turn of the event loop sent as one \`basic.ack\` with \`multiple\`). *Baseline*: the consumer typical solutions write (\`bench/orders/baseline.ts\`): amqplib, ack on receipt, then one autocommit INSERT per table and per item, no validation, no idempotency (a crash loses what was acknowledged; a redelivery fails on the primary key or doubles rows). Median of ${rounds} rounds, the two sides alternating who goes first.
+**Consume.** Each round fills a fresh queue with ${orders.toLocaleString('en-US')} fake orders (1-4 items each, confirmed) before the consumer starts, then measures orders/s from the first commit to the last (\`stored_at\` of the rows), in a fresh database. Both sides use a pool of ${poolSize} connections and run node with \`${nodeFlags.join(' ') || 'no flags'}\` (BENCH_NODE_FLAGS). The plugin runs with its defaults (prefetch 1024 held unacknowledged until their commit, batches of up to 250 orders per transaction, 2 transactions at once); the baseline with prefetch ${prefetch}, which bounds nothing as it acknowledges on receipt. *Armature*: the orders plugin in \`armature start\` (every rule of the zod schema checked with the arithmetic, zod itself naming the problems of an invalid order; the order and its parts in one statement reading one array per column, idempotent by order_uid, acknowledged after the commit, the acks of one turn of the event loop sent as one \`basic.ack\` with \`multiple\`). *Baseline*: the consumer typical solutions write (\`bench/orders/baseline.ts\`): amqplib, ack on receipt, then one autocommit INSERT per table and per item, no validation, no idempotency (a crash loses what was acknowledged; a redelivery fails on the primary key or doubles rows). Median of ${rounds} rounds, the two sides alternating who goes first.
 
 | consumer | orders/s (median) | per round |
 |---|---:|---|

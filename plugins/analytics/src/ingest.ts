@@ -100,6 +100,8 @@ async function writeBatch(options: IngestOptions, rows: RawRow[]): Promise<void>
     reservation.cancel()
     throw error
   }
+  // Committed either way: rows whose ids did not come back are left to expire and be rescued, never written twice.
+  if (ids.length !== rows.length) return reservation.cancel()
   reservation.fill(
     rows.map((row, i): ClaimedRow => ({
       id: ids[i]!,

@@ -71,4 +71,22 @@ CREATE TABLE items (
     id: '002-no-payload-hash',
     sql: 'ALTER TABLE orders DROP COLUMN payload_hash',
   },
+  {
+    // Every key holds order_uid, which the schema limits to [A-Za-z0-9_-]: byte order is the only
+    // order it needs, and the "C" collation compares bytes (memcmp) where the database's default
+    // goes through the locale's strcoll on every comparison of every index insert and lookup.
+    // The foreign keys are dropped and added again around the change (their columns must agree);
+    // on a filled database this rebuilds the four key indexes once.
+    id: '003-order-uid-collate-c',
+    sql: `ALTER TABLE deliveries DROP CONSTRAINT deliveries_order_uid_fkey;
+ALTER TABLE payments DROP CONSTRAINT payments_order_uid_fkey;
+ALTER TABLE items DROP CONSTRAINT items_order_uid_fkey;
+ALTER TABLE orders ALTER COLUMN order_uid TYPE text COLLATE "C";
+ALTER TABLE deliveries ALTER COLUMN order_uid TYPE text COLLATE "C";
+ALTER TABLE payments ALTER COLUMN order_uid TYPE text COLLATE "C";
+ALTER TABLE items ALTER COLUMN order_uid TYPE text COLLATE "C";
+ALTER TABLE deliveries ADD CONSTRAINT deliveries_order_uid_fkey FOREIGN KEY (order_uid) REFERENCES orders ON DELETE CASCADE;
+ALTER TABLE payments ADD CONSTRAINT payments_order_uid_fkey FOREIGN KEY (order_uid) REFERENCES orders ON DELETE CASCADE;
+ALTER TABLE items ADD CONSTRAINT items_order_uid_fkey FOREIGN KEY (order_uid) REFERENCES orders ON DELETE CASCADE`,
+  },
 ]

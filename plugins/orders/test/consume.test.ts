@@ -3,7 +3,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { startTestKernel, waitFor, type TestKernel } from '@armature/testing'
-import { AMQP_URL, createTestDatabase, getWithBody, MODEL, MODEL_TEXT, orderLike, PLUGINS, Publisher, rowCounts, unique, type TestDatabase } from './support.ts'
+import { AMQP_URL, createTestDatabase, getWithBody, MODEL, MODEL_TEXT, orderLike, PLUGINS, Publisher, rowCounts, unique, withClient, type TestDatabase } from './support.ts'
 
 let database: TestDatabase
 let publisher: Publisher
@@ -34,6 +34,32 @@ test('the canonical order published by amqplib is stored in the four tables and 
   )
   assert.equal(await response.json(), MODEL)
   assert.equal(await rowCounts(database.url), { orders: 1, deliveries: 1, payments: 1, items: 1 })
+})
+
+test('every order_uid column compares bytes (COLLATE "C") and the parts still reference their order', async () => {
+  const { collations, keys } = await withClient(database.url, async (c) => ({
+    collations: (
+      await c.query(`SELECT table_name, collation_name FROM information_schema.columns WHERE column_name = 'order_uid' AND table_schema = current_schema() ORDER BY table_name`)
+    ).rows,
+    keys: (await c.query(`SELECT conrelid::regclass::text AS t FROM pg_constraint WHERE contype = 'f' AND confrelid = 'orders'::regclass ORDER BY 1`)).rows.map((r) => r.t),
+  }))
+  assert.equal(
+    collations,
+    ['deliveries', 'items', 'orders', 'payments'].map((table_name) => ({ table_name, collation_name: 'C' })),
+  )
+  assert.equal(keys, ['deliveries', 'items', 'payments'])
+  // A part without its order is refused by the key, as before.
+  const refused = await withClient(database.url, (c) =>
+    c
+      .query(
+        `INSERT INTO payments (order_uid, transaction, request_id, currency, provider, amount, payment_dt, bank, delivery_cost, goods_total, custom_fee) VALUES ('no-such-order', 't', '', 'USD', 'p', 1, 1, '', 0, 1, 0)`,
+      )
+      .then(
+        () => undefined,
+        (error: { code?: string }) => error.code,
+      ),
+  )
+  assert.is(refused, '23503', 'a foreign-key violation')
 })
 
 test('getOrder takes the uid in the query and, as the seed does, in the JSON body of a GET', async () => {

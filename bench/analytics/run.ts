@@ -211,6 +211,16 @@ try {
   await db.query(`UPDATE raw_analytics SET state = 'done' WHERE state <> 'done'`)
   server = await kernel({ ANALYTICS_WORKERS: '2' })
   const backlogUrl = `http://127.0.0.1:${port}/analytics/backlog`
+  const backlogNow = async () => {
+    const b = (await (await fetch(backlogUrl)).json()) as { pending: number; leased: number }
+    return b.pending + b.leased
+  }
+  // The same warm-up as the wrk runs, then a quiet start: the backlog at 0 before the fixed rate begins.
+  if (warmup > 0) {
+    await wrk(`http://127.0.0.1:${port}/analytics`, warmup)
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline && (await backlogNow()) > 0;) await new Promise((r) => setTimeout(r, 200))
+    await new Promise((r) => setTimeout(r, 2000))
+  }
   const heyWorkers = Math.ceil(rate / heyPerWorker)
   let maxPending = 0
   let sampling = true
@@ -280,7 +290,7 @@ ${table}
 
 "rows - 202s" counts requests that were in flight when wrk stopped: stored and answered, but after wrk stopped reading (it counts only the answers it saw); it is at most the ${connections} connections. A 202 without its row would make it negative.
 
-Fixed rate with the workers running: hey -z ${duration}s -q ${heyPerWorker} per worker, ${Math.ceil(rate / heyPerWorker)} workers (${fmt(rate)} req/s asked; a hey worker sends one request at a time, so each may take up to ${Math.round(1000 / heyPerWorker)} ms): ${drain ? `${fmt(drain.heyRps)} req/s held, answers ${JSON.stringify(drain.statuses)}, backlog (pending + leased) at most ${fmt(drain.maxPending)} during the run, back to 0 ${drain.drainSeconds === null ? 'not within 60 s' : `${drain.drainSeconds.toFixed(1)} s`} after it ended` : 'not run'}.
+Fixed rate with the workers running, after the same warm-up and with the backlog at 0: hey -z ${duration}s -q ${heyPerWorker} per worker, ${Math.ceil(rate / heyPerWorker)} workers (${fmt(rate)} req/s asked; a hey worker sends one request at a time, so each may take up to ${Math.round(1000 / heyPerWorker)} ms): ${drain ? `${fmt(drain.heyRps)} req/s held, answers ${JSON.stringify(drain.statuses)}, backlog (pending + leased) at most ${fmt(drain.maxPending)} during the run, back to 0 ${drain.drainSeconds === null ? 'not within 60 s' : `${drain.drainSeconds.toFixed(1)} s`} after it ended` : 'not run'}.
 
 Goals:
 - at least 25,000 req/s with the workers running: **${goal(withWorkers.result.rps >= 25_000)}** (${fmt(withWorkers.result.rps)}; ingest alone ${fmt(alone.result.rps)}; the seed reported 11,206 on 8 cores).
@@ -294,9 +304,9 @@ How to read it: the kernel, wrk and PostgreSQL share the machine's two cores, so
 
 function drainGoal(): string {
   if (!drain) return 'not run'
-  if (drain.heyRps < 0.9 * rate)
+  if (drain.heyRps < 0.97 * rate)
     return `not shown: the rate asked was not held on this machine (${fmt(drain.heyRps)} of ${fmt(rate)} req/s); at that rate the backlog was back to 0 ${drain.drainSeconds === null ? 'not within 60 s' : `${drain.drainSeconds.toFixed(1)} s after`}`
-  return goal(drain.drainSeconds !== null && drain.drainSeconds <= 10)
+  return `${goal(drain.drainSeconds !== null && drain.drainSeconds <= 10)} (${fmt(drain.heyRps)} req/s held)`
 }
 writeFileSync(join(root, 'bench/results/analytics.md'), report)
 console.log(report)

@@ -2,6 +2,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { request as httpRequest } from 'node:http'
+import { connect } from 'node:net'
 import { Hono } from 'hono'
 import { startTestKernel, type TestKernel } from '@armature/testing'
 import { checkBearer, bearerToken, readJson, HttpError } from '../src/index.ts'
@@ -141,6 +142,52 @@ test('HTTP_MAX_BODY_BYTES and HTTP_MAX_JSON_DEPTH configure the defaults; a rout
       (error: Error) => assert.match(error.message, new RegExp(`^${key}: `)),
     )
   }
+})
+
+/**
+ * One POST over a raw socket: the head, then `parts` of the body, each written `gapMs` after the
+ * last (0: all in one write with the head); `chunked` frames each part as a chunk instead of
+ * declaring a Content-Length. Resolves with the raw answer.
+ */
+function rawPost(url: string, path: string, parts: string[], gapMs: number, chunked = false): Promise<string> {
+  const { hostname, port } = new URL(url)
+  const length = parts.reduce((n, part) => n + Buffer.byteLength(part), 0)
+  const framing = chunked ? 'transfer-encoding: chunked' : `content-length: ${length}`
+  const head = `POST ${path} HTTP/1.1\r\nhost: ${hostname}\r\ncontent-type: application/json\r\n${framing}\r\nconnection: close\r\n\r\n`
+  const framed = chunked ? [...parts.map((part) => `${Buffer.byteLength(part).toString(16)}\r\n${part}\r\n`), '0\r\n\r\n'] : parts
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname)
+    let answer = ''
+    socket.on('data', (d) => (answer += d))
+    socket.on('end', () => resolve(answer))
+    socket.on('error', reject)
+    socket.on('connect', async () => {
+      if (gapMs === 0) return socket.write(head + framed.join(''))
+      socket.write(head)
+      for (const part of framed) {
+        await new Promise((r) => setTimeout(r, gapMs))
+        if (!socket.destroyed) socket.write(part)
+      }
+    })
+  })
+}
+
+test('readJson: a body that came with its headers and one that trickles in after them read the same', async () => {
+  const k = await boot()
+  const body = JSON.stringify({ name: 'подтверждение', n: [1, 2, 3] })
+  const parts = [body.slice(0, 7), body.slice(7, 20), body.slice(20)]
+  for (const [gap, chunked] of [
+    [0, false],
+    [30, false],
+    [0, true],
+    [30, true],
+  ] as const) {
+    const answer = await rawPost(k.url, '/reader/json', parts, gap, chunked)
+    assert.match(answer, /^HTTP\/1\.1 200 /, `gap ${gap}, chunked ${chunked}`)
+    assert.equal(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)), { got: JSON.parse(body) })
+  }
+  // A chunked body over the route's limit is 413 whether its bytes were all buffered already or still coming.
+  for (const gap of [0, 30]) assert.match(await rawPost(k.url, '/reader/small', ['{"a":"', 'x'.repeat(40), '"}'], gap, true), /^HTTP\/1\.1 413 /)
 })
 
 test('readBody: the bytes as sent, under the same limit', async () => {

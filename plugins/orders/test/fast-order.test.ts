@@ -74,6 +74,21 @@ function* variants(model: Record<string, unknown>): Generator<[string, unknown]>
   yield ['an empty items list', { ...model, items: [] }]
   yield ['1001 items', { ...model, items: Array.from({ length: 1001 }, () => (model.items as unknown[])[0]) }]
   yield ['1000 items', { ...model, items: Array.from({ length: 1000 }, () => (model.items as unknown[])[0]) }]
+  // The same fields in reverse order at every level: answered in the schema's order all the same.
+  const reversed = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(reversed)
+      : value && typeof value === 'object'
+        ? Object.fromEntries(
+            Object.entries(value)
+              .reverse()
+              .map(([k, v]) => [k, reversed(v)]),
+          )
+        : value
+  yield ['every object with its keys reversed', reversed(model)]
+  const oneItemReversed = structuredClone(model)
+  ;(oneItemReversed.items as unknown[])[0] = reversed((oneItemReversed.items as unknown[])[0])
+  yield ['one item with its keys reversed', oneItemReversed]
   yield ['__proto__ as a key', JSON.parse(JSON.stringify(model).replace('{', '{"__proto__":1,'))]
 }
 

@@ -105,11 +105,14 @@ export class LeaseStore {
   async complete(done: readonly Done[], failed: readonly Failed[]): Promise<Completion> {
     const result: Completion = { stored: 0, fencedOut: 0, retried: 0, dead: 0, storedTimes: [] }
     for (const part of chunks(done, DONE_CHUNK)) {
-      const stored = await storeDone(this.#db, part)
-      result.stored += stored.length
-      result.fencedOut += part.length - stored.length
-      const timeOf = new Map(part.map((row) => [row.id, row.time]))
-      for (const id of stored) result.storedTimes.push(timeOf.get(id)!)
+      const { stored, ids } = await storeDone(this.#db, part)
+      result.stored += stored
+      result.fencedOut += part.length - stored
+      if (ids === null) for (const row of part) result.storedTimes.push(row.time)
+      else {
+        const timeOf = new Map(part.map((row) => [row.id, row.time]))
+        for (const id of ids) result.storedTimes.push(timeOf.get(id)!)
+      }
     }
     for (const part of chunks(failed, Math.floor((MAX_PARAMS - 1) / 4))) {
       const { rows } = await this.#db.query<{ state: string }>(
@@ -172,9 +175,12 @@ export class LeaseStore {
 // The batch travels as one JSON document read by json_to_recordset: one parameter, however many
 // rows (thousands of VALUES parameters cost more to bind, on both sides, than one JSON parse).
 // One statement: the fenced state change, the analytics rows and the rollup counts of exactly
-// the rows stored. Rollup keys are upserted in one order in every statement, so two completions
-// never wait on each other in a cycle.
-async function storeDone(db: SqlDatabase, part: readonly Done[]): Promise<string[]> {
+// the rows stored. The analytics row joins its fenced raw row on the attempt as well as the id, so
+// a batch holding two attempts of one row stores the data of the one that holds the lease. Rollup
+// keys are upserted in one order in every statement, so two completions never wait on each other
+// in a cycle.
+// It answers one row: how many were stored and, only when some were fenced out, which.
+async function storeDone(db: SqlDatabase, part: readonly Done[]): Promise<{ stored: number; ids: string[] | null }> {
   const batch = JSON.stringify(
     part.map(({ id, attempt, processed: p }) => ({
       raw_id: id,
@@ -191,19 +197,19 @@ async function storeDone(db: SqlDatabase, part: readonly Done[]): Promise<string
       app_build: p.appBuild,
     })),
   )
-  const { rows } = await db.query<{ raw_id: string }>(
+  const { rows } = await db.query<{ stored: number; ids: string[] | null }>(
     `WITH v AS (
        SELECT * FROM json_to_recordset($1::json) AS v(raw_id bigint, attempt int, data jsonb, module text, type text, event text, name text, device_id text, device_type text, os_version text, app_version text, app_build text)
      ),
      fenced AS (
        UPDATE raw_analytics r SET state = 'done', lease_owner = NULL, lease_expires_at = NULL
          FROM v WHERE r.id = v.raw_id AND r.attempts = v.attempt AND r.state = 'leased'
-       RETURNING r.id, r.time, r.user_id
+       RETURNING r.id, r.attempts, r.time, r.user_id
      ),
      stored AS (
        INSERT INTO analytics (raw_id, attempt, time, user_id, data, module, type, event, name, device_id, device_type, os_version, app_version, app_build)
        SELECT v.raw_id, v.attempt, fenced.time, fenced.user_id, coalesce(v.data, 'null'::jsonb), v.module, v.type, v.event, v.name, v.device_id, v.device_type, v.os_version, v.app_version, v.app_build
-         FROM v JOIN fenced ON fenced.id = v.raw_id
+         FROM v JOIN fenced ON fenced.id = v.raw_id AND fenced.attempts = v.attempt
        ON CONFLICT (raw_id) DO NOTHING
        RETURNING raw_id, time, event, type, device_type
      ),
@@ -213,10 +219,10 @@ async function storeDone(db: SqlDatabase, part: readonly Done[]): Promise<string
          FROM stored GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
        ON CONFLICT (minute, event, type, device_type) DO UPDATE SET count = analytics_rollups.count + EXCLUDED.count
      )
-     SELECT raw_id::text AS raw_id FROM stored`,
-    [batch],
+     SELECT count(*)::int AS stored, CASE WHEN count(*) < $2 THEN coalesce(array_agg(raw_id::text), '{}') END AS ids FROM stored`,
+    [batch, part.length],
   )
-  return rows.map((row) => row.raw_id)
+  return rows[0]!
 }
 
 function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {

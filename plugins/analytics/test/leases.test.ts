@@ -92,10 +92,12 @@ test('rows inserted leased answer their ids in order, and are fenced like claime
   await expireAndRescue(ids[0]!)
   const [reclaimed] = await leases.claim('worker-b', 1, 10_000)
   assert.is(reclaimed!.id, ids[0])
-  const late = await leases.complete([done(handed)], [])
-  assert.is(late.fencedOut, 1)
-  assert.is((await leases.complete([done(reclaimed!)], [])).stored, 1)
-  assert.equal(await sql(`SELECT count(*)::int AS n FROM analytics WHERE raw_id = $1::bigint`, [ids[0]]), [{ n: 1 }])
+  // One completion holding both attempts of the row, and the instance's other two rows, still its own.
+  const others = ids.slice(1).map((id, i): ClaimedRow => ({ ...handed, id, data: { headers: {}, body: rows[i + 1]!.body } }))
+  const mixed = await leases.complete([done(handed), done(reclaimed!), ...others.map(done)], [])
+  assert.equal({ stored: mixed.stored, fencedOut: mixed.fencedOut, times: mixed.storedTimes.length }, { stored: 3, fencedOut: 1, times: 3 })
+  const attempts = await sql<{ raw_id: string; attempt: number }>(`SELECT raw_id::text AS raw_id, attempt FROM analytics WHERE raw_id = ANY($1::bigint[])`, [ids])
+  assert.equal(Object.fromEntries(attempts.map((r) => [r.raw_id, r.attempt])), { [ids[0]!]: 2, [ids[1]!]: 1, [ids[2]!]: 1 })
 })
 
 test.run()

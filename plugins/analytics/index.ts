@@ -157,36 +157,28 @@ export default definePlugin({
           })
         : undefined
     // The claim of a handed-off batch is its insert: its span is a child of the batch commit.
-    const handoffFor = (reservation: Reservation): Reservation =>
-      tracing
-        ? {
-            lease: reservation.lease,
-            cancel: () => reservation.cancel(),
-            fill: (rows) => {
-              const span = ctx.tracer.startSpan('analytics claim', {
-                kind: SpanKind.INTERNAL,
-                attributes: {
-                  'analytics.lease.owner': owner,
-                  'analytics.claim.rows': rows.length,
-                  'analytics.claim.handoff': true,
-                  ...(rows.length > 0 ? { 'analytics.claim.first_raw_id': rows[0]!.id } : {}),
-                },
-                links: linksTo(rows.map((row) => row.traceparent)),
-              })
-              for (const row of rows) claimSpans.set(row, span.spanContext())
-              span.end()
-              m.handedOff.inc(rows.length)
-              reservation.fill(rows)
+    const handoffFor = (reservation: Reservation): Reservation => ({
+      lease: reservation.lease,
+      cancel: () => reservation.cancel(),
+      fill: (rows) => {
+        if (tracing) {
+          const span = ctx.tracer.startSpan('analytics claim', {
+            kind: SpanKind.INTERNAL,
+            attributes: {
+              'analytics.lease.owner': owner,
+              'analytics.claim.rows': rows.length,
+              'analytics.claim.handoff': true,
+              ...(rows.length > 0 ? { 'analytics.claim.first_raw_id': rows[0]!.id } : {}),
             },
-          }
-        : {
-            lease: reservation.lease,
-            cancel: () => reservation.cancel(),
-            fill: (rows) => {
-              m.handedOff.inc(rows.length)
-              reservation.fill(rows)
-            },
-          }
+            links: linksTo(rows.map((row) => row.traceparent)),
+          })
+          for (const row of rows) claimSpans.set(row, span.spanContext())
+          span.end()
+        }
+        m.handedOff.inc(rows.length)
+        reservation.fill(rows)
+      },
+    })
 
     const ingest = new Ingest({
       db: database,

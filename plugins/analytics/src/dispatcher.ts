@@ -120,10 +120,10 @@ export class Dispatcher {
     clearInterval(this.#poll)
     clearInterval(this.#rescue)
     const handoff = this.#o.handoff
-    const closed = handoff?.close()
-    let drained = false
-    void closed?.then(() => (drained = true))
-    const busy = () => this.#batches.size > 0 || this.#claiming || (handoff !== undefined && (!drained || handoff.queued > 0))
+    // Closed once the writes in flight have filled or cancelled their reservations.
+    let closed = handoff === undefined
+    void handoff?.close().then(() => (closed = true))
+    const busy = () => this.#batches.size > 0 || this.#claiming || !closed || (handoff?.queued ?? 0) > 0
     while (busy()) {
       this.#run()
       await Promise.race([...this.#batches, new Promise((r) => setTimeout(r, 10))])

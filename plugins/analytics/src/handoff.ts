@@ -107,7 +107,6 @@ export class Handoff {
       for (const row of part) taken.push(row)
     }
     if (expired > 0) this.#o.onExpired?.(expired)
-    this.#notifySettled()
     return taken
   }
 

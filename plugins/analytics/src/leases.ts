@@ -2,7 +2,7 @@
 // (`attempts`, the fencing token) and `state = 'leased'`, so a worker whose lease expired and
 // whose row was claimed again changes nothing: the newer attempt owns the row.
 import type { ProcessedEvent } from './processor.ts'
-import { MAX_PARAMS, valuesList, type SqlDatabase } from './sql.ts'
+import { MAX_PARAMS, msInterval, valuesList, type SqlDatabase } from './sql.ts'
 
 export interface ClaimedRow {
   id: string
@@ -56,7 +56,6 @@ export interface DeadRow {
 
 /** Done rows per statement: one JSON parameter each, kept to a few megabytes. */
 const DONE_CHUNK = 5000
-const ms = (param: string) => `make_interval(secs => ${param}::float8 / 1000)`
 
 export class LeaseStore {
   readonly #db: SqlDatabase
@@ -71,7 +70,7 @@ export class LeaseStore {
   async claim(owner: string, limit: number, leaseMs: number): Promise<ClaimedRow[]> {
     const { rows } = await this.#db.query<ClaimedRow>(
       `UPDATE raw_analytics r
-         SET state = 'leased', attempts = r.attempts + 1, lease_owner = $1, lease_expires_at = now() + ${ms('$2')}
+         SET state = 'leased', attempts = r.attempts + 1, lease_owner = $1, lease_expires_at = now() + ${msInterval('$2')}
         FROM (SELECT id FROM raw_analytics WHERE state = 'pending' AND available_at <= now() ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) due
        WHERE r.id = due.id
       RETURNING r.id::text AS id, r.attempts, r.time, r.user_id::text AS user_id, r.data, r.traceparent`,
@@ -85,7 +84,7 @@ export class LeaseStore {
     const kept = new Set<string>()
     for (const part of chunks(held, Math.floor((MAX_PARAMS - 2) / 2))) {
       const { rows } = await this.#db.query<{ id: string }>(
-        `UPDATE raw_analytics r SET lease_expires_at = now() + ${ms('$2')}
+        `UPDATE raw_analytics r SET lease_expires_at = now() + ${msInterval('$2')}
            FROM (VALUES ${valuesList(part.length, ['::bigint', '::int'], 2)}) AS v(id, attempt)
           WHERE r.id = v.id AND r.attempts = v.attempt AND r.state = 'leased' AND r.lease_owner = $1
          RETURNING r.id::text AS id`,
@@ -175,11 +174,11 @@ export class LeaseStore {
 // The batch travels as one JSON document read by json_to_recordset: one parameter, however many
 // rows (thousands of VALUES parameters cost more to bind, on both sides, than one JSON parse).
 // One statement: the fenced state change, the analytics rows and the rollup counts of exactly
-// the rows stored. The analytics row joins its fenced raw row on the attempt as well as the id, so
-// a batch holding two attempts of one row stores the data of the one that holds the lease. Rollup
+// the rows stored, answered as one row (how many were stored and, only when some were fenced
+// out, which). The analytics row joins its fenced raw row on the attempt as well as the id, so a
+// batch holding two attempts of one row stores the data of the one that holds the lease. Rollup
 // keys are upserted in one order in every statement, so two completions never wait on each other
 // in a cycle.
-// It answers one row: how many were stored and, only when some were fenced out, which.
 async function storeDone(db: SqlDatabase, part: readonly Done[]): Promise<{ stored: number; ids: string[] | null }> {
   const batch = JSON.stringify(
     part.map(({ id, attempt, processed: p }) => ({

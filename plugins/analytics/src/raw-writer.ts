@@ -8,7 +8,7 @@
 // in the insert, and a worker that dies before completing them leaves leases the rescuer
 // returns, exactly as after a claim.
 import type { RawRow } from './ingest-request.ts'
-import type { SqlDatabase } from './sql.ts'
+import { msInterval, type SqlDatabase } from './sql.ts'
 
 export const WAKE_CHANNEL = 'analytics_raw'
 
@@ -25,7 +25,7 @@ const INSERT_LEASED = `WITH v AS MATERIALIZED (
   ),
   ins AS (
     INSERT INTO raw_analytics (id, time, user_id, data, traceparent, state, attempts, lease_owner, lease_expires_at)
-    SELECT id, t, u, d, p, 'leased', 1, $2, now() + make_interval(secs => $3::float8 / 1000) FROM v
+    SELECT id, t, u, d, p, 'leased', 1, $2, now() + ${msInterval('$3')} FROM v
   )
   SELECT id::text AS id FROM v ORDER BY ord`
 

@@ -5,16 +5,13 @@ export interface QueryResult<R> {
   rowCount: number
 }
 
-export interface SqlQueryable {
-  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>
-  notify(channel: string, payload?: string): Promise<void>
-  copyFrom(table: string, columns: readonly string[], rows: Iterable<readonly unknown[]>): Promise<number>
-}
-
+/** One statement at a time: each is its own transaction (every write here is a single statement). */
 export interface SqlDatabase {
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>
-  transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T>
 }
+
+/** The interval of `param` milliseconds (a placeholder such as `$2`), as SQL. */
+export const msInterval = (param: string) => `make_interval(secs => ${param}::float8 / 1000)`
 
 /** `($1, $2), ($3, $4), ...` for `rows` rows of `casts.length` parameters, each cast (`::bigint`) so VALUES has types. */
 export function valuesList(rows: number, casts: readonly string[], offset = 0): string {

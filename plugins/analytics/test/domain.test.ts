@@ -153,7 +153,8 @@ test('closing the hand-off refuses new rows and waits for the writes in flight',
   let closed = false
   const closing = handoff.close().then(() => (closed = true))
   assert.is(handoff.reserve(1), undefined)
-  await new Promise((r) => setTimeout(r, 5))
+  // Every queued callback has run: close is still waiting, on the write and nothing else.
+  await new Promise((r) => setImmediate(r))
   assert.is(closed, false, 'a write in flight keeps close waiting')
   inFlight.fill(handed(['7']))
   await closing

@@ -201,16 +201,10 @@ export class ConsumerGroup {
   }
 
   ack(memberId: string, topic: string, partition: number, offset: number): void {
-    const member = this.#member(memberId)
-    const key = tpKey({ topic, partition })
-    const dispatcher = this.#dispatchers.get(key)
-    if (!dispatcher || !dispatcher.ack(memberId, offset)) return
-    if (member.push) member.push.pending--
-    this.#afterRelease(member, key, dispatcher)
-    this.#pump()
+    this.ackRange(memberId, topic, partition, offset, 1)
   }
 
-  /** Acknowledges `count` consecutive offsets from `first`: `ack` for each, with the lookups done once. */
+  /** Acknowledges `count` consecutive offsets from `first`, with the lookups done once. */
   ackRange(memberId: string, topic: string, partition: number, first: number, count: number): void {
     const member = this.#member(memberId)
     const key = tpKey({ topic, partition })
